@@ -1,0 +1,198 @@
+/**
+ * Actions: what runs when a trigger fires. A webhook POSTs the payload to a URL; sms and email are
+ * admitted by the model (their settings are validated and stored) and delivered by their providers.
+ * Each action has a Standard Webhooks signing secret, generated at creation and rotatable.
+ */
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import type { ActionRow, Executor } from "../db/schema.js";
+import { NotFoundError } from "../errors.js";
+import type { IdGenerator } from "../ids.js";
+import { iso, requireTrigger } from "../triggers/triggers.js";
+import { parseInput } from "../validation.js";
+
+export const ACTION_TYPES = ["webhook", "sms", "email"] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+/** Absolute http(s) URL without credentials (they would end up in logs; use headers for auth). */
+export const webhookUrl = z
+  .string()
+  .max(2048, "url must be at most 2048 characters")
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  }, "url must be an absolute http:// or https:// URL")
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.username === "" && url.password === "";
+    } catch {
+      return true;
+    }
+  }, "url must not contain credentials");
+
+const name = z.string().trim().min(1, "name must not be empty").max(200);
+const template = z.string().min(1).max(10_000);
+
+/** Type-specific settings, stored as JSON in actions.settings. */
+const SETTINGS = {
+  webhook: z.strictObject({ url: webhookUrl }),
+  sms: z.strictObject({ to: z.string().min(1).max(32), body: template }),
+  email: z.strictObject({
+    to: z.union([z.string().email(), z.array(z.string().email()).min(1).max(50)]),
+    subject: template,
+    body: template,
+  }),
+} as const;
+type Settings = { url?: string; to?: string | string[]; subject?: string; body?: string };
+
+const base = { name, enabled: z.boolean().default(true) };
+export const ActionIn = z.discriminatedUnion("type", [
+  z.strictObject({ ...base, type: z.literal("webhook"), ...SETTINGS.webhook.shape }),
+  z.strictObject({ ...base, type: z.literal("sms"), ...SETTINGS.sms.shape }),
+  z.strictObject({ ...base, type: z.literal("email"), ...SETTINGS.email.shape }),
+]);
+export type ActionIn = z.output<typeof ActionIn>;
+
+export const ActionPatch = z.strictObject({
+  name: name.optional(),
+  enabled: z.boolean().optional(),
+  url: z.string().optional(),
+  to: z.union([z.string(), z.array(z.string())]).optional(),
+  subject: z.string().optional(),
+  body: z.string().optional(),
+});
+export type ActionPatch = z.output<typeof ActionPatch>;
+
+export const ActionOut = z.object({
+  id: z.string(),
+  trigger_id: z.string(),
+  name: z.string(),
+  type: z.enum(ACTION_TYPES),
+  enabled: z.boolean(),
+  url: z.string().optional(),
+  to: z.union([z.string(), z.array(z.string())]).optional(),
+  subject: z.string().optional(),
+  body: z.string().optional(),
+  /** Present only when the secret is created or rotated, or explicitly revealed. */
+  secret: z.string().optional(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type ActionOut = z.output<typeof ActionOut>;
+
+export const SecretOut = z.object({ secret: z.string() });
+
+/** Standard Webhooks secrets are `whsec_` + base64 of 24-64 random bytes. */
+export function newSigningSecret(): string {
+  return `whsec_${randomBytes(32).toString("base64")}`;
+}
+
+function toOut(row: ActionRow, { withSecret = false } = {}): ActionOut {
+  const settings = JSON.parse(row.settings) as Settings;
+  return {
+    id: row.id,
+    trigger_id: row.trigger_id,
+    name: row.name,
+    type: row.type,
+    enabled: row.enabled === 1,
+    ...settings,
+    ...(withSecret && { secret: row.secret }),
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+export interface Deps {
+  newId: IdGenerator;
+  now: () => number;
+}
+
+export async function requireAction(db: Executor, accountId: string, id: string): Promise<ActionRow> {
+  const row = await db.selectFrom("actions").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
+  if (!row) throw new NotFoundError("action", id);
+  return row;
+}
+
+export async function getAction(db: Executor, accountId: string, id: string): Promise<ActionOut> {
+  return toOut(await requireAction(db, accountId, id));
+}
+
+export async function listActions(db: Executor, accountId: string, triggerId: string): Promise<ActionOut[]> {
+  await requireTrigger(db, accountId, triggerId);
+  const rows = await db.selectFrom("actions").selectAll().where("account_id", "=", accountId).where("trigger_id", "=", triggerId).orderBy("id").execute();
+  return rows.map((r) => toOut(r));
+}
+
+export async function createAction(db: Executor, deps: Deps, accountId: string, triggerId: string, input: ActionIn): Promise<ActionOut> {
+  await requireTrigger(db, accountId, triggerId);
+  const { name: actionName, type, enabled, ...settings } = input;
+  const now = deps.now();
+  const row: ActionRow = {
+    id: deps.newId("act"),
+    account_id: accountId,
+    trigger_id: triggerId,
+    name: actionName,
+    type,
+    enabled: enabled ? 1 : 0,
+    settings: JSON.stringify(settings),
+    secret: newSigningSecret(),
+    previous_secret: null,
+    previous_secret_until: null,
+    created_at: now,
+    updated_at: now,
+  };
+  await db.insertInto("actions").values(row).execute();
+  return toOut(row, { withSecret: true });
+}
+
+export async function updateAction(db: Executor, deps: Deps, accountId: string, id: string, patch: ActionPatch): Promise<ActionOut> {
+  const row = await requireAction(db, accountId, id);
+  const { name: newName, enabled, ...settingsPatch } = patch;
+  // Validate the merged settings against the action's own type: a patch cannot leave it half-valid.
+  const settings = parseInput(SETTINGS[row.type], { ...(JSON.parse(row.settings) as Settings), ...settingsPatch });
+  const updated: ActionRow = {
+    ...row,
+    name: newName ?? row.name,
+    enabled: enabled === undefined ? row.enabled : enabled ? 1 : 0,
+    settings: JSON.stringify(settings),
+    updated_at: deps.now(),
+  };
+  await db
+    .updateTable("actions")
+    .set({ name: updated.name, enabled: updated.enabled, settings: updated.settings, updated_at: updated.updated_at })
+    .where("account_id", "=", accountId)
+    .where("id", "=", id)
+    .execute();
+  return toOut(updated);
+}
+
+export async function deleteAction(db: Executor, accountId: string, id: string): Promise<void> {
+  const result = await db.deleteFrom("actions").where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
+  if (Number(result.numDeletedRows) === 0) throw new NotFoundError("action", id);
+}
+
+export async function revealSecret(db: Executor, accountId: string, id: string): Promise<{ secret: string }> {
+  return { secret: (await requireAction(db, accountId, id)).secret };
+}
+
+/**
+ * Replaces the signing secret. The previous one stays valid for `graceMs` (both signatures are
+ * sent, as Standard Webhooks allows), so receivers can switch without dropping deliveries.
+ */
+export async function rotateSecret(db: Executor, deps: Deps, accountId: string, id: string, graceMs = 24 * 3600_000): Promise<{ secret: string }> {
+  const row = await requireAction(db, accountId, id);
+  const secret = newSigningSecret();
+  const now = deps.now();
+  await db
+    .updateTable("actions")
+    .set({ secret, previous_secret: row.secret, previous_secret_until: now + graceMs, updated_at: now })
+    .where("account_id", "=", accountId)
+    .where("id", "=", id)
+    .execute();
+  return { secret };
+}

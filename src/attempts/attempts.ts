@@ -1,0 +1,50 @@
+/**
+ * Attempts: the record of each try. An attempt row and its instance's new state are written in the
+ * same transaction, batched across concurrent deliveries (one commit for many attempts).
+ */
+import { createBatcher } from "../db/batcher.js";
+import type { Db, NewAttempt, Tx } from "../db/schema.js";
+import type { AttemptResult } from "../deliver/sender.js";
+import type { IdGenerator } from "../ids.js";
+import { type Completion, completeAttempt } from "../instances/instances.js";
+
+export interface AttemptRecord {
+  completion: Completion;
+  attempt: Omit<NewAttempt, "id">;
+}
+
+export function attemptRow(
+  instance: { id: string; accountId: string; series: number; seriesAttempts: number },
+  result: AttemptResult,
+  outcome: NewAttempt["outcome"],
+): Omit<NewAttempt, "id"> {
+  return {
+    instance_id: instance.id,
+    account_id: instance.accountId,
+    series: instance.series,
+    number: instance.seriesAttempts + 1,
+    started_at: result.startedAt,
+    duration_ms: result.durationMs,
+    outcome,
+    request: JSON.stringify(result.request),
+    response_status: result.response?.status ?? null,
+    response_headers: result.response ? JSON.stringify(result.response.headers) : null,
+    response_body: result.response?.body ?? null,
+    response_body_truncated: result.response?.truncated ? 1 : 0,
+    error: result.error ?? null,
+  };
+}
+
+export function createAttemptRecorder(db: Db, { newId }: { newId: IdGenerator }) {
+  return createBatcher(db, async (trx: Tx, record: AttemptRecord) => {
+    // An instance deleted with its action, or re-claimed after our lease ran out, is not ours to record.
+    const held = await completeAttempt(trx, record.completion);
+    if (held)
+      await trx
+        .insertInto("attempts")
+        .values({ id: newId("att"), ...record.attempt })
+        .execute();
+    return held;
+  });
+}
+export type AttemptRecorder = ReturnType<typeof createAttemptRecorder>;

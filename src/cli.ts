@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/** The `hookline` command: serve, and account administration. */
+import { Command, Option } from "commander";
+import { countAccounts, createAccount } from "./accounts/accounts.js";
+import { ConfigError, ENV_VARS, type Env, loadConfig } from "./config.js";
+import { openStore } from "./db/connect.js";
+import { newId } from "./ids.js";
+import { createLogger } from "./logger.js";
+import { startHookline, VERSION } from "./server.js";
+
+const envHelp = `\nEnvironment variables (flags, where given, take precedence):\n${Object.entries(ENV_VARS)
+  .map(([name, v]) => `  ${name.padEnd(30)} ${v.help}${v.default ? ` (default: ${v.default})` : ""}`)
+  .join("\n")}\n`;
+
+function configFrom(flags: { port?: string; databaseUrl?: string; dataDir?: string }) {
+  const env: Env = { ...(process.env as Env) };
+  if (flags.port !== undefined) env.HOOKLINE_PORT = flags.port;
+  if (flags.databaseUrl !== undefined) env.HOOKLINE_DATABASE_URL = flags.databaseUrl;
+  if (flags.dataDir !== undefined) env.HOOKLINE_DATA_DIR = flags.dataDir;
+  return loadConfig(env);
+}
+
+const program = new Command()
+  .name("hookline")
+  .description("Self-hostable webhook trigger/action engine for appointment and scheduling platforms")
+  .version(VERSION)
+  .addHelpText("after", envHelp);
+
+const storeOptions = (cmd: Command) =>
+  cmd
+    .option("--database-url <url>", "database: sqlite:<path> (overrides HOOKLINE_DATABASE_URL)")
+    .option("--data-dir <dir>", "folder for the embedded database (overrides HOOKLINE_DATA_DIR)");
+
+storeOptions(
+  program
+    .command("serve")
+    .description("run the API and the delivery worker (embedded SQLite by default)")
+    .option("-p, --port <port>", "HTTP port (overrides HOOKLINE_PORT)")
+    .addOption(new Option("--role <role>", "what this process runs").choices(["all", "api", "worker"]).default("all")),
+)
+  .addHelpText("after", envHelp)
+  .action(async (flags: { port?: string; databaseUrl?: string; dataDir?: string; role: "all" | "api" | "worker" }) => {
+    const config = configFrom(flags);
+    const logger = createLogger(config.logLevel);
+    const hookline = await startHookline(config, { logger, worker: flags.role !== "api" });
+    const { db } = hookline.store;
+    // First run: an empty database gets a default account, and its key is shown this once.
+    if ((await countAccounts(db)) === 0) {
+      const created = await createAccount(db, { newId, now: Date.now }, "default");
+      process.stdout.write(
+        `\nHookline created a default account on first start.\n  account_id: ${created.account_id}\n  api_key:    ${created.api_key}\nThe key is shown only now; keep it. More accounts: hookline accounts create <name>\n\n`,
+      );
+    }
+    const address = hookline.app.server.address();
+    const port = typeof address === "object" && address ? address.port : config.port;
+    logger.info(
+      { port, database: config.databaseUrl.startsWith("sqlite:") ? config.databaseUrl : "postgres" },
+      `Hookline ${VERSION} listening on http://localhost:${port}`,
+    );
+    const shutdown = (signal: string) => {
+      logger.info({ signal }, "shutting down");
+      hookline.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+
+const accounts = program.command("accounts").description("manage accounts (tenants) and their API keys");
+storeOptions(accounts.command("create").description("create an account and print its API key (shown once)").argument("<name>", "account name"))
+  .option("--json", 'print {"account_id", "api_key"} as JSON')
+  .action(async (name: string, flags: { json?: boolean; databaseUrl?: string; dataDir?: string }) => {
+    const config = configFrom(flags);
+    const store = await openStore(config.databaseUrl);
+    try {
+      const created = await createAccount(store.db, { newId, now: Date.now }, name);
+      process.stdout.write(flags.json ? `${JSON.stringify(created)}\n` : `account_id: ${created.account_id}\napi_key:    ${created.api_key}\n`);
+    } finally {
+      await store.close();
+    }
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`hookline: ${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+});

@@ -1,0 +1,188 @@
+/**
+ * Configuration is parsed once, at startup, into a frozen typed object.
+ * Every component receives the values it needs from here; nothing else reads process.env.
+ * Tests build a Config with `buildConfig({...})` instead of editing the environment.
+ */
+import path from "node:path";
+import { z } from "zod";
+import { type Cidr, parseCidr } from "./net/cidr.js";
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** `sqlite:<path>` or `postgres://…` */
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  /** Delays between attempts, in ms: attempt n+1 waits retrySchedule[n-1]. Its length + 1 is the attempt cap. */
+  readonly retrySchedule: readonly number[];
+  /** Fraction of each delay randomised (0.2 = ±20%) so a recovering endpoint is not hit by a thundering herd. */
+  readonly retryJitter: number;
+  readonly maxAttempts: number;
+  /** Upper bound for a receiver's Retry-After on 408/429. */
+  readonly maxRetryAfterMs: number;
+  readonly allowedNetworks: readonly Cidr[];
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly responseBodyCapBytes: number;
+  readonly maxBodyBytes: number;
+  readonly concurrency: number;
+  readonly perEndpointConcurrency: number;
+  /** How long a claimed instance is reserved for one worker: always longer than one attempt can take. */
+  readonly leaseMs: number;
+  /** Fallback poll interval; new work and due retries wake the worker without waiting for it. */
+  readonly pollIntervalMs: number;
+  readonly logLevel: string;
+  readonly smtpUrl: string | undefined;
+  readonly twilio: Readonly<{
+    baseUrl: string | undefined;
+    accountSid: string | undefined;
+    authToken: string | undefined;
+    from: string | undefined;
+  }>;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const seconds = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a number of seconds` })
+    .finite()
+    .nonnegative(`${name} must not be negative`);
+
+const positiveInt = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number` })
+    .int(`${name} must be a whole number`)
+    .positive(`${name} must be positive`);
+
+/** The environment variables Hookline reads, with their defaults. The CLI's --help prints this table. */
+export const ENV_VARS = {
+  HOOKLINE_PORT: { default: "8080", help: "HTTP port for the API and UI" },
+  HOOKLINE_HOST: { default: "0.0.0.0", help: "interface to listen on" },
+  HOOKLINE_DATA_DIR: { default: "./hookline-data", help: "folder for the embedded database and generated files" },
+  HOOKLINE_DATABASE_URL: { default: "sqlite:<data dir>/hookline.db", help: "sqlite:<path> (postgres://… is planned)" },
+  HOOKLINE_RETRY_SCHEDULE: { default: "30,120,600,3600", help: "seconds between attempts, comma-separated; attempts = entries + 1 (at most 5)" },
+  HOOKLINE_RETRY_JITTER: { default: "0.2", help: "random ± fraction applied to each retry delay" },
+  HOOKLINE_MAX_RETRY_AFTER: { default: "3600", help: "upper bound, in seconds, for a receiver's Retry-After" },
+  HOOKLINE_ALLOWED_NETWORKS: { default: "", help: "CIDRs outbound requests may reach despite the private-network block, e.g. 127.0.0.0/8" },
+  HOOKLINE_CONNECT_TIMEOUT: { default: "5", help: "seconds to establish a connection to a receiver" },
+  HOOKLINE_REQUEST_TIMEOUT: { default: "15", help: "total seconds one attempt may take, response included" },
+  HOOKLINE_RESPONSE_BODY_CAP: { default: "65536", help: "bytes of a receiver's response body kept in the log" },
+  HOOKLINE_MAX_BODY_BYTES: { default: "1048576", help: "largest API request body accepted (413 above)" },
+  HOOKLINE_CONCURRENCY: { default: "256", help: "deliveries in flight at once, in all" },
+  HOOKLINE_ENDPOINT_CONCURRENCY: { default: "16", help: "deliveries in flight at once to one action's endpoint" },
+  HOOKLINE_LEASE_MARGIN: { default: "15", help: "seconds a claim outlives the longest attempt before another worker may take it" },
+  HOOKLINE_POLL_INTERVAL: { default: "1", help: "fallback seconds between checks for due work" },
+  HOOKLINE_LOG_LEVEL: { default: "info", help: "pino level: fatal, error, warn, info, debug, trace" },
+  HOOKLINE_SMTP_URL: { default: "", help: "SMTP server for email actions, e.g. smtp://user:pass@host:587" },
+  HOOKLINE_TWILIO_BASE_URL: { default: "", help: "Twilio-compatible API base URL for SMS actions" },
+  HOOKLINE_TWILIO_ACCOUNT_SID: { default: "", help: "Twilio account SID" },
+  HOOKLINE_TWILIO_AUTH_TOKEN: { default: "", help: "Twilio auth token" },
+  HOOKLINE_TWILIO_FROM: { default: "", help: "Twilio sender number" },
+} as const;
+
+export type EnvName = keyof typeof ENV_VARS;
+export type Env = Partial<Record<EnvName, string | undefined>>;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+function parseValue<T>(name: string, schema: z.ZodType<T>, raw: string): T {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)}: ${result.error.issues[0]?.message ?? "invalid"}`);
+  }
+  return result.data;
+}
+
+function parseSchedule(raw: string): number[] {
+  const parts = raw.split(",").map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => p === "")) {
+    throw new ConfigError(`HOOKLINE_RETRY_SCHEDULE=${JSON.stringify(raw)}: expected comma-separated seconds, e.g. 30,120,600,3600`);
+  }
+  // The product promises at most 5 attempts in all: 4 delays.
+  if (parts.length > 4) {
+    throw new ConfigError(`HOOKLINE_RETRY_SCHEDULE=${JSON.stringify(raw)}: at most 4 delays (5 attempts in all)`);
+  }
+  return parts.map((p) => Math.round(parseValue("HOOKLINE_RETRY_SCHEDULE", seconds("HOOKLINE_RETRY_SCHEDULE"), p) * 1000));
+}
+
+function parseNetworks(raw: string): Cidr[] {
+  return raw
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "")
+    .map((p) => {
+      try {
+        return parseCidr(p);
+      } catch (error) {
+        throw new ConfigError(`HOOKLINE_ALLOWED_NETWORKS: ${(error as Error).message}`);
+      }
+    });
+}
+
+function parseDatabaseUrl(raw: string): string {
+  if (raw.startsWith("sqlite:") && raw.length > "sqlite:".length) return raw;
+  if (raw.startsWith("postgres://") || raw.startsWith("postgresql://")) {
+    throw new ConfigError("HOOKLINE_DATABASE_URL: PostgreSQL is not supported yet; use sqlite:<path>");
+  }
+  throw new ConfigError(`HOOKLINE_DATABASE_URL=${JSON.stringify(raw)}: expected sqlite:<path>`);
+}
+
+/** Builds the frozen configuration from environment-style strings; unknown/empty values take defaults. */
+export function loadConfig(env: Env): Config {
+  const get = (name: EnvName): string => {
+    const value = env[name];
+    return value === undefined || value === "" ? ENV_VARS[name].default : value;
+  };
+  const optional = (name: EnvName): string | undefined => (env[name] ? env[name] : undefined);
+
+  const dataDir = path.resolve(get("HOOKLINE_DATA_DIR"));
+  const databaseUrl = parseDatabaseUrl(env.HOOKLINE_DATABASE_URL || `sqlite:${path.join(dataDir, "hookline.db")}`);
+  const retrySchedule = parseSchedule(get("HOOKLINE_RETRY_SCHEDULE"));
+  const requestTimeoutMs = Math.round(
+    parseValue("HOOKLINE_REQUEST_TIMEOUT", seconds("HOOKLINE_REQUEST_TIMEOUT").positive(), get("HOOKLINE_REQUEST_TIMEOUT")) * 1000,
+  );
+  const leaseMarginMs = Math.round(parseValue("HOOKLINE_LEASE_MARGIN", seconds("HOOKLINE_LEASE_MARGIN"), get("HOOKLINE_LEASE_MARGIN")) * 1000);
+  const logLevel = get("HOOKLINE_LOG_LEVEL");
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`HOOKLINE_LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of ${LOG_LEVELS.join(", ")}`);
+  }
+  const jitter = parseValue(
+    "HOOKLINE_RETRY_JITTER",
+    seconds("HOOKLINE_RETRY_JITTER").max(1, "HOOKLINE_RETRY_JITTER must be between 0 and 1"),
+    get("HOOKLINE_RETRY_JITTER"),
+  );
+
+  const config: Config = {
+    port: parseValue("HOOKLINE_PORT", z.coerce.number().int().min(0, "port must be 0-65535").max(65535, "port must be 0-65535"), get("HOOKLINE_PORT")),
+    host: get("HOOKLINE_HOST"),
+    databaseUrl,
+    dataDir,
+    retrySchedule,
+    retryJitter: jitter,
+    maxAttempts: retrySchedule.length + 1,
+    maxRetryAfterMs: Math.round(parseValue("HOOKLINE_MAX_RETRY_AFTER", seconds("HOOKLINE_MAX_RETRY_AFTER"), get("HOOKLINE_MAX_RETRY_AFTER")) * 1000),
+    allowedNetworks: parseNetworks(get("HOOKLINE_ALLOWED_NETWORKS")),
+    connectTimeoutMs: Math.round(
+      parseValue("HOOKLINE_CONNECT_TIMEOUT", seconds("HOOKLINE_CONNECT_TIMEOUT").positive(), get("HOOKLINE_CONNECT_TIMEOUT")) * 1000,
+    ),
+    requestTimeoutMs,
+    responseBodyCapBytes: parseValue("HOOKLINE_RESPONSE_BODY_CAP", positiveInt("HOOKLINE_RESPONSE_BODY_CAP"), get("HOOKLINE_RESPONSE_BODY_CAP")),
+    maxBodyBytes: parseValue("HOOKLINE_MAX_BODY_BYTES", positiveInt("HOOKLINE_MAX_BODY_BYTES"), get("HOOKLINE_MAX_BODY_BYTES")),
+    concurrency: parseValue("HOOKLINE_CONCURRENCY", positiveInt("HOOKLINE_CONCURRENCY"), get("HOOKLINE_CONCURRENCY")),
+    perEndpointConcurrency: parseValue("HOOKLINE_ENDPOINT_CONCURRENCY", positiveInt("HOOKLINE_ENDPOINT_CONCURRENCY"), get("HOOKLINE_ENDPOINT_CONCURRENCY")),
+    leaseMs: requestTimeoutMs + leaseMarginMs,
+    pollIntervalMs: Math.round(parseValue("HOOKLINE_POLL_INTERVAL", seconds("HOOKLINE_POLL_INTERVAL").positive(), get("HOOKLINE_POLL_INTERVAL")) * 1000),
+    logLevel,
+    smtpUrl: optional("HOOKLINE_SMTP_URL"),
+    twilio: Object.freeze({
+      baseUrl: optional("HOOKLINE_TWILIO_BASE_URL"),
+      accountSid: optional("HOOKLINE_TWILIO_ACCOUNT_SID"),
+      authToken: optional("HOOKLINE_TWILIO_AUTH_TOKEN"),
+      from: optional("HOOKLINE_TWILIO_FROM"),
+    }),
+  };
+  return Object.freeze({ ...config, retrySchedule: Object.freeze([...retrySchedule]), allowedNetworks: Object.freeze([...config.allowedNetworks]) });
+}

@@ -1,0 +1,50 @@
+import fs from "node:fs";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from "kysely";
+import * as m001 from "./migrations/001_initial.js";
+import type { Database, Db } from "./schema.js";
+
+/** Migrations are listed here, not discovered on disk, so the bundle needs no file-system layout. */
+const MIGRATIONS: Record<string, Migration> = {
+  "001_initial": m001,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+export async function migrate(db: Db): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${(error as Error)?.message ?? "unknown error"}`);
+  }
+}
+
+export interface Store {
+  readonly db: Db;
+  readonly dialect: "sqlite";
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database named by a `sqlite:<path>` URL and brings its schema up to date.
+ * SQLite runs in WAL mode with synchronous=FULL: a commit is on disk (fsynced WAL) before it
+ * returns, so an event acknowledged after its commit survives kill -9 and power loss. The cost
+ * of one fsync per commit is shared by batching many writes per transaction (see batcher.ts).
+ */
+export async function openStore(databaseUrl: string): Promise<Store> {
+  const file = databaseUrl.slice("sqlite:".length);
+  if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new SQLite(file);
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = FULL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrate(db);
+  return {
+    db,
+    dialect: "sqlite",
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * The database schema as plain interfaces (Kysely). Portable column choices so the PostgreSQL
+ * dialect needs no service changes: times are epoch milliseconds (bigint), flags are 0/1
+ * integers, structured values are JSON text.
+ */
+import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from "kysely";
+
+/** A bigint column read back as a number (PostgreSQL's driver is told to parse int8 as number). */
+type Millis = ColumnType<number, number, number>;
+type Flag = 0 | 1;
+
+export interface AccountTable {
+  id: string;
+  name: string;
+  created_at: Millis;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  account_id: string;
+  /** sha256 of the key: keys are 256-bit random, so a fast hash is not guessable. */
+  key_hash: string;
+  /** First characters of the key, to tell keys apart in listings without revealing them. */
+  prefix: string;
+  created_at: Millis;
+}
+
+export interface TriggerTable {
+  id: string;
+  account_id: string;
+  name: string;
+  type: string;
+  description: string | null;
+  enabled: Flag;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface ActionTable {
+  id: string;
+  account_id: string;
+  trigger_id: string;
+  name: string;
+  type: "webhook" | "sms" | "email";
+  enabled: Flag;
+  /** Type-specific settings as JSON: {url} for webhook, {to, body} for sms, {to, subject, body} for email. */
+  settings: string;
+  secret: string;
+  /** Kept valid for signatures until previous_secret_until after a rotation. */
+  previous_secret: string | null;
+  previous_secret_until: Millis | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface EventTable {
+  id: string;
+  account_id: string;
+  type: string;
+  /** JSON of the trigger's object (data[objectKey]), stored once and spliced into each payload. */
+  object: string;
+  idempotency_key: string | null;
+  created_at: Millis;
+}
+
+export type InstanceState = "pending" | "retrying" | "succeeded" | "failed";
+
+export interface InstanceTable {
+  /** Also the payload's apptoto_id and the webhook-id header: stable across retries and resends. */
+  id: string;
+  account_id: string;
+  action_id: string;
+  event_id: string;
+  trigger_type: string;
+  /** The type of the trigger the event was ingested as (differs for derived "(any state)" firings). */
+  event_type: string;
+  object_key: string;
+  state: InstanceState;
+  sent: Flag;
+  delivered: Flag;
+  /** Attempts in all, across resends. */
+  attempts: number;
+  /** A resend starts a new series; the attempt cap applies per series. */
+  series: number;
+  series_attempts: number;
+  next_attempt_at: Millis;
+  lease_until: Millis | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+}
+
+export interface AttemptTable {
+  id: string;
+  instance_id: string;
+  account_id: string;
+  series: number;
+  number: number;
+  started_at: Millis;
+  duration_ms: number;
+  outcome: "succeeded" | "retry" | "failed";
+  /** JSON {method, url, headers}; the body is the instance's payload, identical on every attempt. */
+  request: string;
+  response_status: number | null;
+  response_headers: string | null;
+  response_body: string | null;
+  response_body_truncated: Flag;
+  error: string | null;
+}
+
+export interface Database {
+  accounts: AccountTable;
+  api_keys: ApiKeyTable;
+  triggers: TriggerTable;
+  actions: ActionTable;
+  events: EventTable;
+  instances: InstanceTable;
+  attempts: AttemptTable;
+}
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Repositories take either: a plain handle, or the transaction the caller is in. */
+export type Executor = Db | Tx;
+
+export type AccountRow = Selectable<AccountTable>;
+export type TriggerRow = Selectable<TriggerTable>;
+export type ActionRow = Selectable<ActionTable>;
+export type EventRow = Selectable<EventTable>;
+export type InstanceRow = Selectable<InstanceTable>;
+export type NewInstance = Insertable<InstanceTable>;
+export type AttemptRow = Selectable<AttemptTable>;
+export type NewAttempt = Insertable<AttemptTable>;
+export type { Generated };

@@ -1,0 +1,169 @@
+/**
+ * The delivery worker: claims due instances with a lease, runs one attempt each, records the
+ * outcome and decides what happens next (retry-policy.ts). It wakes at once when ingest commits new
+ * instances and when an attempt finishes; otherwise it sleeps until the next retry falls due, with a
+ * fallback poll only for work it cannot be told about (leases of a crashed process expiring).
+ *
+ * Concurrency is bounded in all (`concurrency`) and per action endpoint (`perEndpointConcurrency`):
+ * a slow endpoint holds at most its own slots, and its backlog is skipped while it is saturated.
+ */
+import type { Logger } from "pino";
+import type { AttemptRecorder } from "../attempts/attempts.js";
+import { attemptRow } from "../attempts/attempts.js";
+import type { Db } from "../db/schema.js";
+import { type ClaimedInstance, claimDue, nextDueAt, releaseLeases } from "../instances/instances.js";
+import { decide, type RetryPolicy } from "./retry-policy.js";
+import type { Sender } from "./sender.js";
+
+export interface WorkerDeps {
+  db: Db;
+  senders: Record<ClaimedInstance["actionType"], Sender>;
+  recorder: AttemptRecorder;
+  policy: RetryPolicy;
+  logger: Logger;
+  now?: () => number;
+  concurrency: number;
+  perEndpointConcurrency: number;
+  leaseMs: number;
+  pollIntervalMs: number;
+  shutdownGraceMs: number;
+}
+
+export interface Worker {
+  readonly name: string;
+  /** Runs until `signal` aborts, then stops claiming and waits for attempts in flight (bounded by their timeout). */
+  run(signal: AbortSignal): Promise<void>;
+  /** New work was committed: look now. */
+  notify(): void;
+  /** Attempts in flight right now. */
+  inFlight(): number;
+}
+
+const CLAIM_BATCH = 100;
+
+export function createWorker(deps: WorkerDeps): Worker {
+  const now = deps.now ?? Date.now;
+  const perAction = new Map<string, number>();
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  let woken = false;
+  const inFlightDone = new Set<Promise<void>>();
+  // Aborts attempts still running when shutdown's grace period is over.
+  const hardStop = new AbortController();
+
+  function notify(): void {
+    woken = true;
+    wake?.();
+  }
+
+  function saturatedActions(): string[] {
+    const out: string[] = [];
+    for (const [actionId, n] of perAction) if (n >= deps.perEndpointConcurrency) out.push(actionId);
+    return out;
+  }
+
+  async function attempt(instance: ClaimedInstance): Promise<void> {
+    let result: Awaited<ReturnType<Sender["send"]>>;
+    try {
+      result = await deps.senders[instance.actionType].send(instance, hardStop.signal);
+    } catch (error) {
+      // Shut down mid-attempt: give the instance back untouched; it is due again at once.
+      await releaseLeases(deps.db, [{ instanceId: instance.id, leaseUntil: instance.leaseUntil }]).catch(() => {});
+      deps.logger.debug({ instance: instance.id, err: error }, "attempt abandoned at shutdown");
+      return;
+    }
+    const number = instance.seriesAttempts + 1;
+    const decision = decide(result.outcome, number, deps.policy);
+    const at = now();
+    const error = decision.state === "succeeded" ? null : decision.state === "failed" ? decision.reason : (result.error ?? `HTTP ${result.response?.status}`);
+    try {
+      await deps.recorder.submit({
+        completion: {
+          instanceId: instance.id,
+          leaseUntil: instance.leaseUntil,
+          state: decision.state,
+          sent: result.sent,
+          delivered: decision.state === "succeeded",
+          nextAttemptAt: decision.state === "retrying" ? at + decision.delayMs : at,
+          status: result.response?.status ?? null,
+          error,
+          now: at,
+        },
+        attempt: attemptRow(instance, result, decision.state === "retrying" ? "retry" : decision.state),
+      });
+    } catch (err) {
+      // The lease still holds the instance; when it expires the instance is attempted again (at-least-once).
+      deps.logger.error({ instance: instance.id, err }, "could not record attempt");
+    }
+  }
+
+  function start(instance: ClaimedInstance): void {
+    inFlight++;
+    perAction.set(instance.actionId, (perAction.get(instance.actionId) ?? 0) + 1);
+    const p: Promise<void> = attempt(instance)
+      .catch((err) => deps.logger.error({ err, instance: instance.id }, "attempt failed unexpectedly"))
+      .finally(() => {
+        inFlight--;
+        const n = (perAction.get(instance.actionId) ?? 1) - 1;
+        if (n === 0) perAction.delete(instance.actionId);
+        else perAction.set(instance.actionId, n);
+        inFlightDone.delete(p);
+        notify();
+      });
+    inFlightDone.add(p);
+  }
+
+  async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (woken) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  async function run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      woken = false;
+      const free = deps.concurrency - inFlight;
+      let claimed: ClaimedInstance[] = [];
+      try {
+        claimed = await claimDue(deps.db, { now: now(), leaseMs: deps.leaseMs, limit: Math.min(free, CLAIM_BATCH), skipActionIds: saturatedActions() });
+      } catch (err) {
+        deps.logger.error({ err }, "could not claim due instances");
+        await sleep(deps.pollIntervalMs, signal);
+        continue;
+      }
+      for (const instance of claimed) start(instance);
+      if (claimed.length === CLAIM_BATCH && deps.concurrency - inFlight > 0) continue; // more may be due
+      let wait = deps.pollIntervalMs;
+      if (claimed.length === 0 && inFlight < deps.concurrency) {
+        const due = await nextDueAt(deps.db).catch(() => undefined);
+        // A due time in the past belongs to leased or skipped instances: their completion wakes us.
+        if (due !== undefined && due > now()) wait = Math.min(wait, due - now());
+      }
+      await sleep(wait, signal);
+    }
+  }
+
+  return {
+    name: "delivery",
+    notify,
+    inFlight: () => inFlight,
+    async run(signal) {
+      await run(signal);
+      // Stopped claiming. Attempts in flight may finish within the grace period; any still running
+      // after it are aborted and their instances released, to be attempted again on the next start.
+      const timer = setTimeout(() => hardStop.abort(), deps.shutdownGraceMs);
+      await Promise.all([...inFlightDone]);
+      clearTimeout(timer);
+      await deps.recorder.drain();
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * The HTTP server: the route table, bearer-key authentication, /health, /ready, the OpenAPI
+ * document, and one error translator to `{"error": {"code", "message"}}`.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import type { Logger } from "pino";
+import { HooklineError, UnauthorizedError } from "../errors.js";
+import { parseInput } from "../validation.js";
+import { openApiDocument } from "./openapi.js";
+import type { Route } from "./route.js";
+
+export interface AppDeps {
+  routes: Route[];
+  resolveKey: (key: string) => Promise<string | undefined>;
+  /** True when the database answers. */
+  ready: () => Promise<boolean>;
+  logger: Logger;
+  maxBodyBytes: number;
+  version: string;
+}
+
+/** Fastify's own errors, translated to the API's codes. */
+const FRAMEWORK_ERRORS: Record<string, { status: number; code: string; message?: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "malformed_json" },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "malformed_json", message: "body is empty; send a JSON object" },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "payload_too_large" },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: "unsupported_media_type", message: "send Content-Type: application/json" },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: "bad_request" },
+};
+
+function bearerKey(header: string | undefined): string | undefined {
+  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.maxBodyBytes,
+    // Request lines are not logged per request (hot path); errors are, without headers or bodies.
+    logController: new LogController({ disableRequestLogging: true }),
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof HooklineError) {
+      return reply
+        .code(error.status)
+        .send({ error: { code: error.code, message: error.message, ...(error.details !== undefined && { details: error.details }) } });
+    }
+    const known = error.code ? FRAMEWORK_ERRORS[error.code] : undefined;
+    if (known) return reply.code(known.status).send({ error: { code: known.code, message: known.message ?? error.message } });
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ error: { code: "bad_request", message: error.message } });
+    }
+    request.log.error({ err: error, method: request.method, url: request.routeOptions.url }, "unhandled error");
+    return reply.code(500).send({ error: { code: "internal_error", message: "internal error; the server log has details" } });
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` } }),
+  );
+
+  app.get("/health", async () => ({ status: "ok" }));
+  app.get("/ready", async (_request, reply) => {
+    const ok = await deps.ready().catch(() => false);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "database unavailable" });
+  });
+  const openapi = openApiDocument(deps.routes, deps.version);
+  app.get("/api/v1/openapi.json", async () => openapi);
+
+  // Authentication runs before the body is read, so an unauthenticated caller cannot make us parse it.
+  const accounts = new WeakMap<object, string>();
+  for (const r of deps.routes) {
+    app.route({
+      method: r.method,
+      url: r.path,
+      ...(r.auth && {
+        onRequest: async (request) => {
+          const key = bearerKey(request.headers.authorization);
+          const accountId = key ? await deps.resolveKey(key) : undefined;
+          if (!accountId) throw new UnauthorizedError();
+          accounts.set(request, accountId);
+        },
+      }),
+      handler: async (request, reply) => {
+        const accountId = accounts.get(request) ?? "";
+        const body = r.parseBody ? r.parseBody(request.body) : r.body ? parseInput(r.body, request.body ?? {}) : undefined;
+        const query = r.query ? parseInput(r.query, request.query) : undefined;
+        const result = await r.handler({ accountId, params: request.params as Record<string, string>, body, query });
+        return reply.code(r.status).send(r.status === 204 ? undefined : result);
+      },
+    });
+  }
+  return app;
+}

@@ -1,0 +1,258 @@
+/** The REST API, under /api/v1: PRODUCT.md "API contract". */
+import { z } from "zod";
+import {
+  ActionIn,
+  ActionOut,
+  ActionPatch,
+  createAction,
+  deleteAction,
+  getAction,
+  listActions,
+  revealSecret,
+  rotateSecret,
+  SecretOut,
+  updateAction,
+} from "../actions/actions.js";
+import { TRIGGER_TYPES } from "../catalogue/trigger-types.js";
+import type { Db } from "../db/schema.js";
+import type { IdGenerator } from "../ids.js";
+import { EventBatchIn, EventIn, EventOut, type Ingestor, validateBatch, validateEvent } from "../ingest/ingest.js";
+import { getInstanceDetail, InstanceDetailOut, InstanceOut, LogOut, LogQuery, listLog, resendInstance } from "../log/log.js";
+import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
+import { type Route, route } from "./route.js";
+
+export interface ApiDeps {
+  db: Db;
+  ingestor: Ingestor;
+  newId: IdGenerator;
+  now: () => number;
+  /** Wakes the delivery worker (after a resend). */
+  onInstances: () => void;
+}
+
+const list = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item) });
+
+export const TriggerTypeOut = z.object({
+  type: z.string(),
+  label: z.string(),
+  description: z.string(),
+  object_key: z.string(),
+  also_fires: z.string().nullable(),
+  schema: z.unknown(),
+  example: z.unknown(),
+});
+
+/** The catalogue as served: computed once, it never changes while the process runs. */
+const triggerTypesOut = [...TRIGGER_TYPES.values()].map((t) => ({
+  type: t.type,
+  label: t.label,
+  description: t.description,
+  object_key: t.objectKey,
+  also_fires: t.alsoFires ?? null,
+  schema: z.toJSONSchema(t.schema, { io: "input", unrepresentable: "any" }),
+  example: t.example,
+}));
+
+export function apiRoutes(deps: ApiDeps): Route[] {
+  const { db } = deps;
+  return [
+    route({
+      method: "GET",
+      path: "/api/v1/trigger-types",
+      summary: "The trigger catalogue: every type with its label, object key, schema and an example",
+      tag: "catalogue",
+      auth: false,
+      status: 200,
+      response: list(TriggerTypeOut),
+      handler: async () => ({ data: triggerTypesOut }),
+    }),
+
+    route({
+      method: "POST",
+      path: "/api/v1/triggers",
+      summary: "Create a trigger",
+      tag: "triggers",
+      auth: true,
+      body: TriggerIn,
+      status: 201,
+      response: TriggerOut,
+      handler: async ({ accountId, body }) => createTrigger(db, deps, accountId, body as TriggerIn),
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/triggers",
+      summary: "List triggers",
+      tag: "triggers",
+      auth: true,
+      status: 200,
+      response: list(TriggerOut),
+      handler: async ({ accountId }) => ({ data: await listTriggers(db, accountId) }),
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/triggers/:id",
+      summary: "Get a trigger",
+      tag: "triggers",
+      auth: true,
+      status: 200,
+      response: TriggerOut,
+      handler: async ({ accountId, params }) => getTrigger(db, accountId, params.id as string),
+    }),
+    route({
+      method: "PATCH",
+      path: "/api/v1/triggers/:id",
+      summary: "Update a trigger (name, type, description, enabled)",
+      tag: "triggers",
+      auth: true,
+      body: TriggerPatch,
+      status: 200,
+      response: TriggerOut,
+      handler: async ({ accountId, params, body }) => updateTrigger(db, deps, accountId, params.id as string, body as TriggerPatch),
+    }),
+    route({
+      method: "DELETE",
+      path: "/api/v1/triggers/:id",
+      summary: "Delete a trigger with its actions and their log",
+      tag: "triggers",
+      auth: true,
+      status: 204,
+      handler: async ({ accountId, params }) => deleteTrigger(db, accountId, params.id as string),
+    }),
+
+    route({
+      method: "POST",
+      path: "/api/v1/triggers/:id/actions",
+      summary: "Add an action to a trigger; the answer holds its signing secret",
+      tag: "actions",
+      auth: true,
+      body: ActionIn,
+      status: 201,
+      response: ActionOut,
+      handler: async ({ accountId, params, body }) => createAction(db, deps, accountId, params.id as string, body as ActionIn),
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/triggers/:id/actions",
+      summary: "List a trigger's actions",
+      tag: "actions",
+      auth: true,
+      status: 200,
+      response: list(ActionOut),
+      handler: async ({ accountId, params }) => ({ data: await listActions(db, accountId, params.id as string) }),
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/actions/:id",
+      summary: "Get an action",
+      tag: "actions",
+      auth: true,
+      status: 200,
+      response: ActionOut,
+      handler: async ({ accountId, params }) => getAction(db, accountId, params.id as string),
+    }),
+    route({
+      method: "PATCH",
+      path: "/api/v1/actions/:id",
+      summary: "Update an action (name, enabled, and its type's settings)",
+      tag: "actions",
+      auth: true,
+      body: ActionPatch,
+      status: 200,
+      response: ActionOut,
+      handler: async ({ accountId, params, body }) => updateAction(db, deps, accountId, params.id as string, body as ActionPatch),
+    }),
+    route({
+      method: "DELETE",
+      path: "/api/v1/actions/:id",
+      summary: "Delete an action and its log",
+      tag: "actions",
+      auth: true,
+      status: 204,
+      handler: async ({ accountId, params }) => deleteAction(db, accountId, params.id as string),
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/actions/:id/secret",
+      summary: "Reveal an action's signing secret",
+      tag: "actions",
+      auth: true,
+      status: 200,
+      response: SecretOut,
+      handler: async ({ accountId, params }) => revealSecret(db, accountId, params.id as string),
+    }),
+    route({
+      method: "POST",
+      path: "/api/v1/actions/:id/secret/rotate",
+      summary: "Rotate an action's signing secret; the previous one stays valid for 24 hours",
+      tag: "actions",
+      auth: true,
+      status: 200,
+      response: SecretOut,
+      handler: async ({ accountId, params }) => rotateSecret(db, deps, accountId, params.id as string),
+    }),
+
+    route({
+      method: "GET",
+      path: "/api/v1/actions/:id/log",
+      summary: "An action's instances: newest first by default, filter by outcome, sort by column, cursor pagination",
+      tag: "log",
+      auth: true,
+      query: LogQuery,
+      status: 200,
+      response: LogOut,
+      handler: async ({ accountId, params, query }) => listLog(db, accountId, params.id as string, query as LogQuery),
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/instances/:id",
+      summary: "One instance with its payload and every attempt's request and response",
+      tag: "log",
+      auth: true,
+      status: 200,
+      response: InstanceDetailOut,
+      handler: async ({ accountId, params }) => getInstanceDetail(db, accountId, params.id as string),
+    }),
+    route({
+      method: "POST",
+      path: "/api/v1/instances/:id/resend",
+      summary: "Resend a finished instance: a new attempt series with the same apptoto_id",
+      tag: "log",
+      auth: true,
+      status: 202,
+      response: InstanceOut,
+      handler: async ({ accountId, params }) => {
+        const out = await resendInstance(db, accountId, params.id as string, deps.now());
+        deps.onInstances();
+        return out;
+      },
+    }),
+
+    route({
+      method: "POST",
+      path: "/api/v1/events",
+      summary: "Ingest one event; answered after it and its instances are durably stored",
+      tag: "ingest",
+      auth: true,
+      body: EventIn,
+      parseBody: (raw) => [validateEvent(raw)],
+      status: 202,
+      response: EventOut,
+      handler: async ({ accountId, body }) => {
+        const [out] = await deps.ingestor.ingest(accountId, body as ReturnType<typeof validateBatch>);
+        return out;
+      },
+    }),
+    route({
+      method: "POST",
+      path: "/api/v1/events/batch",
+      summary: "Ingest up to 500 events atomically: all are stored, or none",
+      tag: "ingest",
+      auth: true,
+      body: EventBatchIn,
+      parseBody: validateBatch,
+      status: 202,
+      response: list(EventOut),
+      handler: async ({ accountId, body }) => ({ data: await deps.ingestor.ingest(accountId, body as ReturnType<typeof validateBatch>) }),
+    }),
+  ];
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from "node:crypto";
+
+/**
+ * Time-ordered, URL-safe ids with a type prefix (`ins_01J…`). Time ordering keeps new rows at the
+ * end of the primary-key index (cheap inserts) and makes "reverse chronological" a key order.
+ * Layout: 10 chars of Crockford base32 milliseconds + 16 chars of randomness.
+ */
+const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+export type IdPrefix = "acc" | "key" | "trg" | "act" | "evt" | "ins" | "att";
+export type IdGenerator = (prefix: IdPrefix) => string;
+
+export function createIdGenerator(now: () => number = Date.now): IdGenerator {
+  let lastTime = -1;
+  let lastRandom: Uint8Array = new Uint8Array(10);
+  return (prefix) => {
+    const time = now();
+    let random: Uint8Array;
+    if (time === lastTime) {
+      // Same millisecond: increment the previous randomness so ids stay strictly increasing.
+      random = Uint8Array.from(lastRandom);
+      for (let i = random.length - 1; i >= 0; i--) {
+        random[i] = ((random[i] ?? 0) + 1) & 0xff;
+        if (random[i] !== 0) break;
+      }
+    } else {
+      random = randomBytes(10);
+      lastTime = time;
+    }
+    lastRandom = random;
+    let timePart = "";
+    let t = time;
+    for (let i = 0; i < 10; i++) {
+      timePart = ALPHABET[t % 32] + timePart;
+      t = Math.floor(t / 32);
+    }
+    let randomPart = "";
+    // 10 bytes = 80 bits = 16 base32 chars
+    let bits = 0;
+    let value = 0;
+    for (const byte of random) {
+      value = (value << 8) | byte;
+      bits += 8;
+      while (bits >= 5) {
+        randomPart += ALPHABET[(value >>> (bits - 5)) & 31];
+        bits -= 5;
+      }
+      value &= (1 << bits) - 1;
+    }
+    return `${prefix}_${timePart}${randomPart}`;
+  };
+}
+
+export const newId: IdGenerator = createIdGenerator();

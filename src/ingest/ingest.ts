@@ -1,0 +1,136 @@
+/**
+ * Ingest: the platform tells Hookline what happened. An event is validated against the catalogue,
+ * then — in ONE transaction — stored with one instance per enabled action of every trigger it fires.
+ * The answer (202) is sent only after that transaction is durably committed; concurrent requests
+ * share commits through the batcher.
+ */
+import { z } from "zod";
+import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
+import { createBatcher } from "../db/batcher.js";
+import type { Db, NewInstance, Tx } from "../db/schema.js";
+import type { IdGenerator } from "../ids.js";
+import { insertInstances } from "../instances/instances.js";
+import { findFiredActions } from "../match/match.js";
+import { parseInput } from "../validation.js";
+
+export const MAX_BATCH_EVENTS = 500;
+
+/** The envelope; `data` is checked against the type's schema once the type is known. */
+const EventEnvelope = z.strictObject({
+  type: triggerTypeSchema,
+  data: z.record(z.string(), z.unknown(), { error: "data must be an object: {<object key>: …}" }),
+  idempotency_key: z.string().min(1).max(255).optional(),
+});
+
+export const EventIn = EventEnvelope.describe("An event: `type` from the catalogue and `data` holding the type's object under its object key");
+export const EventBatchIn = z.strictObject({ events: z.array(z.unknown()).min(1).max(MAX_BATCH_EVENTS) });
+export const EventOut = z.object({ id: z.string(), instances: z.number().int(), duplicate: z.boolean() });
+export type EventOut = z.output<typeof EventOut>;
+
+export interface ValidEvent {
+  type: TriggerTypeName;
+  objectKey: string;
+  /** The object, serialised once here and stored as-is. */
+  objectJson: string;
+  idempotencyKey: string | undefined;
+}
+
+/** Validates one event; errors name the path from `root` (e.g. `events[3].data.participant.id`). */
+export function validateEvent(body: unknown, root = ""): ValidEvent {
+  const envelope = parseInput(EventEnvelope, body, root);
+  const entry = triggerType(envelope.type);
+  const data = parseInput(entry.schema, envelope.data, root ? `${root}.data` : "data") as Record<string, unknown>;
+  return {
+    type: envelope.type,
+    objectKey: entry.objectKey,
+    objectJson: JSON.stringify(data[entry.objectKey]),
+    idempotencyKey: envelope.idempotency_key,
+  };
+}
+
+export function validateBatch(body: unknown): ValidEvent[] {
+  const { events } = parseInput(EventBatchIn, body);
+  return events.map((event, i) => validateEvent(event, `events[${i}]`));
+}
+
+export interface IngestDeps {
+  newId: IdGenerator;
+  now: () => number;
+  /** Called after a commit that created instances, to wake the delivery worker. */
+  onInstances: () => void;
+}
+
+async function storeEvent(trx: Tx, deps: IngestDeps, accountId: string, event: ValidEvent): Promise<EventOut> {
+  if (event.idempotencyKey !== undefined) {
+    const existing = await trx
+      .selectFrom("events")
+      .select("id")
+      .where("account_id", "=", accountId)
+      .where("idempotency_key", "=", event.idempotencyKey)
+      .executeTakeFirst();
+    if (existing) {
+      const count = await trx
+        .selectFrom("instances")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("event_id", "=", existing.id)
+        .executeTakeFirstOrThrow();
+      return { id: existing.id, instances: Number(count.n), duplicate: true };
+    }
+  }
+  const now = deps.now();
+  const eventId = deps.newId("evt");
+  await trx
+    .insertInto("events")
+    .values({ id: eventId, account_id: accountId, type: event.type, object: event.objectJson, idempotency_key: event.idempotencyKey ?? null, created_at: now })
+    .execute();
+  const fired = await findFiredActions(trx, accountId, event.type);
+  const instances: NewInstance[] = fired.map((f) => ({
+    id: deps.newId("ins"),
+    account_id: accountId,
+    action_id: f.actionId,
+    event_id: eventId,
+    trigger_type: f.triggerType,
+    event_type: event.type,
+    object_key: event.objectKey,
+    state: "pending",
+    sent: 0,
+    delivered: 0,
+    attempts: 0,
+    series: 1,
+    series_attempts: 0,
+    next_attempt_at: now,
+    lease_until: null,
+    last_status: null,
+    last_error: null,
+    created_at: now,
+    updated_at: now,
+  }));
+  await insertInstances(trx, instances);
+  return { id: eventId, instances: instances.length, duplicate: false };
+}
+
+export interface Ingestor {
+  /** Stores the events of one request atomically: all of them, or none. */
+  ingest(accountId: string, events: ValidEvent[]): Promise<EventOut[]>;
+  drain(): Promise<void>;
+}
+
+export function createIngestor(db: Db, deps: IngestDeps): Ingestor {
+  const batcher = createBatcher(
+    db,
+    async (trx: Tx, request: { accountId: string; events: ValidEvent[] }) => {
+      const out: EventOut[] = [];
+      for (const event of request.events) out.push(await storeEvent(trx, deps, request.accountId, event));
+      return out;
+    },
+    {
+      afterCommit: (outputs) => {
+        if (outputs.some((events) => events.some((e) => e.instances > 0 && !e.duplicate))) deps.onInstances();
+      },
+    },
+  );
+  return {
+    ingest: (accountId, events) => batcher.submit({ accountId, events }),
+    drain: () => batcher.drain(),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * Instances: one execution of one action for one event. This module owns their lifecycle in the
+ * database — creation at ingest, claiming by the worker with a lease, and completion — so the
+ * queue's rules live in one place.
+ */
+import { sql } from "kysely";
+import type { Executor, InstanceRow, InstanceState, NewInstance } from "../db/schema.js";
+
+export async function insertInstances(db: Executor, rows: NewInstance[]): Promise<void> {
+  // SQLite caps bound parameters per statement; 19 columns × 40 rows stays well under it.
+  for (let i = 0; i < rows.length; i += 40) {
+    await db
+      .insertInto("instances")
+      .values(rows.slice(i, i + 40))
+      .execute();
+  }
+}
+
+/** What the worker needs to make one attempt: the instance, its action and its event's object. */
+export interface ClaimedInstance {
+  id: string;
+  accountId: string;
+  actionId: string;
+  actionType: "webhook" | "sms" | "email";
+  settings: string;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretUntil: number | null;
+  objectKey: string;
+  object: string;
+  series: number;
+  seriesAttempts: number;
+  attempts: number;
+  leaseUntil: number;
+}
+
+/**
+ * Claims up to `limit` due instances for this worker until `now + leaseMs`. An instance is due when
+ * it is unfinished, its time has come and no live lease holds it — so instances whose worker died
+ * are claimed again once their lease expires. Actions in `skipActionIds` (their endpoint is at its
+ * concurrency limit) are left for later so a slow endpoint cannot take every slot.
+ */
+export async function claimDue(
+  db: Executor,
+  { now, leaseMs, limit, skipActionIds }: { now: number; leaseMs: number; limit: number; skipActionIds: readonly string[] },
+): Promise<ClaimedInstance[]> {
+  if (limit <= 0) return [];
+  const leaseUntil = now + leaseMs;
+  let due = db
+    .selectFrom("instances")
+    .select("id")
+    .where("state", "in", ["pending", "retrying"])
+    .where("next_attempt_at", "<=", now)
+    .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
+    .orderBy("next_attempt_at")
+    .limit(limit);
+  if (skipActionIds.length > 0) due = due.where("action_id", "not in", skipActionIds);
+  const claimed = await db
+    .updateTable("instances")
+    .set({ lease_until: leaseUntil })
+    .where("id", "in", due)
+    .where("state", "in", ["pending", "retrying"])
+    .returning("id")
+    .execute();
+  if (claimed.length === 0) return [];
+  const rows = await db
+    .selectFrom("instances")
+    .innerJoin("actions", "actions.id", "instances.action_id")
+    .innerJoin("events", "events.id", "instances.event_id")
+    .select([
+      "instances.id as id",
+      "instances.account_id as accountId",
+      "instances.action_id as actionId",
+      "actions.type as actionType",
+      "actions.settings as settings",
+      "actions.secret as secret",
+      "actions.previous_secret as previousSecret",
+      "actions.previous_secret_until as previousSecretUntil",
+      "instances.object_key as objectKey",
+      "events.object as object",
+      "instances.series as series",
+      "instances.series_attempts as seriesAttempts",
+      "instances.attempts as attempts",
+    ])
+    .where(
+      "instances.id",
+      "in",
+      claimed.map((c) => c.id),
+    )
+    .execute();
+  return rows.map((r) => ({ ...r, leaseUntil }));
+}
+
+/** When the next unfinished instance falls due (ignoring live leases), so the worker can sleep until then. */
+export async function nextDueAt(db: Executor): Promise<number | undefined> {
+  const row = await db
+    .selectFrom("instances")
+    .select((eb) => eb.fn.min("next_attempt_at").as("at"))
+    .where("state", "in", ["pending", "retrying"])
+    .executeTakeFirst();
+  return row?.at == null ? undefined : Number(row.at);
+}
+
+export interface Completion {
+  instanceId: string;
+  /** The lease this worker holds; a completion for a lease that was lost is dropped. */
+  leaseUntil: number;
+  state: InstanceState;
+  sent: boolean;
+  delivered: boolean;
+  nextAttemptAt: number;
+  status: number | null;
+  error: string | null;
+  now: number;
+}
+
+/**
+ * Records an attempt's effect on its instance and frees the lease. Returns false when this worker
+ * no longer holds the instance (deleted, or its lease expired and another worker took it).
+ */
+export async function completeAttempt(db: Executor, c: Completion): Promise<boolean> {
+  const result = await db
+    .updateTable("instances")
+    .set((eb) => ({
+      state: c.state,
+      sent: c.sent ? 1 : eb.ref("sent"),
+      delivered: c.delivered ? 1 : 0,
+      attempts: sql`attempts + 1`,
+      series_attempts: sql`series_attempts + 1`,
+      next_attempt_at: c.nextAttemptAt,
+      lease_until: null,
+      last_status: c.status,
+      last_error: c.error,
+      updated_at: c.now,
+    }))
+    .where("id", "=", c.instanceId)
+    .where("lease_until", "=", c.leaseUntil)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Gives claimed instances back untouched (graceful shutdown): they are due again at once. */
+export async function releaseLeases(db: Executor, leases: readonly { instanceId: string; leaseUntil: number }[]): Promise<void> {
+  for (const l of leases) {
+    await db.updateTable("instances").set({ lease_until: null }).where("id", "=", l.instanceId).where("lease_until", "=", l.leaseUntil).execute();
+  }
+}
+
+export async function getInstanceRow(db: Executor, accountId: string, id: string): Promise<InstanceRow | undefined> {
+  return db.selectFrom("instances").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
+}

@@ -1,0 +1,187 @@
+/**
+ * The log: each action's instances, newest first by default, filterable by outcome and sortable by
+ * any column, with keyset (cursor) pagination that stays fast however long the log grows; one
+ * instance in detail with its payload and every attempt; resend.
+ */
+import { type Expression, type SqlBool, sql } from "kysely";
+import { z } from "zod";
+import { requireAction } from "../actions/actions.js";
+import type { AttemptRow, Executor, InstanceRow } from "../db/schema.js";
+import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
+import { getInstanceRow } from "../instances/instances.js";
+import { buildPayload } from "../instances/payload.js";
+import { iso } from "../triggers/triggers.js";
+
+export const SORT_COLUMNS = ["created_at", "updated_at", "state", "sent", "delivered", "attempts", "trigger_type", "last_status"] as const;
+type SortColumn = (typeof SORT_COLUMNS)[number];
+
+export const LogQuery = z.strictObject({
+  outcome: z.enum(["succeeded", "failed", "pending"]).optional(),
+  sort: z.enum(SORT_COLUMNS).default("created_at"),
+  order: z.enum(["asc", "desc"]).default("desc"),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+});
+export type LogQuery = z.output<typeof LogQuery>;
+
+export const InstanceOut = z.object({
+  id: z.string().describe("The instance id: the payload's apptoto_id and the webhook-id header"),
+  action_id: z.string(),
+  event_id: z.string(),
+  trigger_type: z.string(),
+  event_type: z.string(),
+  state: z.enum(["pending", "retrying", "succeeded", "failed"]),
+  sent: z.boolean(),
+  delivered: z.boolean(),
+  attempts: z.number().int(),
+  last_status: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  next_attempt_at: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type InstanceOut = z.output<typeof InstanceOut>;
+
+export const AttemptOut = z.object({
+  id: z.string(),
+  series: z.number().int(),
+  number: z.number().int(),
+  started_at: z.string(),
+  duration_ms: z.number().int(),
+  outcome: z.enum(["succeeded", "retry", "failed"]),
+  request: z.record(z.string(), z.unknown()),
+  response: z.object({ status: z.number().int(), headers: z.record(z.string(), z.unknown()), body: z.string(), truncated: z.boolean() }).nullable(),
+  error: z.string().nullable(),
+});
+
+export const InstanceDetailOut = InstanceOut.extend({
+  payload: z.unknown(),
+  attempt_log: z.array(AttemptOut),
+});
+export type InstanceDetailOut = z.output<typeof InstanceDetailOut>;
+
+export const LogOut = z.object({ data: z.array(InstanceOut), next_cursor: z.string().nullable() });
+
+export function instanceOut(row: InstanceRow): InstanceOut {
+  const unfinished = row.state === "pending" || row.state === "retrying";
+  return {
+    id: row.id,
+    action_id: row.action_id,
+    event_id: row.event_id,
+    trigger_type: row.trigger_type,
+    event_type: row.event_type,
+    state: row.state,
+    sent: row.sent === 1,
+    delivered: row.delivered === 1,
+    attempts: row.attempts,
+    last_status: row.last_status,
+    last_error: row.last_error,
+    next_attempt_at: unfinished ? iso(row.next_attempt_at) : null,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+// Nulls sort as 0 so that keyset comparisons stay total.
+const sortExpression = (column: SortColumn): Expression<unknown> => (column === "last_status" ? sql`coalesce(last_status, 0)` : sql.ref(column));
+
+type CursorValue = string | number;
+function encodeCursor(value: CursorValue, id: string): string {
+  return Buffer.from(JSON.stringify([value, id])).toString("base64url");
+}
+function decodeCursor(cursor: string): [CursorValue, string] {
+  try {
+    const parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown;
+    if (Array.isArray(parsed) && parsed.length === 2 && (typeof parsed[0] === "string" || typeof parsed[0] === "number") && typeof parsed[1] === "string") {
+      return [parsed[0], parsed[1]];
+    }
+  } catch {}
+  throw new ValidationError("cursor: not a cursor returned by this endpoint");
+}
+
+export async function listLog(db: Executor, accountId: string, actionId: string, query: LogQuery) {
+  await requireAction(db, accountId, actionId);
+  const expr = sortExpression(query.sort);
+  const cmp = query.order === "desc" ? "<" : ">";
+  let q = db.selectFrom("instances").selectAll().where("account_id", "=", accountId).where("action_id", "=", actionId);
+  if (query.outcome === "pending") q = q.where("state", "in", ["pending", "retrying"]);
+  else if (query.outcome) q = q.where("state", "=", query.outcome);
+  if (query.cursor) {
+    const [value, id] = decodeCursor(query.cursor);
+    q = q.where((eb) => eb.or([eb(expr, cmp, value), eb.and([eb(expr, "=", value), eb("id", cmp, id)])]) as Expression<SqlBool>);
+  }
+  const rows = await q
+    .orderBy(expr, query.order)
+    .orderBy("id", query.order)
+    .limit(query.limit + 1)
+    .execute();
+  const page = rows.slice(0, query.limit);
+  const last = page[page.length - 1];
+  const nextCursor =
+    rows.length > query.limit && last
+      ? encodeCursor(query.sort === "last_status" ? (last.last_status ?? 0) : (last[query.sort] as CursorValue), last.id)
+      : null;
+  return { data: page.map(instanceOut), next_cursor: nextCursor };
+}
+
+function attemptOut(row: AttemptRow, payload: string): z.output<typeof AttemptOut> {
+  const request = JSON.parse(row.request) as Record<string, unknown>;
+  return {
+    id: row.id,
+    series: row.series,
+    number: row.number,
+    started_at: iso(row.started_at),
+    duration_ms: row.duration_ms,
+    outcome: row.outcome,
+    // The body is the instance's payload, the same on every attempt, so it is not stored per attempt.
+    request: request.method === "POST" ? { ...request, body: payload } : request,
+    response:
+      row.response_status === null
+        ? null
+        : {
+            status: row.response_status,
+            headers: JSON.parse(row.response_headers ?? "{}") as Record<string, unknown>,
+            body: row.response_body ?? "",
+            truncated: row.response_body_truncated === 1,
+          },
+    error: row.error,
+  };
+}
+
+export async function getInstanceDetail(db: Executor, accountId: string, id: string): Promise<InstanceDetailOut> {
+  const row = await getInstanceRow(db, accountId, id);
+  if (!row) throw new NotFoundError("instance", id);
+  const event = await db.selectFrom("events").select("object").where("id", "=", row.event_id).executeTakeFirstOrThrow();
+  const payload = buildPayload(row.object_key, event.object, row.id);
+  const attempts = await db.selectFrom("attempts").selectAll().where("instance_id", "=", id).orderBy("id").execute();
+  return { ...instanceOut(row), payload: JSON.parse(payload), attempt_log: attempts.map((a) => attemptOut(a, payload)) };
+}
+
+/**
+ * Resend: a new attempt series for a finished instance, same apptoto_id (so receivers can still
+ * de-duplicate). An instance still being delivered cannot be resent: 409.
+ */
+export async function resendInstance(db: Executor, accountId: string, id: string, now: number): Promise<InstanceOut> {
+  const result = await db
+    .updateTable("instances")
+    .set((eb) => ({
+      state: "pending",
+      delivered: 0,
+      series: eb("series", "+", 1),
+      series_attempts: 0,
+      next_attempt_at: now,
+      lease_until: null,
+      updated_at: now,
+    }))
+    .where("account_id", "=", accountId)
+    .where("id", "=", id)
+    .where("state", "in", ["succeeded", "failed"])
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) {
+    const row = await getInstanceRow(db, accountId, id);
+    if (!row) throw new NotFoundError("instance", id);
+    throw new ConflictError(`instance ${id} is ${row.state}; only succeeded or failed instances can be resent`);
+  }
+  const row = await getInstanceRow(db, accountId, id);
+  return instanceOut(row as InstanceRow);
+}

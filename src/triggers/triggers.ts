@@ -1,0 +1,128 @@
+/** Triggers: the event an account watches for. CRUD, always scoped to one account. */
+import { z } from "zod";
+import { TRIGGER_TYPES, type TriggerTypeName, triggerTypeSchema } from "../catalogue/trigger-types.js";
+import type { Executor, TriggerRow } from "../db/schema.js";
+import { NotFoundError } from "../errors.js";
+import type { IdGenerator } from "../ids.js";
+
+export const TriggerIn = z.strictObject({
+  name: z.string().trim().min(1, "name must not be empty").max(200),
+  type: triggerTypeSchema,
+  description: z.string().max(2000).nullish(),
+  enabled: z.boolean().default(true),
+});
+export type TriggerIn = z.output<typeof TriggerIn>;
+
+export const TriggerPatch = z.strictObject({
+  name: z.string().trim().min(1, "name must not be empty").max(200).optional(),
+  type: triggerTypeSchema.optional(),
+  description: z.string().max(2000).nullish(),
+  enabled: z.boolean().optional(),
+});
+export type TriggerPatch = z.output<typeof TriggerPatch>;
+
+export const TriggerOut = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: triggerTypeSchema,
+  type_label: z.string(),
+  description: z.string().nullable(),
+  enabled: z.boolean(),
+  action_count: z.number().int(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type TriggerOut = z.output<typeof TriggerOut>;
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+function toOut(row: TriggerRow, actionCount: number): TriggerOut {
+  const type = row.type as TriggerTypeName;
+  return {
+    id: row.id,
+    name: row.name,
+    type,
+    type_label: TRIGGER_TYPES.get(type)?.label ?? row.type,
+    description: row.description,
+    enabled: row.enabled === 1,
+    action_count: actionCount,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+export interface Deps {
+  newId: IdGenerator;
+  now: () => number;
+}
+
+function selectTriggers(db: Executor, accountId: string) {
+  return db
+    .selectFrom("triggers")
+    .selectAll("triggers")
+    .select((eb) =>
+      eb
+        .selectFrom("actions")
+        .whereRef("actions.trigger_id", "=", "triggers.id")
+        .select((e) => e.fn.countAll<number>().as("n"))
+        .as("action_count"),
+    )
+    .where("triggers.account_id", "=", accountId);
+}
+
+export async function listTriggers(db: Executor, accountId: string): Promise<TriggerOut[]> {
+  const rows = await selectTriggers(db, accountId).orderBy("triggers.id", "desc").execute();
+  return rows.map((r) => toOut(r, Number(r.action_count)));
+}
+
+/** The trigger row of this account, or a 404: another account's ids are indistinguishable from unknown ones. */
+export async function requireTrigger(db: Executor, accountId: string, id: string): Promise<TriggerRow> {
+  const row = await db.selectFrom("triggers").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
+  if (!row) throw new NotFoundError("trigger", id);
+  return row;
+}
+
+export async function getTrigger(db: Executor, accountId: string, id: string): Promise<TriggerOut> {
+  const row = await selectTriggers(db, accountId).where("triggers.id", "=", id).executeTakeFirst();
+  if (!row) throw new NotFoundError("trigger", id);
+  return toOut(row, Number(row.action_count));
+}
+
+export async function createTrigger(db: Executor, deps: Deps, accountId: string, input: TriggerIn): Promise<TriggerOut> {
+  const now = deps.now();
+  const row: TriggerRow = {
+    id: deps.newId("trg"),
+    account_id: accountId,
+    name: input.name,
+    type: input.type,
+    description: input.description ?? null,
+    enabled: input.enabled ? 1 : 0,
+    created_at: now,
+    updated_at: now,
+  };
+  await db.insertInto("triggers").values(row).execute();
+  return toOut(row, 0);
+}
+
+export async function updateTrigger(db: Executor, deps: Deps, accountId: string, id: string, patch: TriggerPatch): Promise<TriggerOut> {
+  await requireTrigger(db, accountId, id);
+  await db
+    .updateTable("triggers")
+    .set({
+      ...(patch.name !== undefined && { name: patch.name }),
+      ...(patch.type !== undefined && { type: patch.type }),
+      ...(patch.description !== undefined && { description: patch.description }),
+      ...(patch.enabled !== undefined && { enabled: patch.enabled ? 1 : 0 }),
+      updated_at: deps.now(),
+    })
+    .where("account_id", "=", accountId)
+    .where("id", "=", id)
+    .execute();
+  return getTrigger(db, accountId, id);
+}
+
+/** Deleting a trigger deletes its actions and their log (foreign keys cascade). */
+export async function deleteTrigger(db: Executor, accountId: string, id: string): Promise<void> {
+  const result = await db.deleteFrom("triggers").where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
+  if (Number(result.numDeletedRows) === 0) throw new NotFoundError("trigger", id);
+}

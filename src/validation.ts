@@ -1,0 +1,18 @@
+import type { z } from "zod";
+import { ValidationError } from "./errors.js";
+
+function pathText(path: readonly PropertyKey[], root: string): string {
+  let text = root;
+  for (const part of path) text += typeof part === "number" ? `[${part}]` : text === "" ? String(part) : `.${String(part)}`;
+  return text || "body";
+}
+
+/** Parses input with a schema; a failure is a ValidationError whose message names the field path. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root = ""): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: pathText(issue.path, root), message: issue.message }));
+  const first = issues[0];
+  const message = first ? `${first.path}: ${first.message}` : "invalid input";
+  throw new ValidationError(issues.length > 1 ? `${message} (and ${issues.length - 1} more)` : message, { issues });
+}

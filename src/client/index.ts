@@ -1,0 +1,127 @@
+/**
+ * Typed client for the Hookline API. Types come from the server's own schemas, so client and
+ * server cannot disagree. `fetch` is injectable (tests, custom agents).
+ *
+ *   const hookline = new HooklineClient({ baseUrl: "http://localhost:8080", apiKey });
+ *   await hookline.ingest({ type: "participant.confirmed", data: { participant: { id: 1 } } });
+ */
+import type { z } from "zod";
+import type { ActionIn, ActionOut, ActionPatch } from "../actions/actions.js";
+import type { TriggerTypeName } from "../catalogue/trigger-types.js";
+import type { EventOut } from "../ingest/ingest.js";
+import type { InstanceDetailOut, InstanceOut, LogQuery } from "../log/log.js";
+import type { TriggerOut } from "../triggers/triggers.js";
+
+export type { ActionOut, EventOut, InstanceDetailOut, InstanceOut, TriggerOut, TriggerTypeName };
+export type TriggerInput = { name: string; type: TriggerTypeName; description?: string | null; enabled?: boolean };
+export type TriggerPatchInput = Partial<TriggerInput>;
+export type ActionInput = z.input<typeof ActionIn>;
+export type ActionPatchInput = z.input<typeof ActionPatch>;
+export type EventInput = { type: TriggerTypeName; data: Record<string, unknown>; idempotency_key?: string };
+export type LogQueryInput = Partial<z.input<typeof LogQuery>>;
+
+/** An error answer from the API: `status`, and `code`/`message` from its `{"error"}` body. */
+export class HooklineApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly body: unknown,
+  ) {
+    super(`${status} ${code}: ${message}`);
+    this.name = "HooklineApiError";
+  }
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  apiKey?: string;
+  fetch?: typeof fetch;
+}
+
+export class HooklineClient {
+  private readonly baseUrl: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: ClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/$/, "");
+    this.fetch = options.fetch ?? fetch;
+  }
+
+  /** Sends a request; returns the parsed JSON body (undefined for 204), or throws HooklineApiError. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const response = await this.fetch(`${this.baseUrl}${path}`, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const text = await response.text();
+    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    if (!response.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new HooklineApiError(response.status, error?.code ?? "unknown", error?.message ?? text, parsed);
+    }
+    return parsed as T;
+  }
+
+  triggerTypes() {
+    return this.request<{ data: { type: TriggerTypeName; label: string; object_key: string; example: Record<string, unknown> }[] }>("GET", "/api/v1/trigger-types");
+  }
+
+  createTrigger(input: TriggerInput) {
+    return this.request<TriggerOut>("POST", "/api/v1/triggers", input);
+  }
+  listTriggers() {
+    return this.request<{ data: TriggerOut[] }>("GET", "/api/v1/triggers");
+  }
+  getTrigger(id: string) {
+    return this.request<TriggerOut>("GET", `/api/v1/triggers/${encodeURIComponent(id)}`);
+  }
+  updateTrigger(id: string, patch: TriggerPatchInput) {
+    return this.request<TriggerOut>("PATCH", `/api/v1/triggers/${encodeURIComponent(id)}`, patch);
+  }
+  deleteTrigger(id: string) {
+    return this.request<void>("DELETE", `/api/v1/triggers/${encodeURIComponent(id)}`);
+  }
+
+  createAction(triggerId: string, input: ActionInput) {
+    return this.request<ActionOut & { secret: string }>("POST", `/api/v1/triggers/${encodeURIComponent(triggerId)}/actions`, input);
+  }
+  listActions(triggerId: string) {
+    return this.request<{ data: ActionOut[] }>("GET", `/api/v1/triggers/${encodeURIComponent(triggerId)}/actions`);
+  }
+  getAction(id: string) {
+    return this.request<ActionOut>("GET", `/api/v1/actions/${encodeURIComponent(id)}`);
+  }
+  updateAction(id: string, patch: ActionPatchInput) {
+    return this.request<ActionOut>("PATCH", `/api/v1/actions/${encodeURIComponent(id)}`, patch);
+  }
+  deleteAction(id: string) {
+    return this.request<void>("DELETE", `/api/v1/actions/${encodeURIComponent(id)}`);
+  }
+  revealSecret(actionId: string) {
+    return this.request<{ secret: string }>("GET", `/api/v1/actions/${encodeURIComponent(actionId)}/secret`);
+  }
+  rotateSecret(actionId: string) {
+    return this.request<{ secret: string }>("POST", `/api/v1/actions/${encodeURIComponent(actionId)}/secret/rotate`);
+  }
+
+  log(actionId: string, query: LogQueryInput = {}) {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+    const qs = params.size > 0 ? `?${params}` : "";
+    return this.request<{ data: InstanceOut[]; next_cursor: string | null }>("GET", `/api/v1/actions/${encodeURIComponent(actionId)}/log${qs}`);
+  }
+  instance(id: string) {
+    return this.request<InstanceDetailOut>("GET", `/api/v1/instances/${encodeURIComponent(id)}`);
+  }
+  resend(instanceId: string) {
+    return this.request<InstanceOut>("POST", `/api/v1/instances/${encodeURIComponent(instanceId)}/resend`);
+  }
+
+  ingest(event: EventInput) {
+    return this.request<EventOut>("POST", "/api/v1/events", event);
+  }
+  ingestBatch(events: EventInput[]) {
+    return this.request<{ data: EventOut[] }>("POST", "/api/v1/events/batch", { events });
+  }
+}

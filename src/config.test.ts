@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config.js";
+
+describe("config", () => {
+  it("has working defaults: port 8080, SQLite under ./hookline-data, 5 attempts", () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(8080);
+    expect(config.databaseUrl).toMatch(/^sqlite:.*hookline-data[/\\]hookline\.db$/);
+    expect(config.retrySchedule).toEqual([30_000, 120_000, 600_000, 3_600_000]);
+    expect(config.maxAttempts).toBe(5);
+    expect(config.allowedNetworks).toEqual([]);
+  });
+
+  it("is frozen", () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.retrySchedule)).toBe(true);
+  });
+
+  it("reads the retry schedule in seconds, fractions allowed", () => {
+    const config = loadConfig({ HOOKLINE_RETRY_SCHEDULE: "1, 2.5" });
+    expect(config.retrySchedule).toEqual([1000, 2500]);
+    expect(config.maxAttempts).toBe(3);
+  });
+
+  it("keeps a lease longer than the longest attempt", () => {
+    const config = loadConfig({ HOOKLINE_REQUEST_TIMEOUT: "15", HOOKLINE_LEASE_MARGIN: "10" });
+    expect(config.leaseMs).toBe(25_000);
+  });
+
+  it.each([
+    [{ HOOKLINE_PORT: "eighty" }, /HOOKLINE_PORT/],
+    [{ HOOKLINE_PORT: "70000" }, /HOOKLINE_PORT.*0-65535/],
+    [{ HOOKLINE_RETRY_SCHEDULE: "30,,60" }, /HOOKLINE_RETRY_SCHEDULE/],
+    [{ HOOKLINE_RETRY_SCHEDULE: "1,2,3,4,5" }, /at most 4 delays/],
+    [{ HOOKLINE_RETRY_SCHEDULE: "-1" }, /negative/],
+    [{ HOOKLINE_ALLOWED_NETWORKS: "localhost" }, /HOOKLINE_ALLOWED_NETWORKS.*not an IP range/],
+    [{ HOOKLINE_ALLOWED_NETWORKS: "10.0.0.0/33" }, /prefix/],
+    [{ HOOKLINE_DATABASE_URL: "mysql://x" }, /HOOKLINE_DATABASE_URL/],
+    [{ HOOKLINE_LOG_LEVEL: "loud" }, /HOOKLINE_LOG_LEVEL/],
+    [{ HOOKLINE_REQUEST_TIMEOUT: "0" }, /HOOKLINE_REQUEST_TIMEOUT/],
+  ])("rejects %o with a clear message", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it("parses allowed networks", () => {
+    const config = loadConfig({ HOOKLINE_ALLOWED_NETWORKS: "127.0.0.0/8, ::1/128" });
+    expect(config.allowedNetworks.map((c) => c.text)).toEqual(["127.0.0.0/8", "::1/128"]);
+  });
+});

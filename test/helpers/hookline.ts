@@ -1,0 +1,75 @@
+/** Starts a real Hookline (HTTP on a free loopback port, SQLite file in a temp folder) for a test. */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createAccount } from "../../src/accounts/accounts.js";
+import { HooklineClient } from "../../src/client/index.js";
+import { type Env, loadConfig } from "../../src/config.js";
+import { newId } from "../../src/ids.js";
+import { createLogger } from "../../src/logger.js";
+import { type Hookline, startHookline, type StartOptions } from "../../src/server.js";
+
+export interface TestHookline {
+  hookline: Hookline;
+  baseUrl: string;
+  dataDir: string;
+  /** Creates an account and a client holding its key. */
+  account(name?: string): Promise<{ accountId: string; apiKey: string; client: HooklineClient }>;
+  /** Polls until `check` returns a value other than undefined (deliveries are asynchronous). */
+  eventually<T>(check: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+/** Fast retries and timeouts, loopback allowed: the product's rules at test speed. */
+export const TEST_ENV: Env = {
+  HOOKLINE_PORT: "0",
+  HOOKLINE_HOST: "127.0.0.1",
+  HOOKLINE_ALLOWED_NETWORKS: "127.0.0.0/8",
+  HOOKLINE_RETRY_SCHEDULE: "0.05,0.05,0.05,0.05",
+  HOOKLINE_RETRY_JITTER: "0",
+  HOOKLINE_REQUEST_TIMEOUT: "1",
+  HOOKLINE_LEASE_MARGIN: "1",
+  HOOKLINE_LOG_LEVEL: "silent",
+};
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "hookline-test-"));
+}
+
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function startTestHookline(env: Env = {}, options: Partial<StartOptions> = {}): Promise<TestHookline> {
+  const dataDir = tempDir();
+  const config = loadConfig({ ...TEST_ENV, HOOKLINE_DATA_DIR: dataDir, ...env });
+  const hookline = await startHookline(config, { logger: createLogger(config.logLevel), ...options });
+  const address = hookline.app.server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  return {
+    hookline,
+    baseUrl,
+    dataDir,
+    async account(name = "test") {
+      const { account_id, api_key } = await createAccount(hookline.store.db, { newId, now: Date.now }, name);
+      return { accountId: account_id, apiKey: api_key, client: new HooklineClient({ baseUrl, apiKey: api_key }) };
+    },
+    eventually,
+    async stop() {
+      await hookline.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

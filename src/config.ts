@@ -31,6 +31,8 @@ export interface Config {
   readonly leaseMs: number;
   /** Fallback poll interval; new work and due retries wake the worker without waiting for it. */
   readonly pollIntervalMs: number;
+  /** On SIGTERM, attempts in flight may finish for this long; then they are aborted and released. */
+  readonly shutdownGraceMs: number;
   readonly logLevel: string;
   readonly smtpUrl: string | undefined;
   readonly twilio: Readonly<{
@@ -74,6 +76,7 @@ export const ENV_VARS = {
   HOOKLINE_CONCURRENCY: { default: "256", help: "deliveries in flight at once, in all" },
   HOOKLINE_ENDPOINT_CONCURRENCY: { default: "16", help: "deliveries in flight at once to one action's endpoint" },
   HOOKLINE_LEASE_MARGIN: { default: "15", help: "seconds a claim outlives the longest attempt before another worker may take it" },
+  HOOKLINE_SHUTDOWN_GRACE: { default: "10", help: "seconds attempts in flight may finish after SIGTERM; later ones are released for the next start" },
   HOOKLINE_POLL_INTERVAL: { default: "1", help: "fallback seconds between checks for due work" },
   HOOKLINE_LOG_LEVEL: { default: "info", help: "pino level: fatal, error, warn, info, debug, trace" },
   HOOKLINE_SMTP_URL: { default: "", help: "SMTP server for email actions, e.g. smtp://user:pass@host:587" },
@@ -175,6 +178,7 @@ export function loadConfig(env: Env): Config {
     perEndpointConcurrency: parseValue("HOOKLINE_ENDPOINT_CONCURRENCY", positiveInt("HOOKLINE_ENDPOINT_CONCURRENCY"), get("HOOKLINE_ENDPOINT_CONCURRENCY")),
     leaseMs: requestTimeoutMs + leaseMarginMs,
     pollIntervalMs: Math.round(parseValue("HOOKLINE_POLL_INTERVAL", seconds("HOOKLINE_POLL_INTERVAL").positive(), get("HOOKLINE_POLL_INTERVAL")) * 1000),
+    shutdownGraceMs: Math.round(parseValue("HOOKLINE_SHUTDOWN_GRACE", seconds("HOOKLINE_SHUTDOWN_GRACE"), get("HOOKLINE_SHUTDOWN_GRACE")) * 1000),
     logLevel,
     smtpUrl: optional("HOOKLINE_SMTP_URL"),
     twilio: Object.freeze({

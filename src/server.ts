@@ -66,7 +66,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     perEndpointConcurrency: config.perEndpointConcurrency,
     leaseMs: config.leaseMs,
     pollIntervalMs: config.pollIntervalMs,
-    shutdownGraceMs: config.requestTimeoutMs,
+    shutdownGraceMs: config.shutdownGraceMs,
   });
   const runWorker = options.worker ?? true;
   const onInstances = runWorker ? () => worker.notify() : () => {};

@@ -1,8 +1,8 @@
 /** Webhook delivery end to end: real Hookline, real SQLite file, real receiver on loopback. */
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HooklineClient, InstanceDetailOut, TriggerTypeName } from "../src/client/index.js";
 import { triggerType } from "../src/catalogue/trigger-types.js";
+import type { HooklineClient, InstanceDetailOut, TriggerTypeName } from "../src/client/index.js";
 import { eventually, startTestHookline, type TestHookline } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
 

@@ -64,7 +64,10 @@ export class HooklineClient {
   }
 
   triggerTypes() {
-    return this.request<{ data: { type: TriggerTypeName; label: string; object_key: string; example: Record<string, unknown> }[] }>("GET", "/api/v1/trigger-types");
+    return this.request<{ data: { type: TriggerTypeName; label: string; object_key: string; example: Record<string, unknown> }[] }>(
+      "GET",
+      "/api/v1/trigger-types",
+    );
   }
 
   createTrigger(input: TriggerInput) {

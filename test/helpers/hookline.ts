@@ -7,7 +7,7 @@ import { HooklineClient } from "../../src/client/index.js";
 import { type Env, loadConfig } from "../../src/config.js";
 import { newId } from "../../src/ids.js";
 import { createLogger } from "../../src/logger.js";
-import { type Hookline, startHookline, type StartOptions } from "../../src/server.js";
+import { type Hookline, type StartOptions, startHookline } from "../../src/server.js";
 
 export interface TestHookline {
   hookline: Hookline;

@@ -11,7 +11,11 @@ export interface Received {
 }
 
 /** Answers a request; may write to `res` itself (and return nothing) to hang, trickle, redirect… */
-export type Responder = (req: Received, res: http.ServerResponse, nth: number) => { status: number; body?: string; headers?: Record<string, string> } | undefined;
+export type Responder = (
+  req: Received,
+  res: http.ServerResponse,
+  nth: number,
+) => { status: number; body?: string; headers?: Record<string, string> } | undefined;
 
 export interface Receiver {
   url(path?: string): string;

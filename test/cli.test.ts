@@ -1,0 +1,79 @@
+/** The `hookline` command as a newcomer and an operator use it. */
+import fs from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { HooklineClient } from "../src/client/index.js";
+import { ENV_VARS } from "../src/config.js";
+import { tempDir } from "./helpers/hookline.js";
+import { runCli, startServer } from "./helpers/process.js";
+
+const dirs: string[] = [];
+const freshDir = () => {
+  const dir = tempDir();
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe("hookline CLI", () => {
+  it("`accounts create <name> --json` prints {account_id, api_key}, and the key works", async () => {
+    const dataDir = freshDir();
+    const { stdout } = await runCli(["accounts", "create", "Clinic", "--json"], { HOOKLINE_DATA_DIR: dataDir });
+    const created = JSON.parse(stdout) as { account_id: string; api_key: string };
+    expect(Object.keys(created)).toEqual(["account_id", "api_key"]);
+    expect(created.account_id).toMatch(/^acc_/);
+    const server = await startServer({ HOOKLINE_DATA_DIR: dataDir });
+    try {
+      const client = new HooklineClient({ baseUrl: `http://127.0.0.1:${server.port}`, apiKey: created.api_key });
+      expect((await client.listTriggers()).data).toEqual([]);
+      // Keys are stored hashed: the database file never contains the key itself.
+      expect(fs.readFileSync(`${dataDir}/hookline.db`).includes(created.api_key)).toBe(false);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    }
+  });
+
+  it("`serve` on an empty database creates a default account and prints its key once", async () => {
+    const dataDir = freshDir();
+    const first = await startServer({ HOOKLINE_DATA_DIR: dataDir });
+    await new Promise((r) => setTimeout(r, 200));
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    const key = /api_key:\s+(hl_\S+)/.exec(first.output())?.[1];
+    expect(key).toBeDefined();
+
+    const second = await startServer({ HOOKLINE_DATA_DIR: dataDir });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      expect(second.output()).not.toMatch(/api_key/);
+      const client = new HooklineClient({ baseUrl: `http://127.0.0.1:${second.port}`, apiKey: key as string });
+      expect((await client.listTriggers()).data).toEqual([]);
+      // The key is shown to the person starting the server, never written into the structured log.
+      expect(second.output()).not.toContain(key);
+    } finally {
+      second.child.kill("SIGTERM");
+      await second.exited;
+    }
+  });
+
+  it("`--help` documents every command and every environment variable", async () => {
+    const { stdout } = await runCli(["--help"]);
+    for (const command of ["serve", "accounts"]) expect(stdout).toContain(command);
+    for (const name of Object.keys(ENV_VARS)) expect(stdout).toContain(name);
+    const serveHelp = (await runCli(["serve", "--help"])).stdout;
+    expect(serveHelp).toContain("--role");
+    expect(serveHelp).toContain("--port");
+  });
+
+  it("refuses a bad configuration value at startup with a clear message and exit code 2", async () => {
+    const error = (await runCli(["serve"], { HOOKLINE_RETRY_SCHEDULE: "soon", HOOKLINE_DATA_DIR: freshDir() }).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(error.code).toBe(2);
+    expect(error.stderr).toMatch(/^hookline: HOOKLINE_RETRY_SCHEDULE="soon": /);
+    expect(error.stderr).not.toMatch(/\n\s+at /);
+  });
+});

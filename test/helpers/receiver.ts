@@ -42,7 +42,8 @@ export async function startReceiver(): Promise<Receiver> {
       const nth = (counts.get(path) ?? 0) + 1;
       counts.set(path, nth);
       for (const w of waiters) w();
-      const answer = (responders.get(path) ?? (() => ({ status: 200, body: "ok" })))(entry, res, nth);
+      const responder: Responder = responders.get(path) ?? (() => ({ status: 200, body: "ok" }));
+      const answer = responder(entry, res, nth);
       if (answer) {
         res.writeHead(answer.status, { "content-type": "text/plain", ...answer.headers });
         res.end(answer.body ?? "");

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `hookline` command: serve, and account administration. */
-import { Command, Option } from "commander";
+import { Command } from "commander";
 import { countAccounts, createAccount } from "./accounts/accounts.js";
 import { ConfigError, ENV_VARS, type Env, loadConfig } from "./config.js";
 import { openStore } from "./db/connect.js";
@@ -35,14 +35,13 @@ storeOptions(
   program
     .command("serve")
     .description("run the API and the delivery worker (embedded SQLite by default)")
-    .option("-p, --port <port>", "HTTP port (overrides HOOKLINE_PORT)")
-    .addOption(new Option("--role <role>", "what this process runs").choices(["all", "api", "worker"]).default("all")),
+    .option("-p, --port <port>", "HTTP port (overrides HOOKLINE_PORT)"),
 )
   .addHelpText("after", envHelp)
-  .action(async (flags: { port?: string; databaseUrl?: string; dataDir?: string; role: "all" | "api" | "worker" }) => {
+  .action(async (flags: { port?: string; databaseUrl?: string; dataDir?: string }) => {
     const config = configFrom(flags);
     const logger = createLogger(config.logLevel);
-    const hookline = await startHookline(config, { logger, worker: flags.role !== "api" });
+    const hookline = await startHookline(config, { logger });
     const { db } = hookline.store;
     // First run: an empty database gets a default account, and its key is shown this once.
     if ((await countAccounts(db)) === 0) {

@@ -35,8 +35,6 @@ export interface StartOptions {
   now?: () => number;
   newId?: IdGenerator;
   random?: () => number;
-  /** false: serve the API only (no delivery in this process). */
-  worker?: boolean;
 }
 
 export async function startHookline(config: Config, options: StartOptions): Promise<Hookline> {
@@ -68,8 +66,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     pollIntervalMs: config.pollIntervalMs,
     shutdownGraceMs: config.shutdownGraceMs,
   });
-  const runWorker = options.worker ?? true;
-  const onInstances = runWorker ? () => worker.notify() : () => {};
+  const onInstances = () => worker.notify();
   const ingestor = createIngestor(db, { newId, now, onInstances });
 
   const app = buildApp({
@@ -86,7 +83,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   await app.listen({ port: config.port, host: config.host });
 
   const stopWorker = new AbortController();
-  const workerDone = runWorker ? worker.run(stopWorker.signal) : Promise.resolve();
+  const workerDone = worker.run(stopWorker.signal);
 
   let stopping: Promise<void> | undefined;
   return {

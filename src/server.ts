@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { createKeyResolver } from "./accounts/accounts.js";
 import { createAttemptRecorder } from "./attempts/attempts.js";
 import type { Config } from "./config.js";
+import { createCommitter } from "./db/committer.js";
 import { openStore, type Store } from "./db/connect.js";
 import { scheduledBackoff } from "./deliver/backoff.js";
 import { notConfiguredSender } from "./deliver/sender.js";
@@ -17,7 +18,7 @@ import { createWorker, type Worker } from "./deliver/worker.js";
 import { buildApp } from "./http/app.js";
 import { apiRoutes } from "./http/routes.js";
 import { newId as defaultNewId, type IdGenerator } from "./ids.js";
-import { createIngestor } from "./ingest/ingest.js";
+import { createIngest } from "./ingest/ingest.js";
 import { createAddressPolicy } from "./net/address-policy.js";
 
 export const VERSION = "0.1.0";
@@ -43,16 +44,18 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const newId = options.newId ?? defaultNewId;
   const store = await openStore(config.databaseUrl);
   const { db } = store;
+  const committer = createCommitter(db);
 
   const webhook = createWebhookSender(config, createAddressPolicy(config.allowedNetworks), { now });
   const worker = createWorker({
     db,
+    committer,
     senders: {
       webhook,
       sms: notConfiguredSender("SMS", "HOOKLINE_TWILIO_BASE_URL, _ACCOUNT_SID, _AUTH_TOKEN and _FROM", { now }),
       email: notConfiguredSender("email", "HOOKLINE_SMTP_URL", { now }),
     },
-    recorder: createAttemptRecorder(db, { newId }),
+    recorder: createAttemptRecorder(committer, { newId }),
     policy: {
       maxAttempts: config.maxAttempts,
       backoff: scheduledBackoff(config.retrySchedule, config.retryJitter, options.random),
@@ -67,10 +70,10 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     shutdownGraceMs: config.shutdownGraceMs,
   });
   const onInstances = () => worker.notify();
-  const ingestor = createIngestor(db, { newId, now, onInstances });
+  const ingest = createIngest(committer, { newId, now, onInstances });
 
   const app = buildApp({
-    routes: apiRoutes({ db, ingestor, newId, now, onInstances }),
+    routes: apiRoutes({ db, ingest, newId, now, onInstances }),
     resolveKey: createKeyResolver(db, { now }),
     ready: async () => {
       await sql`select 1`.execute(db);
@@ -93,7 +96,6 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     stop() {
       stopping ??= (async () => {
         await app.close();
-        await ingestor.drain();
         stopWorker.abort();
         await workerDone;
         await webhook.close();

@@ -2,8 +2,8 @@
  * Attempts: the record of each try. An attempt row and its instance's new state are written in the
  * same transaction, batched across concurrent deliveries (one commit for many attempts).
  */
-import { createBatcher } from "../db/batcher.js";
-import type { Db, NewAttempt, Tx } from "../db/schema.js";
+import type { Committer } from "../db/committer.js";
+import type { NewAttempt } from "../db/schema.js";
 import type { AttemptResult } from "../deliver/sender.js";
 import type { IdGenerator } from "../ids.js";
 import { type Completion, completeAttempt } from "../instances/instances.js";
@@ -35,16 +35,19 @@ export function attemptRow(
   };
 }
 
-export function createAttemptRecorder(db: Db, { newId }: { newId: IdGenerator }) {
-  return createBatcher(db, async (trx: Tx, record: AttemptRecord) => {
-    // An instance deleted with its action, or re-claimed after our lease ran out, is not ours to record.
-    const held = await completeAttempt(trx, record.completion);
-    if (held)
-      await trx
-        .insertInto("attempts")
-        .values({ id: newId("att"), ...record.attempt })
-        .execute();
-    return held;
-  });
+/** Records an attempt; resolves to false when the instance was no longer this worker's to record. */
+export type AttemptRecorder = (record: AttemptRecord) => Promise<boolean>;
+
+export function createAttemptRecorder(committer: Committer, { newId }: { newId: IdGenerator }): AttemptRecorder {
+  return (record) =>
+    committer.run(async (trx) => {
+      // An instance deleted with its action, or re-claimed after our lease ran out, is not ours to record.
+      const held = await completeAttempt(trx, record.completion);
+      if (held)
+        await trx
+          .insertInto("attempts")
+          .values({ id: newId("att"), ...record.attempt })
+          .execute();
+      return held;
+    });
 }
-export type AttemptRecorder = ReturnType<typeof createAttemptRecorder>;

@@ -7,6 +7,7 @@
  * Prints a table and writes bench-results.json. `--quick` uses smaller counts.
  *
  *   npm run bench            npm run bench -- --quick
+ *   npm run bench -- --quick --profile=DIR    (writes the server's V8 CPU profile into DIR)
  */
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
@@ -65,7 +66,9 @@ async function main() {
   const { api_key: apiKey } = JSON.parse(execFileSync(process.execPath, [CLI, "accounts", "create", "bench", "--json"], { env }).toString()) as {
     api_key: string;
   };
-  const server = spawn(process.execPath, [CLI, "serve", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  const profileDir = process.argv.find((a) => a.startsWith("--profile="))?.slice("--profile=".length);
+  const nodeArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(profileDir)}`] : [];
+  const server = spawn(process.execPath, [...nodeArgs, CLI, "serve", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
     server.stdout.on("data", (c: Buffer) => {
@@ -147,6 +150,7 @@ async function main() {
 
   const final = procStats(server.pid as number);
   server.kill("SIGTERM");
+  await new Promise((r) => server.on("exit", r));
   await pool.close();
   receiver.close();
   fs.rmSync(dataDir, { recursive: true, force: true });

@@ -20,6 +20,27 @@ export async function migrate(db: Db): Promise<void> {
   }
 }
 
+/**
+ * Kysely prepares every query anew; on the hot path that was an eighth of the server's CPU. The
+ * same SQL text is prepared once and reused (bounded: dynamic IN-lists produce many texts).
+ * Safe because Kysely runs each statement to completion (no streaming) on one connection.
+ */
+function withStatementCache(sqlite: SQLite.Database, max = 500) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (!statement) {
+        if (cache.size >= max) cache.clear();
+        statement = sqlite.prepare(sql);
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 export interface Store {
   readonly db: Db;
   readonly dialect: "sqlite";
@@ -40,7 +61,7 @@ export async function openStore(databaseUrl: string): Promise<Store> {
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   await migrate(db);
   return {
     db,

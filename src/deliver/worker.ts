@@ -10,6 +10,7 @@
 import type { Logger } from "pino";
 import type { AttemptRecorder } from "../attempts/attempts.js";
 import { attemptRow } from "../attempts/attempts.js";
+import type { Committer } from "../db/committer.js";
 import type { Db } from "../db/schema.js";
 import { type ClaimedInstance, claimDue, nextDueAt, releaseLeases } from "../instances/instances.js";
 import { decide, type RetryPolicy } from "./retry-policy.js";
@@ -17,6 +18,8 @@ import type { Sender } from "./sender.js";
 
 export interface WorkerDeps {
   db: Db;
+  /** Claims share commits with ingest and attempt records. */
+  committer: Committer;
   senders: Record<ClaimedInstance["actionType"], Sender>;
   recorder: AttemptRecorder;
   policy: RetryPolicy;
@@ -68,7 +71,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       result = await deps.senders[instance.actionType].send(instance, hardStop.signal);
     } catch (error) {
       // Shut down mid-attempt: give the instance back untouched; it is due again at once.
-      await releaseLeases(deps.db, [{ instanceId: instance.id, leaseUntil: instance.leaseUntil }]).catch(() => {});
+      await deps.committer.run((trx) => releaseLeases(trx, [{ instanceId: instance.id, leaseUntil: instance.leaseUntil }])).catch(() => {});
       deps.logger.debug({ instance: instance.id, err: error }, "attempt abandoned at shutdown");
       return;
     }
@@ -77,7 +80,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     const at = now();
     const error = decision.state === "succeeded" ? null : decision.state === "failed" ? decision.reason : (result.error ?? `HTTP ${result.response?.status}`);
     try {
-      await deps.recorder.submit({
+      await deps.recorder({
         completion: {
           instanceId: instance.id,
           leaseUntil: instance.leaseUntil,
@@ -134,7 +137,8 @@ export function createWorker(deps: WorkerDeps): Worker {
       const free = deps.concurrency - inFlight;
       let claimed: ClaimedInstance[] = [];
       try {
-        claimed = await claimDue(deps.db, { now: now(), leaseMs: deps.leaseMs, limit: Math.min(free, CLAIM_BATCH), skipActionIds: saturatedActions() });
+        const query = { now: now(), leaseMs: deps.leaseMs, limit: Math.min(free, CLAIM_BATCH), skipActionIds: saturatedActions() };
+        claimed = await deps.committer.run((trx) => claimDue(trx, query));
       } catch (err) {
         deps.logger.error({ err }, "could not claim due instances");
         await sleep(deps.pollIntervalMs, signal);
@@ -163,7 +167,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       const timer = setTimeout(() => hardStop.abort(), deps.shutdownGraceMs);
       await Promise.all([...inFlightDone]);
       clearTimeout(timer);
-      await deps.recorder.drain();
+      await deps.committer.drain();
     },
   };
 }

@@ -16,14 +16,14 @@ import {
 import { TRIGGER_TYPES } from "../catalogue/trigger-types.js";
 import type { Db } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
-import { EventBatchIn, EventIn, EventOut, type Ingestor, validateBatch, validateEvent } from "../ingest/ingest.js";
+import { EventBatchIn, EventIn, EventOut, type Ingest, validateBatch, validateEvent } from "../ingest/ingest.js";
 import { getInstanceDetail, InstanceDetailOut, InstanceOut, LogOut, LogQuery, listLog, resendInstance } from "../log/log.js";
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
 import { type Route, route } from "./route.js";
 
 export interface ApiDeps {
   db: Db;
-  ingestor: Ingestor;
+  ingest: Ingest;
   newId: IdGenerator;
   now: () => number;
   /** Wakes the delivery worker (after a resend). */
@@ -238,7 +238,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       status: 202,
       response: EventOut,
       handler: async ({ accountId, body }) => {
-        const [out] = await deps.ingestor.ingest(accountId, body as ReturnType<typeof validateBatch>);
+        const [out] = await deps.ingest(accountId, body as ReturnType<typeof validateBatch>);
         return out;
       },
     }),
@@ -252,7 +252,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       parseBody: validateBatch,
       status: 202,
       response: list(EventOut),
-      handler: async ({ accountId, body }) => ({ data: await deps.ingestor.ingest(accountId, body as ReturnType<typeof validateBatch>) }),
+      handler: async ({ accountId, body }) => ({ data: await deps.ingest(accountId, body as ReturnType<typeof validateBatch>) }),
     }),
   ];
 }

@@ -6,8 +6,8 @@
  */
 import { z } from "zod";
 import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
-import { createBatcher } from "../db/batcher.js";
-import type { Db, NewInstance, Tx } from "../db/schema.js";
+import type { Committer } from "../db/committer.js";
+import type { NewInstance, Tx } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
 import { insertInstances } from "../instances/instances.js";
 import { findFiredActions } from "../match/match.js";
@@ -109,28 +109,17 @@ async function storeEvent(trx: Tx, deps: IngestDeps, accountId: string, event: V
   return { id: eventId, instances: instances.length, duplicate: false };
 }
 
-export interface Ingestor {
-  /** Stores the events of one request atomically: all of them, or none. */
-  ingest(accountId: string, events: ValidEvent[]): Promise<EventOut[]>;
-  drain(): Promise<void>;
-}
+export type Ingest = (accountId: string, events: ValidEvent[]) => Promise<EventOut[]>;
 
-export function createIngestor(db: Db, deps: IngestDeps): Ingestor {
-  const batcher = createBatcher(
-    db,
-    async (trx: Tx, request: { accountId: string; events: ValidEvent[] }) => {
-      const out: EventOut[] = [];
-      for (const event of request.events) out.push(await storeEvent(trx, deps, request.accountId, event));
-      return out;
-    },
-    {
-      afterCommit: (outputs) => {
-        if (outputs.some((events) => events.some((e) => e.instances > 0 && !e.duplicate))) deps.onInstances();
-      },
-    },
-  );
-  return {
-    ingest: (accountId, events) => batcher.submit({ accountId, events }),
-    drain: () => batcher.drain(),
+/** Stores the events of one request atomically (all of them, or none), sharing the commit with concurrent writes. */
+export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
+  return async (accountId, events) => {
+    const out = await committer.run(async (trx) => {
+      const stored: EventOut[] = [];
+      for (const event of events) stored.push(await storeEvent(trx, deps, accountId, event));
+      return stored;
+    });
+    if (out.some((e) => e.instances > 0 && !e.duplicate)) deps.onInstances();
+    return out;
   };
 }

@@ -3,8 +3,15 @@
  * database — creation at ingest, claiming by the worker with a lease, and completion — so the
  * queue's rules live in one place.
  */
-import { sql } from "kysely";
+import { type RawBuilder, type SqlBool, sql } from "kysely";
 import type { Executor, InstanceRow, InstanceState, NewInstance } from "../db/schema.js";
+
+/**
+ * "Unfinished": the predicate of the partial index `instances_due` (migration 001), written as the
+ * same literal SQL. SQLite uses a partial index only when the query repeats its WHERE term; with
+ * bound parameters instead of literals it scanned the whole table on every claim.
+ */
+export const UNFINISHED: RawBuilder<SqlBool> = sql<SqlBool>`state in ('pending', 'retrying')`;
 
 export async function insertInstances(db: Executor, rows: NewInstance[]): Promise<void> {
   // SQLite caps bound parameters per statement; 19 columns × 40 rows stays well under it.
@@ -49,19 +56,13 @@ export async function claimDue(
   let due = db
     .selectFrom("instances")
     .select("id")
-    .where("state", "in", ["pending", "retrying"])
+    .where(UNFINISHED)
     .where("next_attempt_at", "<=", now)
     .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
     .orderBy("next_attempt_at")
     .limit(limit);
   if (skipActionIds.length > 0) due = due.where("action_id", "not in", skipActionIds);
-  const claimed = await db
-    .updateTable("instances")
-    .set({ lease_until: leaseUntil })
-    .where("id", "in", due)
-    .where("state", "in", ["pending", "retrying"])
-    .returning("id")
-    .execute();
+  const claimed = await db.updateTable("instances").set({ lease_until: leaseUntil }).where("id", "in", due).returning("id").execute();
   if (claimed.length === 0) return [];
   const rows = await db
     .selectFrom("instances")
@@ -96,7 +97,7 @@ export async function nextDueAt(db: Executor): Promise<number | undefined> {
   const row = await db
     .selectFrom("instances")
     .select((eb) => eb.fn.min("next_attempt_at").as("at"))
-    .where("state", "in", ["pending", "retrying"])
+    .where(UNFINISHED)
     .executeTakeFirst();
   return row?.at == null ? undefined : Number(row.at);
 }

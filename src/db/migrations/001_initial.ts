@@ -89,12 +89,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("updated_at", "bigint", (c) => c.notNull())
     .execute();
   // The worker's queue: only unfinished instances are in this index, so it stays small however long the log grows.
-  await db.schema
-    .createIndex("instances_due")
-    .on("instances")
-    .columns(["next_attempt_at"])
-    .where(sql.ref("state"), "in", sql`('pending', 'retrying')`)
-    .execute();
+  await db.schema.createIndex("instances_due").on("instances").columns(["next_attempt_at"]).where(sql<boolean>`state in ('pending', 'retrying')`).execute();
   await db.schema.createIndex("instances_action_log").on("instances").columns(["action_id", "id"]).execute();
 
   await db.schema

@@ -38,7 +38,7 @@ export interface Worker {
   run(signal: AbortSignal): Promise<void>;
   /** New work was committed: look now. */
   notify(): void;
-  /** Attempts in flight right now. */
+  /** Attempts waiting for their receiver right now. */
   inFlight(): number;
 }
 
@@ -50,7 +50,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   let inFlight = 0;
   let wake: (() => void) | undefined;
   let woken = false;
-  const inFlightDone = new Set<Promise<void>>();
+  /** Attempts not yet recorded (in flight, or waiting for their record's commit): shutdown waits for them. */
+  const unfinished = new Set<Promise<void>>();
   // Aborts attempts still running when shutdown's grace period is over.
   const hardStop = new AbortController();
 
@@ -65,16 +66,20 @@ export function createWorker(deps: WorkerDeps): Worker {
     return out;
   }
 
-  async function attempt(instance: ClaimedInstance): Promise<void> {
+  /** `freeSlot` is called as soon as the receiver has answered: recording needs no endpoint slot. */
+  async function attempt(instance: ClaimedInstance, freeSlot: () => void): Promise<void> {
     let result: Awaited<ReturnType<Sender["send"]>>;
     try {
       result = await deps.senders[instance.actionType].send(instance, hardStop.signal);
     } catch (error) {
+      freeSlot();
       // Shut down mid-attempt: give the instance back untouched; it is due again at once.
       await deps.committer.run((trx) => releaseLeases(trx, [{ instanceId: instance.id, leaseUntil: instance.leaseUntil }])).catch(() => {});
       deps.logger.debug({ instance: instance.id, err: error }, "attempt abandoned at shutdown");
       return;
     }
+    // The lease keeps the instance ours until the record below commits, so it cannot be claimed twice.
+    freeSlot();
     const number = instance.seriesAttempts + 1;
     const decision = decide(result.outcome, number, deps.policy);
     const at = now();
@@ -103,17 +108,23 @@ export function createWorker(deps: WorkerDeps): Worker {
   function start(instance: ClaimedInstance): void {
     inFlight++;
     perAction.set(instance.actionId, (perAction.get(instance.actionId) ?? 0) + 1);
-    const p: Promise<void> = attempt(instance)
+    let held = true;
+    const freeSlot = () => {
+      if (!held) return;
+      held = false;
+      inFlight--;
+      const n = (perAction.get(instance.actionId) ?? 1) - 1;
+      if (n === 0) perAction.delete(instance.actionId);
+      else perAction.set(instance.actionId, n);
+      notify();
+    };
+    const p: Promise<void> = attempt(instance, freeSlot)
       .catch((err) => deps.logger.error({ err, instance: instance.id }, "attempt failed unexpectedly"))
       .finally(() => {
-        inFlight--;
-        const n = (perAction.get(instance.actionId) ?? 1) - 1;
-        if (n === 0) perAction.delete(instance.actionId);
-        else perAction.set(instance.actionId, n);
-        inFlightDone.delete(p);
-        notify();
+        freeSlot();
+        unfinished.delete(p);
       });
-    inFlightDone.add(p);
+    unfinished.add(p);
   }
 
   async function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -165,7 +176,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       // Stopped claiming. Attempts in flight may finish within the grace period; any still running
       // after it are aborted and their instances released, to be attempted again on the next start.
       const timer = setTimeout(() => hardStop.abort(), deps.shutdownGraceMs);
-      await Promise.all([...inFlightDone]);
+      await Promise.all([...unfinished]);
       clearTimeout(timer);
       await deps.committer.drain();
     },

@@ -60,11 +60,8 @@ export function createWorker(deps: WorkerDeps): Worker {
     wake?.();
   }
 
-  function saturatedActions(): string[] {
-    const out: string[] = [];
-    for (const [actionId, n] of perAction) if (n >= deps.perEndpointConcurrency) out.push(actionId);
-    return out;
-  }
+  const room = (actionId: string) => deps.perEndpointConcurrency - (perAction.get(actionId) ?? 0);
+  const saturated = () => [...perAction.keys()].filter((actionId) => room(actionId) <= 0);
 
   /** `freeSlot` is called as soon as the receiver has answered: recording needs no endpoint slot. */
   async function attempt(instance: ClaimedInstance, freeSlot: () => void): Promise<void> {
@@ -144,19 +141,24 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   async function run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      // Let the rest of this I/O phase run first: attempts finishing together free their slots
+      // together, and one claim serves them all instead of one claim (and one commit) each.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       woken = false;
       const free = deps.concurrency - inFlight;
       let claimed: ClaimedInstance[] = [];
+      let more = false;
       try {
-        const query = { now: now(), leaseMs: deps.leaseMs, limit: Math.min(free, CLAIM_BATCH), skipActionIds: saturatedActions() };
-        claimed = await deps.committer.run((trx) => claimDue(trx, query));
+        const query = { now: now(), leaseMs: deps.leaseMs, limit: Math.min(free, CLAIM_BATCH), room, saturated: saturated() };
+        ({ claimed, more } = await deps.committer.run((trx) => claimDue(trx, query)));
       } catch (err) {
         deps.logger.error({ err }, "could not claim due instances");
         await sleep(deps.pollIntervalMs, signal);
         continue;
       }
       for (const instance of claimed) start(instance);
-      if (claimed.length === CLAIM_BATCH && deps.concurrency - inFlight > 0) continue; // more may be due
+      // More may be due (a full batch, or a scan window full of other actions' work): look again now.
+      if (claimed.length > 0 && (claimed.length === CLAIM_BATCH || more) && deps.concurrency - inFlight > 0) continue;
       let wait = deps.pollIntervalMs;
       if (claimed.length === 0 && inFlight < deps.concurrency) {
         const due = await nextDueAt(deps.db).catch(() => undefined);

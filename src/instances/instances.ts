@@ -4,7 +4,7 @@
  * queue's rules live in one place.
  */
 import { type RawBuilder, type SqlBool, sql } from "kysely";
-import type { Executor, InstanceRow, InstanceState, NewInstance } from "../db/schema.js";
+import type { Executor, InstanceRow, InstanceState, NewInstance, Tx } from "../db/schema.js";
 
 /**
  * "Unfinished": the predicate of the partial index `instances_due` (migration 001), written as the
@@ -42,29 +42,46 @@ export interface ClaimedInstance {
 }
 
 /**
- * Claims up to `limit` due instances for this worker until `now + leaseMs`. An instance is due when
- * it is unfinished, its time has come and no live lease holds it — so instances whose worker died
- * are claimed again once their lease expires. Actions in `skipActionIds` (their endpoint is at its
- * concurrency limit) are left for later so a slow endpoint cannot take every slot.
+ * Claims due instances for this worker until `now + leaseMs`. An instance is due when it is
+ * unfinished, its time has come and no live lease holds it — so instances whose worker died are
+ * claimed again once their lease expires.
+ *
+ * At most `limit` in all, and at most `room(actionId)` per action. Actions whose endpoint is at its
+ * concurrency limit (`saturated`) are left out of the scan itself, so a slow endpoint's backlog can
+ * neither take the slots of the others nor fill the scan window ahead of them.
+ * Must run inside a transaction (the committer's), so choosing and leasing are one atomic step.
+ * `more` says the scan window was full: more may be due for other actions.
  */
 export async function claimDue(
-  db: Executor,
-  { now, leaseMs, limit, skipActionIds }: { now: number; leaseMs: number; limit: number; skipActionIds: readonly string[] },
-): Promise<ClaimedInstance[]> {
-  if (limit <= 0) return [];
+  trx: Tx,
+  { now, leaseMs, limit, room, saturated }: { now: number; leaseMs: number; limit: number; room: (actionId: string) => number; saturated: readonly string[] },
+): Promise<{ claimed: ClaimedInstance[]; more: boolean }> {
+  if (limit <= 0) return { claimed: [], more: false };
   const leaseUntil = now + leaseMs;
-  let due = db
+  const scan = limit * 4;
+  let query = trx
     .selectFrom("instances")
-    .select("id")
+    .select(["id", "action_id"])
     .where(UNFINISHED)
     .where("next_attempt_at", "<=", now)
     .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
     .orderBy("next_attempt_at")
-    .limit(limit);
-  if (skipActionIds.length > 0) due = due.where("action_id", "not in", skipActionIds);
-  const claimed = await db.updateTable("instances").set({ lease_until: leaseUntil }).where("id", "in", due).returning("id").execute();
-  if (claimed.length === 0) return [];
-  const rows = await db
+    .limit(scan);
+  if (saturated.length > 0) query = query.where("action_id", "not in", saturated);
+  const candidates = await query.execute();
+  const taken = new Map<string, number>();
+  const picked: string[] = [];
+  for (const c of candidates) {
+    if (picked.length >= limit) break;
+    const n = taken.get(c.action_id) ?? 0;
+    if (n >= room(c.action_id)) continue;
+    taken.set(c.action_id, n + 1);
+    picked.push(c.id);
+  }
+  const more = candidates.length === scan;
+  if (picked.length === 0) return { claimed: [], more };
+  await trx.updateTable("instances").set({ lease_until: leaseUntil }).where("id", "in", picked).execute();
+  const rows = await trx
     .selectFrom("instances")
     .innerJoin("actions", "actions.id", "instances.action_id")
     .innerJoin("events", "events.id", "instances.event_id")
@@ -83,13 +100,9 @@ export async function claimDue(
       "instances.series_attempts as seriesAttempts",
       "instances.attempts as attempts",
     ])
-    .where(
-      "instances.id",
-      "in",
-      claimed.map((c) => c.id),
-    )
+    .where("instances.id", "in", picked)
     .execute();
-  return rows.map((r) => ({ ...r, leaseUntil }));
+  return { claimed: rows.map((r) => ({ ...r, leaseUntil })), more };
 }
 
 /** When the next unfinished instance falls due (ignoring live leases), so the worker can sleep until then. */

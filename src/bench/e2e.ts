@@ -44,7 +44,6 @@ async function main() {
 
   // Receiver: answers 200 at once and notes when each instance arrived.
   const arrivals = new Map<number, number>(); // participant id → arrival time
-  let delivered = 0;
   let duplicates = 0;
   let onDelivered: (() => void) | undefined;
   const receiver = http.createServer((req, res) => {
@@ -55,7 +54,6 @@ async function main() {
       const id = body.participant.id;
       if (arrivals.has(id)) duplicates++;
       else arrivals.set(id, performance.timeOrigin + performance.now());
-      delivered++;
       res.writeHead(200).end();
       onDelivered?.();
     });

@@ -12,7 +12,7 @@ import type { AttemptRecorder } from "../attempts/attempts.js";
 import { attemptRow } from "../attempts/attempts.js";
 import type { Committer } from "../db/committer.js";
 import type { Db } from "../db/schema.js";
-import { type ClaimedInstance, claimDue, nextDueAt, releaseLeases } from "../instances/instances.js";
+import { type ClaimedInstance, claimDue, nextDueAt, releaseLease } from "../instances/instances.js";
 import { decide, type RetryPolicy } from "./retry-policy.js";
 import type { Sender } from "./sender.js";
 
@@ -34,7 +34,10 @@ export interface WorkerDeps {
 
 export interface Worker {
   readonly name: string;
-  /** Runs until `signal` aborts, then stops claiming and waits for attempts in flight (bounded by their timeout). */
+  /**
+   * Runs until `signal` aborts; then stops claiming, lets attempts in flight finish for
+   * `shutdownGraceMs`, aborts and releases the rest, and waits for every record to commit.
+   */
   run(signal: AbortSignal): Promise<void>;
   /** New work was committed: look now. */
   notify(): void;
@@ -71,7 +74,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     } catch (error) {
       freeSlot();
       // Shut down mid-attempt: give the instance back untouched; it is due again at once.
-      await deps.committer.run((trx) => releaseLeases(trx, [{ instanceId: instance.id, leaseUntil: instance.leaseUntil }])).catch(() => {});
+      await deps.committer.run((trx) => releaseLease(trx, instance.id, instance.leaseUntil)).catch(() => {});
       deps.logger.debug({ instance: instance.id, err: error }, "attempt abandoned at shutdown");
       return;
     }

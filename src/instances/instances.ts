@@ -153,11 +153,9 @@ export async function completeAttempt(db: Executor, c: Completion): Promise<bool
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Gives claimed instances back untouched (graceful shutdown): they are due again at once. */
-export async function releaseLeases(db: Executor, leases: readonly { instanceId: string; leaseUntil: number }[]): Promise<void> {
-  for (const l of leases) {
-    await db.updateTable("instances").set({ lease_until: null }).where("id", "=", l.instanceId).where("lease_until", "=", l.leaseUntil).execute();
-  }
+/** Gives a claimed instance back untouched (shutdown mid-attempt): it is due again at once. */
+export async function releaseLease(db: Executor, instanceId: string, leaseUntil: number): Promise<void> {
+  await db.updateTable("instances").set({ lease_until: null }).where("id", "=", instanceId).where("lease_until", "=", leaseUntil).execute();
 }
 
 export async function getInstanceRow(db: Executor, accountId: string, id: string): Promise<InstanceRow | undefined> {

@@ -52,8 +52,8 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     committer,
     senders: {
       webhook,
-      sms: notConfiguredSender("SMS", "HOOKLINE_TWILIO_BASE_URL, _ACCOUNT_SID, _AUTH_TOKEN and _FROM", { now }),
-      email: notConfiguredSender("email", "HOOKLINE_SMTP_URL", { now }),
+      sms: notConfiguredSender("SMS provider not configured: set HOOKLINE_TWILIO_BASE_URL, _ACCOUNT_SID, _AUTH_TOKEN and _FROM", { now }),
+      email: notConfiguredSender("email provider not configured: set HOOKLINE_SMTP_URL", { now }),
     },
     recorder: createAttemptRecorder(committer, { newId }),
     policy: {

@@ -1,16 +1,15 @@
 /**
- * What one attempt came to. A 5xx, a timeout or a refused connection are expected outcomes, not
- * errors: senders return them as data and never throw for them.
+ * What one attempt came to, in the provider's own terms already classified: a 5xx, a timeout, a
+ * refused connection are expected outcomes, not errors — senders return them as data and never
+ * throw for them. The classification rules live in retry-policy.ts.
  */
 export type AttemptOutcome =
-  /** The receiver answered. `retryAfterMs` is its Retry-After header, when it sent one. */
-  | { kind: "response"; status: number; retryAfterMs?: number }
-  /** The attempt ran out of time (connect or total timeout). */
-  | { kind: "timeout"; message: string }
-  /** Connection refused/reset, DNS failure, TLS failure: the receiver may be back later. */
-  | { kind: "network"; message: string }
-  /** The attempt can never succeed as configured (blocked address, provider not configured, 4xx-like provider reply). */
-  | { kind: "refused"; message: string };
+  /** The receiver or provider accepted it. */
+  | { kind: "success" }
+  /** It may work later: 5xx, 408/429, timeouts, network failures, SMTP 4xx. */
+  | { kind: "temporary"; message: string; retryAfterMs?: number }
+  /** It cannot work as configured: other 4xx, 3xx, blocked address, no provider, SMTP 5xx. */
+  | { kind: "permanent"; message: string };
 
 /** Parses a Retry-After header: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {

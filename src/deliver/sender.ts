@@ -3,9 +3,16 @@ import type { AttemptOutcome } from "./outcome.js";
 
 export interface AttemptResult {
   outcome: AttemptOutcome;
-  /** The request left Hookline (webhook: bytes were written; sms/email: handed to the provider). */
+  /** The request left Hookline (webhook: it reached the receiver; sms/email: handed to the provider). */
   sent: boolean;
-  request: { method?: string; url?: string; headers?: Record<string, string> } & Record<string, unknown>;
+  /**
+   * A success here means the target has it (webhook: answered 2xx; email: the SMTP server accepted
+   * it). False for an SMS accepted by the provider: delivery is confirmed later by its status callback.
+   */
+  confirmsDelivery: boolean;
+  /** What was sent, for the log: method/url/headers for HTTP, envelope and message for email. */
+  request: Record<string, unknown>;
+  /** What came back: HTTP status or SMTP reply code, headers, body (truncated at the cap). */
   response?: { status: number; headers: Record<string, string | string[]>; body: string; truncated: boolean };
   error?: string;
   startedAt: number;
@@ -21,11 +28,18 @@ export interface Sender {
 }
 
 /** The sender for an action type whose provider is not configured: every attempt fails, saying so. */
-export function notConfiguredSender(what: string, variables: string, { now = Date.now } = {}): Sender {
+export function notConfiguredSender(message: string, { now = Date.now } = {}): Sender {
   return {
     async send() {
-      const message = `${what} provider not configured: set ${variables}`;
-      return { outcome: { kind: "refused", message }, sent: false, request: {}, error: message, startedAt: now(), durationMs: 0 };
+      return {
+        outcome: { kind: "permanent", message },
+        sent: false,
+        confirmsDelivery: false,
+        request: {},
+        error: message,
+        startedAt: now(),
+        durationMs: 0,
+      };
     },
   };
 }

@@ -9,49 +9,16 @@ import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { buildPayload } from "../instances/payload.js";
 import type { AddressPolicy } from "../net/address-policy.js";
-import { BlockedAddressError, guardedLookup } from "../net/guarded-lookup.js";
+import { guardedLookup } from "../net/guarded-lookup.js";
+import { readCapped, requestFailure } from "./http-request.js";
 import { parseRetryAfter } from "./outcome.js";
+import { httpOutcome } from "./retry-policy.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import { signatureHeaders } from "./signing.js";
 
 export const USER_AGENT = "Hookline-Webhooks/0.1 (+https://github.com/hookline/hookline)";
 
 type WebhookConfig = Pick<Config, "connectTimeoutMs" | "requestTimeoutMs" | "responseBodyCapBytes" | "perEndpointConcurrency">;
-
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number): Promise<{ text: string; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const room = cap - size;
-    if (chunk.length >= room) {
-      if (room > 0) chunks.push(chunk.subarray(0, room));
-      const truncated = chunk.length > room;
-      size = cap;
-      if (truncated) {
-        // Stop reading: the rest is not kept, and a huge body must not hold the worker.
-        body.destroy();
-        return { text: Buffer.concat(chunks).toString("utf8"), truncated: true };
-      }
-      continue;
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  return { text: Buffer.concat(chunks).toString("utf8"), truncated: false };
-}
-
-/** Classifies a failed request; `sent` says whether the request had left (a timeout after connecting). */
-function describeError(error: unknown): { kind: "timeout" | "network" | "refused"; message: string; sent: boolean } {
-  const e = error as { name?: string; code?: string; message?: string; cause?: unknown };
-  if (e instanceof BlockedAddressError || e.code === "EHOOKLINE_BLOCKED") return { kind: "refused", message: `blocked: ${e.message}`, sent: false };
-  if (e.code === "UND_ERR_CONNECT_TIMEOUT") return { kind: "timeout", message: "connect timeout", sent: false };
-  if (e.name === "TimeoutError" || e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT") {
-    return { kind: "timeout", message: "timed out waiting for the receiver", sent: true };
-  }
-  const code = e.code ?? (e.cause as { code?: string } | undefined)?.code;
-  const message = e.message ?? "network error";
-  return { kind: "network", message: code && !message.includes(code) ? `${code}: ${message}` : message, sent: false };
-}
 
 export function createWebhookSender(
   config: WebhookConfig,
@@ -78,8 +45,9 @@ export function createWebhookSender(
       ...signatureHeaders({ id: instance.id, payload, now: started }, secrets),
     };
     const requestLog = { method: "POST", url, headers };
-    const done = (result: Omit<AttemptResult, "request" | "startedAt" | "durationMs">): AttemptResult => ({
+    const done = (result: Omit<AttemptResult, "request" | "startedAt" | "durationMs" | "confirmsDelivery">): AttemptResult => ({
       ...result,
+      confirmsDelivery: true,
       request: requestLog,
       startedAt: started,
       durationMs: now() - started,
@@ -90,7 +58,7 @@ export function createWebhookSender(
     const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
     if (isIP(host) !== 0) {
       const refusal = policy.refusal(host);
-      if (refusal) return done({ outcome: { kind: "refused", message: `blocked: ${refusal}` }, sent: false });
+      if (refusal) return done({ outcome: { kind: "permanent", message: `blocked: ${refusal}` }, sent: false, error: `blocked: ${refusal}` });
     }
 
     try {
@@ -104,14 +72,14 @@ export function createWebhookSender(
       const body = await readCapped(response.body, config.responseBodyCapBytes);
       const retryAfter = parseRetryAfter(response.headers["retry-after"] as string | undefined, now());
       return done({
-        outcome: { kind: "response", status: response.statusCode, ...(retryAfter !== undefined && { retryAfterMs: retryAfter }) },
+        outcome: httpOutcome(response.statusCode, retryAfter),
         sent: true,
         response: { status: response.statusCode, headers: response.headers as Record<string, string | string[]>, body: body.text, truncated: body.truncated },
       });
     } catch (error) {
       if (signal.aborted) throw error; // shutdown: not an attempt at all
-      const { kind, message, sent } = describeError(error);
-      return done({ outcome: { kind, message }, sent, error: message });
+      const { outcome, sent, message } = requestFailure(error);
+      return done({ outcome, sent, error: message });
     }
   }
 

@@ -83,7 +83,14 @@ export function createWorker(deps: WorkerDeps): Worker {
     const number = instance.seriesAttempts + 1;
     const decision = decide(result.outcome, number, deps.policy);
     const at = now();
-    const error = decision.state === "succeeded" ? null : decision.state === "failed" ? decision.reason : (result.error ?? `HTTP ${result.response?.status}`);
+    const error =
+      decision.state === "succeeded"
+        ? null
+        : decision.state === "failed"
+          ? decision.reason
+          : result.outcome.kind === "temporary"
+            ? result.outcome.message
+            : null;
     try {
       await deps.recorder({
         completion: {
@@ -91,7 +98,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           leaseUntil: instance.leaseUntil,
           state: decision.state,
           sent: result.sent,
-          delivered: decision.state === "succeeded",
+          delivered: decision.state === "succeeded" && result.confirmsDelivery,
           nextAttemptAt: decision.state === "retrying" ? at + decision.delayMs : at,
           status: result.response?.status ?? null,
           error,

@@ -138,7 +138,8 @@ export async function completeAttempt(db: Executor, c: Completion): Promise<bool
     .set((eb) => ({
       state: c.state,
       sent: c.sent ? 1 : eb.ref("sent"),
-      delivered: c.delivered ? 1 : 0,
+      // Never cleared here: a provider's delivery callback may already have set it (a resend clears it).
+      delivered: c.delivered ? 1 : eb.ref("delivered"),
       attempts: sql`attempts + 1`,
       series_attempts: sql`series_attempts + 1`,
       next_attempt_at: c.nextAttemptAt,

@@ -1,0 +1,39 @@
+/** What the HTTP senders (webhook, SMS provider) share: reading a bounded body, classifying failures. */
+import { BlockedAddressError } from "../net/guarded-lookup.js";
+import type { AttemptOutcome } from "./outcome.js";
+
+/** Reads a response body up to `cap` bytes; stops reading (and drops the connection) beyond it. */
+export async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number): Promise<{ text: string; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const room = cap - size;
+    if (chunk.length > room) {
+      chunks.push(chunk.subarray(0, room));
+      // The rest is not kept, and a huge body must not hold the worker.
+      body.destroy();
+      return { text: Buffer.concat(chunks).toString("utf8"), truncated: true };
+    }
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  return { text: Buffer.concat(chunks).toString("utf8"), truncated: false };
+}
+
+/** Classifies a request that got no answer; `sent` says whether it had left (a timeout after connecting). */
+export function requestFailure(error: unknown): { outcome: AttemptOutcome; sent: boolean; message: string } {
+  const e = error as { name?: string; code?: string; message?: string; cause?: unknown };
+  if (e instanceof BlockedAddressError || e.code === "EHOOKLINE_BLOCKED") {
+    const message = `blocked: ${e.message}`;
+    return { outcome: { kind: "permanent", message }, sent: false, message };
+  }
+  if (e.code === "UND_ERR_CONNECT_TIMEOUT") return { outcome: { kind: "temporary", message: "connect timeout" }, sent: false, message: "connect timeout" };
+  if (e.name === "TimeoutError" || e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT") {
+    const message = "timed out waiting for the receiver";
+    return { outcome: { kind: "temporary", message }, sent: true, message };
+  }
+  const code = e.code ?? (e.cause as { code?: string } | undefined)?.code;
+  const text = e.message ?? "network error";
+  const message = code && !text.includes(code) ? `${code}: ${text}` : text;
+  return { outcome: { kind: "temporary", message }, sent: false, message };
+}

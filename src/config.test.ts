@@ -39,9 +39,25 @@ describe("config", () => {
     [{ HOOKLINE_DATABASE_URL: "mysql://x" }, /HOOKLINE_DATABASE_URL/],
     [{ HOOKLINE_LOG_LEVEL: "loud" }, /HOOKLINE_LOG_LEVEL/],
     [{ HOOKLINE_REQUEST_TIMEOUT: "0" }, /HOOKLINE_REQUEST_TIMEOUT/],
+    [{ HOOKLINE_SMTP_URL: "http://mail" }, /HOOKLINE_SMTP_URL: expected a smtp: or smtps: URL/],
+    [{ HOOKLINE_TWILIO_BASE_URL: "http://127.0.0.1:1" }, /SMS provider half configured: .*HOOKLINE_TWILIO_ACCOUNT_SID/],
+    [{ HOOKLINE_PUBLIC_URL: "hooks.example.com" }, /HOOKLINE_PUBLIC_URL.*not a URL/],
   ])("rejects %o with a clear message", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it("configures providers only when asked, all Twilio settings together", () => {
+    expect(loadConfig({}).smtp).toBeUndefined();
+    expect(loadConfig({}).twilio).toBeUndefined();
+    expect(loadConfig({ HOOKLINE_SMTP_URL: "smtp://127.0.0.1:2525" }).smtp).toEqual({ url: "smtp://127.0.0.1:2525", from: "Hookline <hookline@localhost>" });
+    const twilio = {
+      HOOKLINE_TWILIO_BASE_URL: "https://api.twilio.com/",
+      HOOKLINE_TWILIO_ACCOUNT_SID: "AC1",
+      HOOKLINE_TWILIO_AUTH_TOKEN: "t",
+      HOOKLINE_TWILIO_FROM: "+15550001111",
+    };
+    expect(loadConfig(twilio).twilio).toEqual({ baseUrl: "https://api.twilio.com", accountSid: "AC1", authToken: "t", from: "+15550001111" });
   });
 
   it("parses allowed networks", () => {

@@ -34,13 +34,12 @@ export interface Config {
   /** On SIGTERM, attempts in flight may finish for this long; then they are aborted and released. */
   readonly shutdownGraceMs: number;
   readonly logLevel: string;
-  readonly smtpUrl: string | undefined;
-  readonly twilio: Readonly<{
-    baseUrl: string | undefined;
-    accountSid: string | undefined;
-    authToken: string | undefined;
-    from: string | undefined;
-  }>;
+  /** Email actions' SMTP server; undefined when not configured (their instances then fail, saying so). */
+  readonly smtp: Readonly<{ url: string; from: string }> | undefined;
+  /** SMS actions' Twilio-compatible API; undefined when not configured. */
+  readonly twilio: Readonly<{ baseUrl: string; accountSid: string; authToken: string; from: string }> | undefined;
+  /** Where providers reach this server (status callbacks); undefined: no callbacks are requested. */
+  readonly publicUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -79,11 +78,13 @@ export const ENV_VARS = {
   HOOKLINE_SHUTDOWN_GRACE: { default: "10", help: "seconds attempts in flight may finish after SIGTERM; later ones are released for the next start" },
   HOOKLINE_POLL_INTERVAL: { default: "1", help: "fallback seconds between checks for due work" },
   HOOKLINE_LOG_LEVEL: { default: "info", help: "pino level: fatal, error, warn, info, debug, trace" },
-  HOOKLINE_SMTP_URL: { default: "", help: "SMTP server for email actions, e.g. smtp://user:pass@host:587" },
+  HOOKLINE_SMTP_URL: { default: "", help: "SMTP server for email actions, e.g. smtp://user:pass@host:587 or smtps://…:465" },
+  HOOKLINE_SMTP_FROM: { default: "Hookline <hookline@localhost>", help: "From address of email actions" },
   HOOKLINE_TWILIO_BASE_URL: { default: "", help: "Twilio-compatible API base URL for SMS actions" },
   HOOKLINE_TWILIO_ACCOUNT_SID: { default: "", help: "Twilio account SID" },
   HOOKLINE_TWILIO_AUTH_TOKEN: { default: "", help: "Twilio auth token" },
-  HOOKLINE_TWILIO_FROM: { default: "", help: "Twilio sender number" },
+  HOOKLINE_TWILIO_FROM: { default: "", help: "Twilio sender number (E.164) or messaging service SID" },
+  HOOKLINE_PUBLIC_URL: { default: "", help: "this server's URL as providers reach it, for SMS delivery callbacks, e.g. https://hooks.example.com" },
 } as const;
 
 export type EnvName = keyof typeof ENV_VARS;
@@ -125,6 +126,32 @@ function parseNetworks(raw: string): Cidr[] {
     });
 }
 
+function parseUrl(name: string, raw: string, protocols: readonly string[]): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)}: not a URL`);
+  }
+  if (!protocols.includes(url.protocol)) throw new ConfigError(`${name}: expected a ${protocols.join(" or ")} URL`);
+  return raw.replace(/\/$/, "");
+}
+
+/** The SMS provider is configured by four variables: all of them, or none. */
+function parseTwilio(env: Env): Config["twilio"] {
+  const names = ["HOOKLINE_TWILIO_BASE_URL", "HOOKLINE_TWILIO_ACCOUNT_SID", "HOOKLINE_TWILIO_AUTH_TOKEN", "HOOKLINE_TWILIO_FROM"] as const;
+  const given = names.filter((n) => env[n]);
+  if (given.length === 0) return undefined;
+  const missing = names.filter((n) => !env[n]);
+  if (missing.length > 0) throw new ConfigError(`SMS provider half configured: ${given.join(", ")} set but ${missing.join(", ")} missing`);
+  return Object.freeze({
+    baseUrl: parseUrl("HOOKLINE_TWILIO_BASE_URL", env.HOOKLINE_TWILIO_BASE_URL as string, ["http:", "https:"]),
+    accountSid: env.HOOKLINE_TWILIO_ACCOUNT_SID as string,
+    authToken: env.HOOKLINE_TWILIO_AUTH_TOKEN as string,
+    from: env.HOOKLINE_TWILIO_FROM as string,
+  });
+}
+
 function parseDatabaseUrl(raw: string): string {
   if (raw.startsWith("sqlite:") && raw.length > "sqlite:".length) return raw;
   if (raw.startsWith("postgres://") || raw.startsWith("postgresql://")) {
@@ -139,7 +166,6 @@ export function loadConfig(env: Env): Config {
     const value = env[name];
     return value === undefined || value === "" ? ENV_VARS[name].default : value;
   };
-  const optional = (name: EnvName): string | undefined => (env[name] ? env[name] : undefined);
 
   const dataDir = path.resolve(get("HOOKLINE_DATA_DIR"));
   const databaseUrl = parseDatabaseUrl(env.HOOKLINE_DATABASE_URL || `sqlite:${path.join(dataDir, "hookline.db")}`);
@@ -180,13 +206,11 @@ export function loadConfig(env: Env): Config {
     pollIntervalMs: Math.round(parseValue("HOOKLINE_POLL_INTERVAL", seconds("HOOKLINE_POLL_INTERVAL").positive(), get("HOOKLINE_POLL_INTERVAL")) * 1000),
     shutdownGraceMs: Math.round(parseValue("HOOKLINE_SHUTDOWN_GRACE", seconds("HOOKLINE_SHUTDOWN_GRACE"), get("HOOKLINE_SHUTDOWN_GRACE")) * 1000),
     logLevel,
-    smtpUrl: optional("HOOKLINE_SMTP_URL"),
-    twilio: Object.freeze({
-      baseUrl: optional("HOOKLINE_TWILIO_BASE_URL"),
-      accountSid: optional("HOOKLINE_TWILIO_ACCOUNT_SID"),
-      authToken: optional("HOOKLINE_TWILIO_AUTH_TOKEN"),
-      from: optional("HOOKLINE_TWILIO_FROM"),
-    }),
+    smtp: env.HOOKLINE_SMTP_URL
+      ? Object.freeze({ url: parseUrl("HOOKLINE_SMTP_URL", env.HOOKLINE_SMTP_URL, ["smtp:", "smtps:"]), from: get("HOOKLINE_SMTP_FROM") })
+      : undefined,
+    twilio: parseTwilio(env),
+    publicUrl: env.HOOKLINE_PUBLIC_URL ? parseUrl("HOOKLINE_PUBLIC_URL", env.HOOKLINE_PUBLIC_URL, ["http:", "https:"]) : undefined,
   };
   return Object.freeze({ ...config, retrySchedule: Object.freeze([...retrySchedule]), allowedNetworks: Object.freeze([...config.allowedNetworks]) });
 }

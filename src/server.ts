@@ -7,15 +7,19 @@ import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import type { Logger } from "pino";
 import { createKeyResolver } from "./accounts/accounts.js";
+import type { ProviderProblems } from "./actions/actions.js";
 import { createAttemptRecorder } from "./attempts/attempts.js";
 import type { Config } from "./config.js";
 import { createCommitter } from "./db/committer.js";
 import { openStore, type Store } from "./db/connect.js";
 import { scheduledBackoff } from "./deliver/backoff.js";
+import { createEmailSender } from "./deliver/email.js";
 import { notConfiguredSender } from "./deliver/sender.js";
+import { createSmsSender } from "./deliver/sms.js";
 import { createWebhookSender } from "./deliver/webhook.js";
 import { createWorker, type Worker } from "./deliver/worker.js";
 import { buildApp } from "./http/app.js";
+import { providerCallbacks } from "./http/provider-callbacks.js";
 import { apiRoutes } from "./http/routes.js";
 import { newId as defaultNewId, type IdGenerator } from "./ids.js";
 import { createIngest } from "./ingest/ingest.js";
@@ -47,13 +51,22 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const committer = createCommitter(db);
 
   const webhook = createWebhookSender(config, createAddressPolicy(config.allowedNetworks), { now });
+  const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { now }) : undefined;
+  const email = config.smtp ? createEmailSender({ ...config, smtp: config.smtp }, { now }) : undefined;
+  // Saving an sms/email action works without its provider; its instances fail, and the API says why.
+  const providers: ProviderProblems = {
+    ...(!sms && {
+      sms: "SMS provider not configured: set HOOKLINE_TWILIO_BASE_URL, HOOKLINE_TWILIO_ACCOUNT_SID, HOOKLINE_TWILIO_AUTH_TOKEN and HOOKLINE_TWILIO_FROM",
+    }),
+    ...(!email && { email: "email provider not configured: set HOOKLINE_SMTP_URL" }),
+  };
   const worker = createWorker({
     db,
     committer,
     senders: {
       webhook,
-      sms: notConfiguredSender("SMS provider not configured: set HOOKLINE_TWILIO_BASE_URL, _ACCOUNT_SID, _AUTH_TOKEN and _FROM", { now }),
-      email: notConfiguredSender("email provider not configured: set HOOKLINE_SMTP_URL", { now }),
+      sms: sms ?? notConfiguredSender(providers.sms as string, { now }),
+      email: email ?? notConfiguredSender(providers.email as string, { now }),
     },
     recorder: createAttemptRecorder(committer, { newId }),
     policy: {
@@ -73,7 +86,8 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const ingest = createIngest(committer, { newId, now, onInstances });
 
   const app = buildApp({
-    routes: apiRoutes({ db, ingest, newId, now, onInstances }),
+    routes: apiRoutes({ db, ingest, newId, now, onInstances, providers }),
+    plugins: [providerCallbacks({ committer, twilio: config.twilio, publicUrl: config.publicUrl, now })],
     resolveKey: createKeyResolver(db, { now }),
     ready: async () => {
       await sql`select 1`.execute(db);
@@ -98,7 +112,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
         await app.close();
         stopWorker.abort();
         await workerDone;
-        await webhook.close();
+        await Promise.all([webhook.close(), sms?.close(), email?.close()]);
         await store.close();
       })();
       return stopping;

@@ -8,8 +8,10 @@ import { z } from "zod";
 import type { ActionRow, Executor } from "../db/schema.js";
 import { NotFoundError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
+import { templateProblem } from "../templates/templates.js";
 import { iso, requireTrigger } from "../triggers/triggers.js";
 import { parseInput } from "../validation.js";
+import { toE164 } from "./phone.js";
 
 export const ACTION_TYPES = ["webhook", "sms", "email"] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
@@ -36,14 +38,32 @@ export const webhookUrl = z
   }, "url must not contain credentials");
 
 const name = z.string().trim().min(1, "name must not be empty").max(200);
-const template = z.string().min(1).max(10_000);
+
+/** A Liquid template that must parse: a syntax error is a 400 naming line and column. */
+const template = z
+  .string()
+  .min(1, "must not be empty")
+  .max(10_000)
+  .superRefine((source, ctx) => {
+    const problem = templateProblem(source);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
+const phone = z
+  .string()
+  .max(40)
+  .transform((raw, ctx) => {
+    const e164 = toE164(raw);
+    if (!e164) ctx.addIssue({ code: "custom", message: `${JSON.stringify(raw)} is not a phone number; use +<country code><number>, e.g. +15552013344` });
+    return e164 ?? raw;
+  });
 
 /** Type-specific settings, stored as JSON in actions.settings. */
 const SETTINGS = {
   webhook: z.strictObject({ url: webhookUrl }),
-  sms: z.strictObject({ to: z.string().min(1).max(32), body: template }),
+  sms: z.strictObject({ to: phone, body: template }),
   email: z.strictObject({
-    to: z.union([z.string().email(), z.array(z.string().email()).min(1).max(50)]),
+    to: z.union([z.email(), z.array(z.email()).min(1).max(50)], { error: "to must be an email address or a list of 1-50 addresses" }),
     subject: template,
     body: template,
   }),
@@ -80,6 +100,9 @@ export const ActionOut = z.object({
   body: z.string().optional(),
   /** Present only when the secret is created or rotated, or explicitly revealed. */
   secret: z.string().optional(),
+  /** False when this action's provider (SMTP, SMS) is not configured: its instances fail, saying so. */
+  provider_configured: z.boolean(),
+  provider_error: z.string().optional(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -92,8 +115,9 @@ export function newSigningSecret(): string {
   return `whsec_${randomBytes(32).toString("base64")}`;
 }
 
-function toOut(row: ActionRow, { withSecret = false } = {}): ActionOut {
+function toOut(row: ActionRow, providers: ProviderProblems, { withSecret = false } = {}): ActionOut {
   const settings = JSON.parse(row.settings) as Settings;
+  const problem = providers[row.type];
   return {
     id: row.id,
     trigger_id: row.trigger_id,
@@ -102,14 +126,20 @@ function toOut(row: ActionRow, { withSecret = false } = {}): ActionOut {
     enabled: row.enabled === 1,
     ...settings,
     ...(withSecret && { secret: row.secret }),
+    provider_configured: problem === undefined,
+    ...(problem !== undefined && { provider_error: problem }),
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
 }
 
+/** Per action type, why its provider cannot send (undefined: it can). */
+export type ProviderProblems = Readonly<Partial<Record<ActionType, string>>>;
+
 export interface Deps {
   newId: IdGenerator;
   now: () => number;
+  providers: ProviderProblems;
 }
 
 export async function requireAction(db: Executor, accountId: string, id: string): Promise<ActionRow> {
@@ -118,14 +148,14 @@ export async function requireAction(db: Executor, accountId: string, id: string)
   return row;
 }
 
-export async function getAction(db: Executor, accountId: string, id: string): Promise<ActionOut> {
-  return toOut(await requireAction(db, accountId, id));
+export async function getAction(db: Executor, deps: Deps, accountId: string, id: string): Promise<ActionOut> {
+  return toOut(await requireAction(db, accountId, id), deps.providers);
 }
 
-export async function listActions(db: Executor, accountId: string, triggerId: string): Promise<ActionOut[]> {
+export async function listActions(db: Executor, deps: Deps, accountId: string, triggerId: string): Promise<ActionOut[]> {
   await requireTrigger(db, accountId, triggerId);
   const rows = await db.selectFrom("actions").selectAll().where("account_id", "=", accountId).where("trigger_id", "=", triggerId).orderBy("id").execute();
-  return rows.map((r) => toOut(r));
+  return rows.map((r) => toOut(r, deps.providers));
 }
 
 export async function createAction(db: Executor, deps: Deps, accountId: string, triggerId: string, input: ActionIn): Promise<ActionOut> {
@@ -147,7 +177,7 @@ export async function createAction(db: Executor, deps: Deps, accountId: string, 
     updated_at: now,
   };
   await db.insertInto("actions").values(row).execute();
-  return toOut(row, { withSecret: true });
+  return toOut(row, deps.providers, { withSecret: true });
 }
 
 export async function updateAction(db: Executor, deps: Deps, accountId: string, id: string, patch: ActionPatch): Promise<ActionOut> {
@@ -168,7 +198,7 @@ export async function updateAction(db: Executor, deps: Deps, accountId: string, 
     .where("account_id", "=", accountId)
     .where("id", "=", id)
     .execute();
-  return toOut(updated);
+  return toOut(updated, deps.providers);
 }
 
 export async function deleteAction(db: Executor, accountId: string, id: string): Promise<void> {

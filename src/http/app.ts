@@ -2,7 +2,7 @@
  * The HTTP server: the route table, bearer-key authentication, /health, /ready, the OpenAPI
  * document, and one error translator to `{"error": {"code", "message"}}`.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, LogController } from "fastify";
 import type { Logger } from "pino";
 import { HooklineError, UnauthorizedError } from "../errors.js";
 import { parseInput } from "../validation.js";
@@ -11,6 +11,8 @@ import type { Route } from "./route.js";
 
 export interface AppDeps {
   routes: Route[];
+  /** Endpoints outside the JSON API (provider callbacks), each in its own encapsulated plugin. */
+  plugins?: FastifyPluginAsync[];
   resolveKey: (key: string) => Promise<string | undefined>;
   /** True when the database answers. */
   ready: () => Promise<boolean>;
@@ -68,6 +70,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   });
   const openapi = openApiDocument(deps.routes, deps.version);
   app.get("/api/v1/openapi.json", async () => openapi);
+
+  for (const plugin of deps.plugins ?? []) app.register(plugin);
 
   // Authentication runs before the body is read, so an unauthenticated caller cannot make us parse it.
   const accounts = new WeakMap<object, string>();

@@ -8,6 +8,7 @@ import {
   deleteAction,
   getAction,
   listActions,
+  type ProviderProblems,
   revealSecret,
   rotateSecret,
   SecretOut,
@@ -18,11 +19,13 @@ import type { Db } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
 import { EventBatchIn, EventIn, EventOut, type Ingest, validateBatch, validateEvent } from "../ingest/ingest.js";
 import { getInstanceDetail, InstanceDetailOut, InstanceOut, LogOut, LogQuery, listLog, resendInstance } from "../log/log.js";
+import { PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
 import { type Route, route } from "./route.js";
 
 export interface ApiDeps {
   db: Db;
+  providers: ProviderProblems;
   ingest: Ingest;
   newId: IdGenerator;
   now: () => number;
@@ -138,7 +141,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       auth: true,
       status: 200,
       response: list(ActionOut),
-      handler: async ({ accountId, params }) => ({ data: await listActions(db, accountId, params.id as string) }),
+      handler: async ({ accountId, params }) => ({ data: await listActions(db, deps, accountId, params.id as string) }),
     }),
     route({
       method: "GET",
@@ -148,7 +151,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       auth: true,
       status: 200,
       response: ActionOut,
-      handler: async ({ accountId, params }) => getAction(db, accountId, params.id as string),
+      handler: async ({ accountId, params }) => getAction(db, deps, accountId, params.id as string),
     }),
     route({
       method: "PATCH",
@@ -225,6 +228,18 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         deps.onInstances();
         return out;
       },
+    }),
+
+    route({
+      method: "POST",
+      path: "/api/v1/templates/preview",
+      summary: "Render a message template against a trigger type's example payload, or a given one",
+      tag: "templates",
+      auth: true,
+      body: PreviewIn,
+      status: 200,
+      response: PreviewOut,
+      handler: async ({ body }) => previewTemplate(body as PreviewIn),
     }),
 
     route({

@@ -159,6 +159,28 @@ export async function releaseLease(db: Executor, instanceId: string, leaseUntil:
   await db.updateTable("instances").set({ lease_until: null }).where("id", "=", instanceId).where("lease_until", "=", leaseUntil).execute();
 }
 
+/**
+ * A provider's later word on a message it accepted (SMS status callback): delivered, or failed
+ * after all. Only a succeeded instance changes; anything else (resent since, still pending) is left.
+ * Returns false when no such instance exists.
+ */
+export async function applyProviderStatus(
+  db: Executor,
+  id: string,
+  status: { delivered: true } | { delivered: false; error: string },
+  now: number,
+): Promise<boolean> {
+  const exists = await db.selectFrom("instances").select("id").where("id", "=", id).executeTakeFirst();
+  if (!exists) return false;
+  await db
+    .updateTable("instances")
+    .set(status.delivered ? { delivered: 1, updated_at: now } : { state: "failed", delivered: 0, last_error: status.error, updated_at: now })
+    .where("id", "=", id)
+    .where("state", "=", "succeeded")
+    .execute();
+  return true;
+}
+
 export async function getInstanceRow(db: Executor, accountId: string, id: string): Promise<InstanceRow | undefined> {
   return db.selectFrom("instances").selectAll().where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
 }

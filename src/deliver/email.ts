@@ -1,0 +1,92 @@
+/**
+ * The email sender: renders the action's subject and body templates against the instance's object
+ * and sends them over SMTP through a pool of connections. The SMTP reply decides the outcome
+ * (retry-policy.ts: 4xx transient, 5xx permanent); each send is an attempt in the log with the
+ * envelope and rendered message as its request and the server's reply as its response.
+ */
+import nodemailer from "nodemailer";
+import type { Config } from "../config.js";
+import type { ClaimedInstance } from "../instances/instances.js";
+import { renderMessage } from "./message.js";
+import { smtpOutcome } from "./retry-policy.js";
+import type { AttemptResult, Sender } from "./sender.js";
+
+type EmailConfig = Pick<Config, "connectTimeoutMs" | "requestTimeoutMs"> & { smtp: NonNullable<Config["smtp"]> };
+
+interface SmtpError {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  message?: string;
+}
+
+export function createEmailSender(config: EmailConfig, { now = Date.now }: { now?: () => number } = {}): Sender & { close(): void } {
+  const transport = nodemailer.createTransport({
+    url: config.smtp.url,
+    pool: true,
+    maxConnections: 5,
+    connectionTimeout: config.connectTimeoutMs,
+    greetingTimeout: config.connectTimeoutMs,
+    socketTimeout: config.requestTimeoutMs,
+    // Message content comes from templates: never let it make the mailer read files or fetch URLs.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  });
+
+  async function send(instance: ClaimedInstance): Promise<AttemptResult> {
+    const started = now();
+    const settings = JSON.parse(instance.settings) as { to: string | string[]; subject: string; body: string };
+    const to = Array.isArray(settings.to) ? settings.to : [settings.to];
+    const rendered = await renderMessage(instance, { subject: settings.subject, body: settings.body });
+    const base = { startedAt: started, confirmsDelivery: true };
+    if (!rendered.ok) {
+      return {
+        ...base,
+        outcome: { kind: "permanent", message: rendered.error },
+        sent: false,
+        request: { to },
+        error: rendered.error,
+        durationMs: now() - started,
+      };
+    }
+    // One line: a subject with a newline would be a header injection.
+    const subject = (rendered.parts.subject ?? "").replace(/[\r\n]+/g, " ").trim();
+    const text = rendered.parts.body ?? "";
+    const request = { envelope: { from: config.smtp.from, to }, subject, text };
+    try {
+      const info = await transport.sendMail({ from: config.smtp.from, to, subject, text, headers: { "X-Hookline-Instance": instance.id } });
+      const code = Number(/^\d{3}/.exec(info.response)?.[0] ?? 250);
+      const rejected = (info.rejected ?? []).map(String);
+      const body = rejected.length > 0 ? `${info.response}\nrejected recipients: ${rejected.join(", ")}` : info.response;
+      return {
+        ...base,
+        outcome: smtpOutcome(code, info.response),
+        sent: true,
+        request,
+        response: { status: code, headers: {}, body, truncated: false },
+        durationMs: now() - started,
+      };
+    } catch (error) {
+      const e = error as SmtpError;
+      if (e.responseCode) {
+        const reply = e.response ?? `${e.responseCode}`;
+        const outcome = smtpOutcome(e.responseCode, reply);
+        const response = { status: e.responseCode, headers: {}, body: reply, truncated: false };
+        return {
+          ...base,
+          outcome,
+          sent: false,
+          request,
+          response,
+          error: outcome.kind === "success" ? undefined : outcome.message,
+          durationMs: now() - started,
+        };
+      }
+      // No reply at all: connection refused or reset, timeout, DNS — the server may be back later.
+      const message = `${e.code ?? "SMTP"}: ${e.message ?? "could not reach the mail server"}`;
+      return { ...base, outcome: { kind: "temporary", message }, sent: false, request, error: message, durationMs: now() - started };
+    }
+  }
+
+  return { send, close: () => transport.close() };
+}

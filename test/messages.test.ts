@@ -1,0 +1,308 @@
+/** SMS and email actions against real protocol peers on loopback: an SMTP server and a Twilio stand-in. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { triggerType } from "../src/catalogue/trigger-types.js";
+import type { HooklineClient, InstanceDetailOut, TriggerTypeName } from "../src/client/index.js";
+import { eventually, freePort, startTestHookline, type TestHookline } from "./helpers/hookline.js";
+import { type SmtpPeer, startSmtp } from "./helpers/smtp.js";
+import { startTwilio, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, type TwilioStandIn } from "./helpers/twilio.js";
+
+let h: TestHookline;
+let smtp: SmtpPeer;
+let twilio: TwilioStandIn;
+let client: HooklineClient;
+let n = 0;
+
+beforeAll(async () => {
+  smtp = await startSmtp();
+  twilio = await startTwilio();
+  const port = await freePort();
+  h = await startTestHookline({
+    HOOKLINE_PORT: String(port),
+    HOOKLINE_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    HOOKLINE_SMTP_URL: smtp.url,
+    HOOKLINE_SMTP_FROM: "Front Desk <desk@clinic.example>",
+    HOOKLINE_TWILIO_BASE_URL: twilio.baseUrl,
+    HOOKLINE_TWILIO_ACCOUNT_SID: TWILIO_SID,
+    HOOKLINE_TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+    HOOKLINE_TWILIO_FROM: TWILIO_FROM,
+  });
+  ({ client } = await h.account());
+});
+afterAll(async () => {
+  await h.stop();
+  await smtp.close();
+  await twilio.close();
+});
+
+const example = (type: TriggerTypeName) => triggerType(type).example as Record<string, unknown>;
+
+async function trigger(type: TriggerTypeName = "participant.confirmed") {
+  return client.createTrigger({ name: `t${++n}`, type });
+}
+
+/** Waits until the action's newest instance has finished, and returns it in detail. */
+async function finished(actionId: string): Promise<InstanceDetailOut> {
+  return eventually(async () => {
+    const instance = (await client.log(actionId)).data[0];
+    if (!instance || instance.state === "pending" || instance.state === "retrying") return undefined;
+    return client.instance(instance.id);
+  });
+}
+
+describe("email actions", () => {
+  it("renders subject and body from the trigger's object and sends them over SMTP to every recipient", async () => {
+    const t = await trigger("participant.confirmed");
+    const action = await client.createAction(t.id, {
+      name: "staff",
+      type: "email",
+      to: ["staff@clinic.example", "manager@clinic.example"],
+      subject: "{{ participant.name }} confirmed {{ event.title }}",
+      body: "{{ participant.name }} confirmed for {{ event.day_and_time_phrase }}.\n{% if participant.state == 'confirmed' %}No action needed.{% endif %}",
+    });
+    expect(action).toMatchObject({ provider_configured: true });
+    await client.ingest({ type: "participant.confirmed", data: example("participant.confirmed") });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "succeeded", sent: true, delivered: true, attempts: 1, last_status: 250 });
+
+    const mail = smtp.mails.find((m) => m.subject === "Jane Doe confirmed Dental cleaning");
+    expect(mail).toBeDefined();
+    expect(mail?.to).toEqual(["staff@clinic.example", "manager@clinic.example"]);
+    expect(mail?.from).toBe("desk@clinic.example");
+    expect(mail?.text).toBe("Jane Doe confirmed for Wednesday, April 15th at 12:00pm.\nNo action needed.");
+
+    const attempt = instance.attempt_log[0];
+    expect(attempt?.request).toMatchObject({
+      envelope: { from: "Front Desk <desk@clinic.example>", to: ["staff@clinic.example", "manager@clinic.example"] },
+      subject: "Jane Doe confirmed Dental cleaning",
+    });
+    expect(attempt?.response).toMatchObject({ status: 250, body: expect.stringContaining("Message queued as test") });
+  });
+
+  it("retries an SMTP 4xx (temporary) reply and succeeds when the server accepts", async () => {
+    smtp.refuse("busy@clinic.example", (nth) => (nth <= 2 ? [451, "4.7.1 Try again later"] : undefined));
+    const t = await trigger("message.failed");
+    const action = await client.createAction(t.id, {
+      name: "alert",
+      type: "email",
+      to: "busy@clinic.example",
+      subject: "Message {{ message.id }} failed",
+      body: "x",
+    });
+    await client.ingest({ type: "message.failed", data: example("message.failed") });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "succeeded", attempts: 3 });
+    expect(instance.attempt_log.map((a) => a.outcome)).toEqual(["retry", "retry", "succeeded"]);
+    expect(instance.attempt_log[0]?.response?.status).toBe(451);
+  });
+
+  it("fails an SMTP 5xx (permanent) reply at once", async () => {
+    smtp.refuse("nobody@clinic.example", () => [550, "5.1.1 No such user"]);
+    const t = await trigger("event.created");
+    const action = await client.createAction(t.id, { name: "alert", type: "email", to: "nobody@clinic.example", subject: "New: {{ event.title }}", body: "x" });
+    await client.ingest({ type: "event.created", data: example("event.created") });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "failed", attempts: 1, sent: false, delivered: false, last_status: 550 });
+    expect(instance.last_error).toMatch(/550 5\.1\.1 No such user/);
+  });
+
+  it("fails permanently, saying why, when a template hits its limits while rendering", async () => {
+    const t = await trigger("event.updated");
+    const bomb = '{% assign s = "xxxxxxxxxx" %}{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}{{ s }}';
+    const action = await client.createAction(t.id, { name: "bomb", type: "email", to: "staff@clinic.example", subject: "x", body: bomb });
+    await client.ingest({ type: "event.updated", data: example("event.updated") });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "failed", attempts: 1, sent: false });
+    expect(instance.last_error).toMatch(/^body template: .*limit/);
+  });
+});
+
+describe("sms actions", () => {
+  it("normalises the number, renders the body and hands it to the provider: sent, not yet delivered", async () => {
+    const t = await trigger("participant.not_coming");
+    const action = await client.createAction(t.id, {
+      name: "front desk",
+      type: "sms",
+      to: "(555) 201-9999",
+      body: "{{ participant.name }} can't make {{ event.time_phrase }} on {{ event.date_phrase }}",
+    });
+    expect(action).toMatchObject({ to: "+15552019999", provider_configured: true });
+    await client.ingest({ type: "participant.not_coming", data: example("participant.not_coming") });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "succeeded", sent: true, delivered: false, attempts: 1, last_status: 201 });
+    const sms = twilio.messages.find((m) => m.to === "+15552019999");
+    expect(sms).toMatchObject({ from: TWILIO_FROM, body: "Jane Doe can't make 12:00pm on Wednesday, April 15th" });
+    expect(sms?.statusCallback).toBe(`${h.baseUrl}/api/v1/callbacks/twilio/${instance.id}`);
+    // The log shows the request without the provider's credentials.
+    expect(instance.attempt_log[0]?.request).toMatchObject({ method: "POST", headers: { authorization: "[redacted]" } });
+    expect(JSON.stringify(instance)).not.toContain(TWILIO_TOKEN);
+    expect(JSON.stringify(instance)).not.toContain(Buffer.from(`${TWILIO_SID}:${TWILIO_TOKEN}`).toString("base64"));
+
+    // The provider's status callback confirms delivery.
+    expect(await twilio.callback(sms as NonNullable<typeof sms>, "sent")).toBe(204);
+    expect((await client.instance(instance.id)).delivered).toBe(false);
+    expect(await twilio.callback(sms as NonNullable<typeof sms>, "delivered")).toBe(204);
+    expect(await client.instance(instance.id)).toMatchObject({ state: "succeeded", delivered: true });
+  });
+
+  it("marks an instance failed when the provider later reports the message undelivered", async () => {
+    const t = await trigger("participant.canceled_booking");
+    const action = await client.createAction(t.id, { name: "desk", type: "sms", to: "+1 555 201 8888", body: "{{ participant.name }} canceled" });
+    await client.ingest({ type: "participant.canceled_booking", data: example("participant.canceled_booking") });
+    const instance = await finished(action.id);
+    const sms = twilio.messages.find((m) => m.to === "+15552018888");
+    expect(await twilio.callback(sms as NonNullable<typeof sms>, "undelivered", { ErrorCode: "30003" })).toBe(204);
+    const after = await client.instance(instance.id);
+    expect(after).toMatchObject({ state: "failed", delivered: false });
+    expect(after.last_error).toBe("the SMS provider reported the message undelivered (error 30003)");
+  });
+
+  it("refuses a status callback whose signature does not verify", async () => {
+    const t = await trigger("participant.declined_booking");
+    const action = await client.createAction(t.id, { name: "desk", type: "sms", to: "+15552017777", body: "declined" });
+    await client.ingest({ type: "participant.declined_booking", data: example("participant.declined_booking") });
+    const instance = await finished(action.id);
+    const sms = twilio.messages.find((m) => m.to === "+15552017777");
+    expect(await twilio.callback(sms as NonNullable<typeof sms>, "undelivered", {}, "not-the-auth-token")).toBe(403);
+    expect(await client.instance(instance.id)).toMatchObject({ state: "succeeded" });
+  });
+
+  it("fails at once when the provider answers 400", async () => {
+    const t = await trigger("participant.replied");
+    const action = await client.createAction(t.id, { name: "bad number", type: "sms", to: "+15005550001", body: "hi" });
+    await client.ingest({ type: "participant.replied", data: example("participant.replied") });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "failed", attempts: 1, sent: false, last_status: 400 });
+    expect(instance.last_error).toMatch(/HTTP 400.*21211/);
+  });
+
+  it("retries a provider 5xx, at most 5 attempts in all", async () => {
+    const t = await trigger("booking_page.viewed");
+    const action = await client.createAction(t.id, { name: "views", type: "sms", to: "+15552016666", body: "{{ booking_page.name }} viewed" });
+    twilio.failNext(503, 5);
+    await client.ingest({ type: "booking_page.viewed", data: example("booking_page.viewed") });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "failed", attempts: 5, last_status: 503 });
+    twilio.failNext(500, 2);
+    await client.resend(instance.id);
+    const resent = await eventually(async () => {
+      const i = await client.instance(instance.id);
+      return i.state === "succeeded" ? i : undefined;
+    });
+    expect(resent.attempts).toBe(8);
+  });
+
+  it("fails a rendered body longer than the provider's 1,600 characters without calling it", async () => {
+    const t = await trigger("booking_request.completed");
+    const action = await client.createAction(t.id, { name: "long", type: "sms", to: "+15552015555", body: "{% for i in (1..170) %}0123456789{% endfor %}" });
+    const before = twilio.requests.length;
+    await client.ingest({ type: "booking_request.completed", data: example("booking_request.completed") });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "failed", attempts: 1, sent: false });
+    expect(instance.last_error).toBe("the rendered SMS body is 1700 characters; the provider accepts at most 1600");
+    expect(twilio.requests.length).toBe(before);
+  });
+});
+
+describe("saving sms and email actions", () => {
+  it.each([
+    [{ type: "sms", to: "+15552013344", body: "Hi {{ participant.name " }, /^400 validation_error: body: line 1, column 4: /],
+    [{ type: "email", to: "a@example.com", subject: "{% if %}", body: "ok" }, /^400 validation_error: subject: line 1, column 6: invalid value expression/],
+    [
+      { type: "email", to: "a@example.com", subject: "s", body: "{{ x | no_such_filter }}" },
+      /^400 validation_error: body: line 1, column 1: undefined filter: no_such_filter/,
+    ],
+    [{ type: "sms", to: "call me maybe", body: "hi" }, /^400 validation_error: to: "call me maybe" is not a phone number/],
+    [{ type: "email", to: "not-an-address", subject: "s", body: "b" }, /^400 validation_error: to: /],
+    [{ type: "email", to: [], subject: "s", body: "b" }, /^400 validation_error: to: /],
+  ] as const)("rejects %j with a 400 naming the field", async (settings, message) => {
+    const t = await trigger();
+    await expect(client.createAction(t.id, { name: "x", ...settings } as never)).rejects.toThrow(message);
+  });
+
+  it("validates a PATCHed template the same way and leaves the action unchanged", async () => {
+    const t = await trigger();
+    const action = await client.createAction(t.id, { name: "x", type: "sms", to: "+15552013344", body: "ok" });
+    await expect(client.updateAction(action.id, { body: "{{ broken" })).rejects.toThrow(/body: line 1/);
+    expect((await client.getAction(action.id)).body).toBe("ok");
+    expect(await client.updateAction(action.id, { to: "555-201-4444" })).toMatchObject({ to: "+15552014444" });
+  });
+});
+
+describe("template preview", () => {
+  it("renders against the trigger type's example payload", async () => {
+    const { output } = await client.request<{ output: string }>("POST", "/api/v1/templates/preview", {
+      template: "{{ participant.name }}: {{ event.day_and_time_phrase }} ({{ apptoto_id }})",
+      trigger_type: "participant.confirmed",
+    });
+    expect(output).toBe("Jane Doe: Wednesday, April 15th at 12:00pm (ins_preview)");
+  });
+
+  it("renders against a given payload, validated like an ingested one", async () => {
+    const { output } = await client.request<{ output: string }>("POST", "/api/v1/templates/preview", {
+      template: "{{ event.title }} at {{ event.start_time | add_minutes: 30 | time_phrase }}",
+      trigger_type: "event.created",
+      data: { event: { id: 5, title: "Checkup", start_time: "2026-06-01T09:15:00+02:00" } },
+    });
+    expect(output).toBe("Checkup at 9:45am");
+    await expect(
+      client.request("POST", "/api/v1/templates/preview", { template: "x", trigger_type: "event.created", data: { event: { id: "five" } } }),
+    ).rejects.toThrow(/data\.event\.id/);
+  });
+
+  it("answers 400 with line and column for a template that does not parse", async () => {
+    await expect(client.request("POST", "/api/v1/templates/preview", { template: "ok\n{% for %}", trigger_type: "event.created" })).rejects.toThrow(
+      /^400 validation_error: template: line 2, column/,
+    );
+  });
+});
+
+describe("without providers", () => {
+  it("saves sms and email actions, says the provider is missing, and fails their instances saying why", async () => {
+    const bare = await startTestHookline();
+    try {
+      const { client: c } = await bare.account();
+      const t = await c.createTrigger({ name: "t", type: "participant.needs_reschedule" });
+      const sms = await c.createAction(t.id, { name: "sms", type: "sms", to: "+15552013344", body: "hi" });
+      const email = await c.createAction(t.id, { name: "email", type: "email", to: "a@example.com", subject: "s", body: "b" });
+      const hook = await c.createAction(t.id, { name: "hook", type: "webhook", url: "https://example.com/" });
+      expect(sms).toMatchObject({
+        provider_configured: false,
+        provider_error: expect.stringMatching(/^SMS provider not configured: set HOOKLINE_TWILIO_BASE_URL/),
+      });
+      expect(email).toMatchObject({ provider_configured: false, provider_error: "email provider not configured: set HOOKLINE_SMTP_URL" });
+      expect(hook.provider_configured).toBe(true);
+      await c.ingest({ type: "participant.needs_reschedule", data: example("participant.needs_reschedule") });
+      for (const [action, message] of [
+        [sms, /^SMS provider not configured/],
+        [email, /^email provider not configured/],
+      ] as const) {
+        const instance = await eventually(async () => {
+          const i = (await c.log(action.id)).data[0];
+          return i?.state === "failed" ? i : undefined;
+        });
+        expect(instance).toMatchObject({ attempts: 1, sent: false });
+        expect(instance.last_error).toMatch(message);
+      }
+    } finally {
+      await bare.stop();
+    }
+  });
+
+  it("retries when the SMTP server cannot be reached", async () => {
+    const unreachable = await startTestHookline({ HOOKLINE_SMTP_URL: "smtp://127.0.0.1:1" });
+    try {
+      const { client: c } = await unreachable.account();
+      const t = await c.createTrigger({ name: "t", type: "stoplist.email_added" });
+      const action = await c.createAction(t.id, { name: "e", type: "email", to: "a@example.com", subject: "{{ email }} opted out", body: "b" });
+      await c.ingest({ type: "stoplist.email_added", data: example("stoplist.email_added") });
+      const instance = await eventually(async () => {
+        const i = (await c.log(action.id)).data[0];
+        return i?.state === "failed" ? i : undefined;
+      });
+      expect(instance.attempts).toBe(5);
+      expect(instance.last_error).toMatch(/ECONNECTION|ECONNREFUSED|ESOCKET/);
+    } finally {
+      await unreachable.stop();
+    }
+  });
+});

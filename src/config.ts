@@ -6,6 +6,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { type Cidr, parseCidr } from "./net/cidr.js";
+import { decodeKey } from "./secrets/cipher.js";
 
 export interface Config {
   readonly port: number;
@@ -40,6 +41,8 @@ export interface Config {
   readonly twilio: Readonly<{ baseUrl: string; accountSid: string; authToken: string; from: string }> | undefined;
   /** Where providers reach this server (status callbacks); undefined: no callbacks are requested. */
   readonly publicUrl: string | undefined;
+  /** Key sealing secrets at rest (32 bytes, base64 or hex); undefined: `<data dir>/secret.key`. */
+  readonly secretKey: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +87,7 @@ export const ENV_VARS = {
   HOOKLINE_TWILIO_ACCOUNT_SID: { default: "", help: "Twilio account SID" },
   HOOKLINE_TWILIO_AUTH_TOKEN: { default: "", help: "Twilio auth token" },
   HOOKLINE_TWILIO_FROM: { default: "", help: "Twilio sender number (E.164) or messaging service SID" },
+  HOOKLINE_SECRET_KEY: { default: "", help: "32-byte key (base64 or hex) sealing stored secrets; default: generated into <data dir>/secret.key" },
   HOOKLINE_PUBLIC_URL: { default: "", help: "this server's URL as providers reach it, for SMS delivery callbacks, e.g. https://hooks.example.com" },
 } as const;
 
@@ -152,6 +156,15 @@ function parseTwilio(env: Env): Config["twilio"] {
   });
 }
 
+function parseSecretKey(raw: string): string {
+  try {
+    decodeKey(raw);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+  return raw;
+}
+
 function parseDatabaseUrl(raw: string): string {
   if (raw.startsWith("sqlite:") && raw.length > "sqlite:".length) return raw;
   if (raw.startsWith("postgres://") || raw.startsWith("postgresql://")) {
@@ -210,6 +223,7 @@ export function loadConfig(env: Env): Config {
       ? Object.freeze({ url: parseUrl("HOOKLINE_SMTP_URL", env.HOOKLINE_SMTP_URL, ["smtp:", "smtps:"]), from: get("HOOKLINE_SMTP_FROM") })
       : undefined,
     twilio: parseTwilio(env),
+    secretKey: env.HOOKLINE_SECRET_KEY ? parseSecretKey(env.HOOKLINE_SECRET_KEY) : undefined,
     publicUrl: env.HOOKLINE_PUBLIC_URL ? parseUrl("HOOKLINE_PUBLIC_URL", env.HOOKLINE_PUBLIC_URL, ["http:", "https:"]) : undefined,
   };
   return Object.freeze({ ...config, retrySchedule: Object.freeze([...retrySchedule]), allowedNetworks: Object.freeze([...config.allowedNetworks]) });

@@ -24,6 +24,7 @@ import { apiRoutes } from "./http/routes.js";
 import { newId as defaultNewId, type IdGenerator } from "./ids.js";
 import { createIngest } from "./ingest/ingest.js";
 import { createAddressPolicy } from "./net/address-policy.js";
+import { createCipher, loadOrCreateKey } from "./secrets/cipher.js";
 
 export const VERSION = "0.1.0";
 
@@ -50,7 +51,8 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const { db } = store;
   const committer = createCommitter(db);
 
-  const webhook = createWebhookSender(config, createAddressPolicy(config.allowedNetworks), { now });
+  const cipher = createCipher(loadOrCreateKey(config.secretKey, config.dataDir));
+  const webhook = createWebhookSender(config, { policy: createAddressPolicy(config.allowedNetworks), cipher, now });
   const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { now }) : undefined;
   const email = config.smtp ? createEmailSender({ ...config, smtp: config.smtp }, { now }) : undefined;
   // Saving an sms/email action works without its provider; its instances fail, and the API says why.
@@ -86,7 +88,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const ingest = createIngest(committer, { newId, now, onInstances });
 
   const app = buildApp({
-    routes: apiRoutes({ db, ingest, newId, now, onInstances, providers }),
+    routes: apiRoutes({ db, ingest, newId, now, onInstances, providers, cipher }),
     plugins: [providerCallbacks({ committer, twilio: config.twilio, publicUrl: config.publicUrl, now })],
     resolveKey: createKeyResolver(db, { now }),
     ready: async () => {

@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { ActionRow, Executor } from "../db/schema.js";
 import { NotFoundError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
+import type { Cipher } from "../secrets/cipher.js";
 import { templateProblem } from "../templates/templates.js";
 import { iso, requireTrigger } from "../triggers/triggers.js";
 import { parseInput } from "../validation.js";
@@ -115,7 +116,8 @@ export function newSigningSecret(): string {
   return `whsec_${randomBytes(32).toString("base64")}`;
 }
 
-function toOut(row: ActionRow, providers: ProviderProblems, { withSecret = false } = {}): ActionOut {
+/** `secret`: the plain secret, shown only on creation, rotation and explicit reveal. */
+function toOut(row: ActionRow, providers: ProviderProblems, { secret }: { secret?: string } = {}): ActionOut {
   const settings = JSON.parse(row.settings) as Settings;
   const problem = providers[row.type];
   return {
@@ -125,7 +127,7 @@ function toOut(row: ActionRow, providers: ProviderProblems, { withSecret = false
     type: row.type,
     enabled: row.enabled === 1,
     ...settings,
-    ...(withSecret && { secret: row.secret }),
+    ...(secret !== undefined && { secret }),
     provider_configured: problem === undefined,
     ...(problem !== undefined && { provider_error: problem }),
     created_at: iso(row.created_at),
@@ -140,6 +142,8 @@ export interface Deps {
   newId: IdGenerator;
   now: () => number;
   providers: ProviderProblems;
+  /** Seals signing secrets at rest. */
+  cipher: Cipher;
 }
 
 export async function requireAction(db: Executor, accountId: string, id: string): Promise<ActionRow> {
@@ -162,6 +166,7 @@ export async function createAction(db: Executor, deps: Deps, accountId: string, 
   await requireTrigger(db, accountId, triggerId);
   const { name: actionName, type, enabled, ...settings } = input;
   const now = deps.now();
+  const secret = newSigningSecret();
   const row: ActionRow = {
     id: deps.newId("act"),
     account_id: accountId,
@@ -170,14 +175,14 @@ export async function createAction(db: Executor, deps: Deps, accountId: string, 
     type,
     enabled: enabled ? 1 : 0,
     settings: JSON.stringify(settings),
-    secret: newSigningSecret(),
+    secret: deps.cipher.seal(secret),
     previous_secret: null,
     previous_secret_until: null,
     created_at: now,
     updated_at: now,
   };
   await db.insertInto("actions").values(row).execute();
-  return toOut(row, deps.providers, { withSecret: true });
+  return toOut(row, deps.providers, { secret });
 }
 
 export async function updateAction(db: Executor, deps: Deps, accountId: string, id: string, patch: ActionPatch): Promise<ActionOut> {
@@ -206,8 +211,8 @@ export async function deleteAction(db: Executor, accountId: string, id: string):
   if (Number(result.numDeletedRows) === 0) throw new NotFoundError("action", id);
 }
 
-export async function revealSecret(db: Executor, accountId: string, id: string): Promise<{ secret: string }> {
-  return { secret: (await requireAction(db, accountId, id)).secret };
+export async function revealSecret(db: Executor, deps: Deps, accountId: string, id: string): Promise<{ secret: string }> {
+  return { secret: deps.cipher.open((await requireAction(db, accountId, id)).secret) };
 }
 
 /**
@@ -220,7 +225,7 @@ export async function rotateSecret(db: Executor, deps: Deps, accountId: string, 
   const now = deps.now();
   await db
     .updateTable("actions")
-    .set({ secret, previous_secret: row.secret, previous_secret_until: now + graceMs, updated_at: now })
+    .set({ secret: deps.cipher.seal(secret), previous_secret: row.secret, previous_secret_until: now + graceMs, updated_at: now })
     .where("account_id", "=", accountId)
     .where("id", "=", id)
     .execute();

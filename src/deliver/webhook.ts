@@ -9,6 +9,7 @@ import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { buildPayload } from "../instances/payload.js";
 import type { AddressPolicy } from "../net/address-policy.js";
+import type { Cipher } from "../secrets/cipher.js";
 import { guardedLookup } from "../net/guarded-lookup.js";
 import { readCapped, requestFailure } from "./http-request.js";
 import { parseRetryAfter } from "./outcome.js";
@@ -22,8 +23,7 @@ type WebhookConfig = Pick<Config, "connectTimeoutMs" | "requestTimeoutMs" | "res
 
 export function createWebhookSender(
   config: WebhookConfig,
-  policy: AddressPolicy,
-  { now = Date.now }: { now?: () => number } = {},
+  { policy, cipher, now = Date.now }: { policy: AddressPolicy; cipher: Cipher; now?: () => number },
 ): Sender & { close(): Promise<void> } {
   const agent = new Agent({
     connections: config.perEndpointConcurrency * 2,
@@ -37,8 +37,8 @@ export function createWebhookSender(
     const { url } = JSON.parse(instance.settings) as { url: string };
     const payload = buildPayload(instance.objectKey, instance.object, instance.id);
     const started = now();
-    const secrets = [instance.secret];
-    if (instance.previousSecret && (instance.previousSecretUntil ?? 0) > started) secrets.push(instance.previousSecret);
+    const secrets = [cipher.open(instance.secret)];
+    if (instance.previousSecret && (instance.previousSecretUntil ?? 0) > started) secrets.push(cipher.open(instance.previousSecret));
     const headers = {
       "content-type": "application/json",
       "user-agent": USER_AGENT,

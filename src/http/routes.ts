@@ -16,6 +16,7 @@ import {
 } from "../actions/actions.js";
 import { TRIGGER_TYPES } from "../catalogue/trigger-types.js";
 import type { Db } from "../db/schema.js";
+import type { Cipher } from "../secrets/cipher.js";
 import type { IdGenerator } from "../ids.js";
 import { EventBatchIn, EventIn, EventOut, type Ingest, validateBatch, validateEvent } from "../ingest/ingest.js";
 import { getInstanceDetail, InstanceDetailOut, InstanceOut, LogOut, LogQuery, listLog, resendInstance } from "../log/log.js";
@@ -26,6 +27,7 @@ import { type Route, route } from "./route.js";
 export interface ApiDeps {
   db: Db;
   providers: ProviderProblems;
+  cipher: Cipher;
   ingest: Ingest;
   newId: IdGenerator;
   now: () => number;
@@ -181,7 +183,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       auth: true,
       status: 200,
       response: SecretOut,
-      handler: async ({ accountId, params }) => revealSecret(db, accountId, params.id as string),
+      handler: async ({ accountId, params }) => revealSecret(db, deps, accountId, params.id as string),
     }),
     route({
       method: "POST",

@@ -26,6 +26,10 @@ export interface Config {
   readonly requestTimeoutMs: number;
   readonly responseBodyCapBytes: number;
   readonly maxBodyBytes: number;
+  /** Per account and second; 0 = unlimited. */
+  readonly rateLimits: Readonly<{ ingest: number; api: number }>;
+  readonly maxTriggers: number;
+  readonly maxActions: number;
   readonly concurrency: number;
   readonly perEndpointConcurrency: number;
   /** How long a claimed instance is reserved for one worker: always longer than one attempt can take. */
@@ -75,6 +79,10 @@ export const ENV_VARS = {
   HOOKLINE_REQUEST_TIMEOUT: { default: "15", help: "total seconds one attempt may take, response included" },
   HOOKLINE_RESPONSE_BODY_CAP: { default: "65536", help: "bytes of a receiver's response body kept in the log" },
   HOOKLINE_MAX_BODY_BYTES: { default: "1048576", help: "largest API request body accepted (413 above)" },
+  HOOKLINE_RATE_LIMIT_INGEST: { default: "1000", help: "events per second one account may ingest (bursts of 2 s pass); 0 = unlimited" },
+  HOOKLINE_RATE_LIMIT_API: { default: "50", help: "management calls per second per account (bursts of 2 s pass); 0 = unlimited" },
+  HOOKLINE_MAX_TRIGGERS: { default: "1000", help: "triggers one account may have" },
+  HOOKLINE_MAX_ACTIONS: { default: "5000", help: "actions one account may have, over all its triggers" },
   HOOKLINE_CONCURRENCY: { default: "256", help: "deliveries in flight at once, in all" },
   HOOKLINE_ENDPOINT_CONCURRENCY: { default: "16", help: "deliveries in flight at once to one action's endpoint" },
   HOOKLINE_LEASE_MARGIN: { default: "15", help: "seconds a claim outlives the longest attempt before another worker may take it" },
@@ -213,6 +221,12 @@ export function loadConfig(env: Env): Config {
     requestTimeoutMs,
     responseBodyCapBytes: parseValue("HOOKLINE_RESPONSE_BODY_CAP", positiveInt("HOOKLINE_RESPONSE_BODY_CAP"), get("HOOKLINE_RESPONSE_BODY_CAP")),
     maxBodyBytes: parseValue("HOOKLINE_MAX_BODY_BYTES", positiveInt("HOOKLINE_MAX_BODY_BYTES"), get("HOOKLINE_MAX_BODY_BYTES")),
+    rateLimits: Object.freeze({
+      ingest: parseValue("HOOKLINE_RATE_LIMIT_INGEST", seconds("HOOKLINE_RATE_LIMIT_INGEST"), get("HOOKLINE_RATE_LIMIT_INGEST")),
+      api: parseValue("HOOKLINE_RATE_LIMIT_API", seconds("HOOKLINE_RATE_LIMIT_API"), get("HOOKLINE_RATE_LIMIT_API")),
+    }),
+    maxTriggers: parseValue("HOOKLINE_MAX_TRIGGERS", positiveInt("HOOKLINE_MAX_TRIGGERS"), get("HOOKLINE_MAX_TRIGGERS")),
+    maxActions: parseValue("HOOKLINE_MAX_ACTIONS", positiveInt("HOOKLINE_MAX_ACTIONS"), get("HOOKLINE_MAX_ACTIONS")),
     concurrency: parseValue("HOOKLINE_CONCURRENCY", positiveInt("HOOKLINE_CONCURRENCY"), get("HOOKLINE_CONCURRENCY")),
     perEndpointConcurrency: parseValue("HOOKLINE_ENDPOINT_CONCURRENCY", positiveInt("HOOKLINE_ENDPOINT_CONCURRENCY"), get("HOOKLINE_ENDPOINT_CONCURRENCY")),
     leaseMs: requestTimeoutMs + leaseMarginMs,

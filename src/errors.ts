@@ -9,6 +9,8 @@ export class HooklineError extends Error {
     readonly code: string,
     message: string,
     readonly details?: unknown,
+    /** Response headers that go with this error (Retry-After). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = new.target.name;
@@ -42,5 +44,20 @@ export class ConflictError extends HooklineError {
 export class UnavailableError extends HooklineError {
   constructor(message: string) {
     super(503, "unavailable", message);
+  }
+}
+
+export class RateLimitedError extends HooklineError {
+  constructor(retryAfterSeconds: number) {
+    super(429, "rate_limited", `too many requests for this account; retry after ${retryAfterSeconds} s`, undefined, {
+      "retry-after": String(retryAfterSeconds),
+    });
+  }
+}
+
+/** A per-account cap (triggers, actions) is reached. */
+export class LimitReachedError extends HooklineError {
+  constructor(message: string) {
+    super(409, "limit_reached", message);
   }
 }

@@ -20,6 +20,7 @@ import { createWebhookSender } from "./deliver/webhook.js";
 import { createWorker, type Worker } from "./deliver/worker.js";
 import { buildApp } from "./http/app.js";
 import { providerCallbacks } from "./http/provider-callbacks.js";
+import { createRateLimiter } from "./http/rate-limit.js";
 import { apiRoutes } from "./http/routes.js";
 import { newId as defaultNewId, type IdGenerator } from "./ids.js";
 import { createIngest } from "./ingest/ingest.js";
@@ -88,7 +89,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const ingest = createIngest(committer, { newId, now, onInstances });
 
   const app = buildApp({
-    routes: apiRoutes({ db, ingest, newId, now, onInstances, providers, cipher }),
+    routes: apiRoutes({ db, ingest, newId, now, onInstances, providers, cipher, limits: { maxTriggers: config.maxTriggers, maxActions: config.maxActions } }),
     plugins: [providerCallbacks({ committer, twilio: config.twilio, publicUrl: config.publicUrl, now })],
     resolveKey: createKeyResolver(db, { now }),
     ready: async () => {
@@ -96,6 +97,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
       return true;
     },
     logger,
+    rateLimiter: createRateLimiter(config.rateLimits, now),
     maxBodyBytes: config.maxBodyBytes,
     version: VERSION,
   });

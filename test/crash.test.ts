@@ -26,6 +26,7 @@ const ENV = {
   HOOKLINE_LEASE_MARGIN: "1",
   HOOKLINE_POLL_INTERVAL: "0.2",
   HOOKLINE_LOG_LEVEL: "info",
+  HOOKLINE_RATE_LIMIT_INGEST: "0",
 };
 
 it("delivers every acknowledged event across kill -9 and restart", async () => {

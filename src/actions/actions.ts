@@ -10,7 +10,7 @@ import { NotFoundError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { templateProblem } from "../templates/templates.js";
-import { iso, requireTrigger } from "../triggers/triggers.js";
+import { iso, requireRoomFor, requireTrigger } from "../triggers/triggers.js";
 import { parseInput } from "../validation.js";
 import { toE164 } from "./phone.js";
 
@@ -144,6 +144,7 @@ export interface Deps {
   providers: ProviderProblems;
   /** Seals signing secrets at rest. */
   cipher: Cipher;
+  limits: { maxActions: number };
 }
 
 export async function requireAction(db: Executor, accountId: string, id: string): Promise<ActionRow> {
@@ -164,6 +165,7 @@ export async function listActions(db: Executor, deps: Deps, accountId: string, t
 
 export async function createAction(db: Executor, deps: Deps, accountId: string, triggerId: string, input: ActionIn): Promise<ActionOut> {
   await requireTrigger(db, accountId, triggerId);
+  await requireRoomFor(db, "actions", accountId, deps.limits.maxActions);
   const { name: actionName, type, enabled, ...settings } = input;
   const now = deps.now();
   const secret = newSigningSecret();

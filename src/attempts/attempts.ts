@@ -7,10 +7,16 @@ import type { NewAttempt } from "../db/schema.js";
 import type { AttemptResult } from "../deliver/sender.js";
 import type { IdGenerator } from "../ids.js";
 import { type Completion, completeAttempt } from "../instances/instances.js";
+import { storedHeaders } from "./headers.js";
 
 export interface AttemptRecord {
   completion: Completion;
   attempt: Omit<NewAttempt, "id">;
+}
+
+function withStoredHeaders(request: Record<string, unknown>): Record<string, unknown> {
+  const headers = request.headers as Record<string, unknown> | undefined;
+  return headers ? { ...request, headers: storedHeaders(headers) } : request;
 }
 
 export function attemptRow(
@@ -26,9 +32,9 @@ export function attemptRow(
     started_at: result.startedAt,
     duration_ms: result.durationMs,
     outcome,
-    request: JSON.stringify(result.request),
+    request: JSON.stringify(withStoredHeaders(result.request)),
     response_status: result.response?.status ?? null,
-    response_headers: result.response ? JSON.stringify(result.response.headers) : null,
+    response_headers: result.response ? JSON.stringify(storedHeaders(result.response.headers)) : null,
     response_body: result.response?.body ?? null,
     response_body_truncated: result.response?.truncated ? 1 : 0,
     error: result.error ?? null,

@@ -40,7 +40,14 @@ function procStats(pid: number): { cpuMs: number; peakRssMb: number } {
 
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hookline-bench-"));
-  const env = { ...process.env, HOOKLINE_DATA_DIR: dataDir, HOOKLINE_ALLOWED_NETWORKS: "127.0.0.0/8", HOOKLINE_LOG_LEVEL: "info", HOOKLINE_HOST: "127.0.0.1" };
+  const env = {
+    ...process.env,
+    HOOKLINE_DATA_DIR: dataDir,
+    HOOKLINE_ALLOWED_NETWORKS: "127.0.0.0/8",
+    HOOKLINE_LOG_LEVEL: "info",
+    HOOKLINE_HOST: "127.0.0.1",
+    HOOKLINE_RATE_LIMIT_INGEST: "0",
+  };
 
   // Receiver: answers 200 at once and notes when each instance arrived.
   const arrivals = new Map<number, number>(); // participant id → arrival time

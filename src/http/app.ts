@@ -4,9 +4,10 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, LogController } from "fastify";
 import type { Logger } from "pino";
-import { HooklineError, UnauthorizedError } from "../errors.js";
+import { HooklineError, RateLimitedError, UnauthorizedError } from "../errors.js";
 import { parseInput } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
+import type { RateLimiter } from "./rate-limit.js";
 import type { Route } from "./route.js";
 
 export interface AppDeps {
@@ -17,6 +18,7 @@ export interface AppDeps {
   /** True when the database answers. */
   ready: () => Promise<boolean>;
   logger: Logger;
+  rateLimiter: RateLimiter;
   maxBodyBytes: number;
   version: string;
 }
@@ -42,6 +44,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Request lines are not logged per request (hot path); errors are, without headers or bodies.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
+    // Inbound slow-loris: a client must send its whole request within 30 s.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -73,7 +78,12 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   for (const plugin of deps.plugins ?? []) app.register(plugin);
 
-  // Authentication runs before the body is read, so an unauthenticated caller cannot make us parse it.
+  const limit = (accountId: string, r: Route, cost: number) => {
+    const verdict = deps.rateLimiter.take(accountId, r.rate?.class ?? "api", cost);
+    if (!verdict.ok) throw new RateLimitedError(verdict.retryAfterSeconds);
+  };
+
+  // Authentication and rate limiting run before the body is read, so an unauthenticated caller cannot make us parse it.
   const accounts = new WeakMap<object, string>();
   for (const r of deps.routes) {
     app.route({
@@ -84,6 +94,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           const key = bearerKey(request.headers.authorization);
           const accountId = key ? await deps.resolveKey(key) : undefined;
           if (!accountId) throw new UnauthorizedError();
+          limit(accountId, r, 1);
           accounts.set(request, accountId);
         },
       }),
@@ -91,6 +102,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         const accountId = accounts.get(request) ?? "";
         const body = r.parseBody ? r.parseBody(request.body) : r.body ? parseInput(r.body, request.body ?? {}) : undefined;
         const query = r.query ? parseInput(r.query, request.query) : undefined;
+        // A batch costs one token per event; its first token was taken before the body was read.
+        const extra = r.auth && r.rate?.cost ? r.rate.cost(body) - 1 : 0;
+        if (extra > 0) limit(accountId, r, extra);
         const result = await r.handler({ accountId, params: request.params as Record<string, string>, body, query });
         return reply.code(r.status).send(r.status === 204 ? undefined : result);
       },

@@ -3,6 +3,7 @@
  * and generates the OpenAPI document, so the docs cannot drift from what the server accepts.
  */
 import type { z } from "zod";
+import type { RateClass } from "./rate-limit.js";
 
 export interface RouteContext<B, Q> {
   accountId: string;
@@ -19,6 +20,8 @@ export interface Route<B = unknown, Q = unknown> {
   tag: string;
   /** false for public routes (catalogue, health). */
   auth: boolean;
+  /** The account's rate limit this route draws on (authenticated routes; default "api", cost 1). */
+  rate?: { class: RateClass; cost?: (body: B) => number };
   body?: z.ZodType;
   query?: z.ZodType;
   /** Replaces schema parsing of the body where validation depends on the content (ingest). */

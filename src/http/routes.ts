@@ -16,10 +16,10 @@ import {
 } from "../actions/actions.js";
 import { TRIGGER_TYPES } from "../catalogue/trigger-types.js";
 import type { Db } from "../db/schema.js";
-import type { Cipher } from "../secrets/cipher.js";
 import type { IdGenerator } from "../ids.js";
 import { EventBatchIn, EventIn, EventOut, type Ingest, validateBatch, validateEvent } from "../ingest/ingest.js";
 import { getInstanceDetail, InstanceDetailOut, InstanceOut, LogOut, LogQuery, listLog, resendInstance } from "../log/log.js";
+import type { Cipher } from "../secrets/cipher.js";
 import { PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
 import { type Route, route } from "./route.js";
@@ -28,6 +28,7 @@ export interface ApiDeps {
   db: Db;
   providers: ProviderProblems;
   cipher: Cipher;
+  limits: { maxTriggers: number; maxActions: number };
   ingest: Ingest;
   newId: IdGenerator;
   now: () => number;
@@ -252,6 +253,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       auth: true,
       body: EventIn,
       parseBody: (raw) => [validateEvent(raw)],
+      rate: { class: "ingest" },
       status: 202,
       response: EventOut,
       handler: async ({ accountId, body }) => {
@@ -267,6 +269,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       auth: true,
       body: EventBatchIn,
       parseBody: validateBatch,
+      rate: { class: "ingest", cost: (events) => events.length },
       status: 202,
       response: list(EventOut),
       handler: async ({ accountId, body }) => ({ data: await deps.ingest(accountId, body as ReturnType<typeof validateBatch>) }),

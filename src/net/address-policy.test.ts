@@ -37,9 +37,12 @@ describe("address policy", () => {
     expect(closed.refusal(address)).toMatch(/private or reserved/);
   });
 
-  it.each(["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "172.32.0.1", "11.0.0.1"])("allows public %s", (address) => {
-    expect(closed.refusal(address)).toBeUndefined();
-  });
+  it.each(["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "172.32.0.1", "11.0.0.1"])(
+    "allows public %s",
+    (address) => {
+      expect(closed.refusal(address)).toBeUndefined();
+    },
+  );
 
   it("opens ranges named in HOOKLINE_ALLOWED_NETWORKS, and only those", () => {
     const open = createAddressPolicy([parseCidr("127.0.0.0/8")]);

@@ -2,7 +2,7 @@
 import { z } from "zod";
 import { TRIGGER_TYPES, type TriggerTypeName, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Executor, TriggerRow } from "../db/schema.js";
-import { NotFoundError } from "../errors.js";
+import { LimitReachedError, NotFoundError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 
 export const TriggerIn = z.strictObject({
@@ -36,6 +36,16 @@ export type TriggerOut = z.output<typeof TriggerOut>;
 
 export const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Refuses to create past an account's cap (HOOKLINE_MAX_TRIGGERS / HOOKLINE_MAX_ACTIONS). */
+export async function requireRoomFor(db: Executor, table: "triggers" | "actions", accountId: string, max: number): Promise<void> {
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("account_id", "=", accountId)
+    .executeTakeFirstOrThrow();
+  if (Number(row.n) >= max) throw new LimitReachedError(`this account has ${max} ${table}, the most allowed; delete some first`);
+}
+
 function toOut(row: TriggerRow, actionCount: number): TriggerOut {
   const type = row.type as TriggerTypeName;
   return {
@@ -54,6 +64,7 @@ function toOut(row: TriggerRow, actionCount: number): TriggerOut {
 export interface Deps {
   newId: IdGenerator;
   now: () => number;
+  limits: { maxTriggers: number; maxActions: number };
 }
 
 function selectTriggers(db: Executor, accountId: string) {
@@ -89,6 +100,7 @@ export async function getTrigger(db: Executor, accountId: string, id: string): P
 }
 
 export async function createTrigger(db: Executor, deps: Deps, accountId: string, input: TriggerIn): Promise<TriggerOut> {
+  await requireRoomFor(db, "triggers", accountId, deps.limits.maxTriggers);
   const now = deps.now();
   const row: TriggerRow = {
     id: deps.newId("trg"),

@@ -30,6 +30,9 @@ export const TEST_ENV: Env = {
   HOOKLINE_REQUEST_TIMEOUT: "1",
   HOOKLINE_LEASE_MARGIN: "1",
   HOOKLINE_LOG_LEVEL: "silent",
+  // Limits have their own tests; elsewhere they would only make tests depend on speed.
+  HOOKLINE_RATE_LIMIT_INGEST: "0",
+  HOOKLINE_RATE_LIMIT_API: "0",
 };
 
 export function tempDir(): string {

@@ -51,6 +51,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HooklineError) {
+      if (error.headers) reply.headers(error.headers);
       return reply
         .code(error.status)
         .send({ error: { code: error.code, message: error.message, ...(error.details !== undefined && { details: error.details }) } });
@@ -94,7 +95,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
           const key = bearerKey(request.headers.authorization);
           const accountId = key ? await deps.resolveKey(key) : undefined;
           if (!accountId) throw new UnauthorizedError();
-          limit(accountId, r, 1);
+          // Checked before the body is read; a call priced by its body pays once it is parsed.
+          limit(accountId, r, r.rate?.cost ? 0 : 1);
           accounts.set(request, accountId);
         },
       }),
@@ -102,9 +104,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         const accountId = accounts.get(request) ?? "";
         const body = r.parseBody ? r.parseBody(request.body) : r.body ? parseInput(r.body, request.body ?? {}) : undefined;
         const query = r.query ? parseInput(r.query, request.query) : undefined;
-        // A batch costs one token per event; its first token was taken before the body was read.
-        const extra = r.auth && r.rate?.cost ? r.rate.cost(body) - 1 : 0;
-        if (extra > 0) limit(accountId, r, extra);
+        // A batch is charged one token per event, once its size is known.
+        if (r.auth && r.rate?.cost) limit(accountId, r, r.rate.cost(body));
         const result = await r.handler({ accountId, params: request.params as Record<string, string>, body, query });
         return reply.code(r.status).send(r.status === 204 ? undefined : result);
       },

@@ -20,7 +20,7 @@ export interface Route<B = unknown, Q = unknown> {
   tag: string;
   /** false for public routes (catalogue, health). */
   auth: boolean;
-  /** The account's rate limit this route draws on (authenticated routes; default "api", cost 1). */
+  /** The account's rate limit this route draws on (authenticated routes; default "api", cost 1 per call). */
   rate?: { class: RateClass; cost?: (body: B) => number };
   body?: z.ZodType;
   query?: z.ZodType;

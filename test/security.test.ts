@@ -203,3 +203,30 @@ describe("secrets at rest", () => {
     await h.stop();
   });
 });
+
+describe("the secret key", () => {
+  it("with the wrong key, an attempt fails once, naming the setting, instead of looping", async () => {
+    const dir = (await import("./helpers/hookline.js")).tempDir();
+    const first = await startTestHookline({ HOOKLINE_DATA_DIR: dir, HOOKLINE_SECRET_KEY: Buffer.alloc(32, 1).toString("base64") });
+    const { apiKey } = await first.account();
+    const c1 = new (await import("../src/client/index.js")).HooklineClient({ baseUrl: first.baseUrl, apiKey });
+    const trigger = await c1.createTrigger({ name: "t", type: "participant.confirmed" });
+    const action = await c1.createAction(trigger.id, { name: "a", type: "webhook", url: receiver.url("/wrong-key") });
+    await first.hookline.stop();
+
+    const second = await startTestHookline({ HOOKLINE_DATA_DIR: dir, HOOKLINE_SECRET_KEY: Buffer.alloc(32, 2).toString("base64") });
+    try {
+      const c2 = new (await import("../src/client/index.js")).HooklineClient({ baseUrl: second.baseUrl, apiKey });
+      await c2.ingest({ type: "participant.confirmed", data: example });
+      const instance = await eventually(async () => {
+        const i = (await c2.log(action.id)).data[0];
+        return i?.state === "failed" ? i : undefined;
+      });
+      expect(instance.attempts).toBe(1);
+      expect(instance.last_error).toMatch(/^internal error: .*HOOKLINE_SECRET_KEY/);
+      expect(receiver.received.filter((r) => r.path === "/wrong-key")).toHaveLength(0);
+    } finally {
+      await second.stop();
+    }
+  });
+});

@@ -69,14 +69,30 @@ export function createWorker(deps: WorkerDeps): Worker {
   /** `freeSlot` is called as soon as the receiver has answered: recording needs no endpoint slot. */
   async function attempt(instance: ClaimedInstance, freeSlot: () => void): Promise<void> {
     let result: Awaited<ReturnType<Sender["send"]>>;
+    const started = now();
     try {
       result = await deps.senders[instance.actionType].send(instance, hardStop.signal);
     } catch (error) {
       freeSlot();
-      // Shut down mid-attempt: give the instance back untouched; it is due again at once.
-      await deps.committer.run((trx) => releaseLease(trx, instance.id, instance.leaseUntil)).catch(() => {});
-      deps.logger.debug({ instance: instance.id, err: error }, "attempt abandoned at shutdown");
-      return;
+      if (hardStop.signal.aborted) {
+        // Shut down mid-attempt: give the instance back untouched; it is due again at once.
+        await deps.committer.run((trx) => releaseLease(trx, instance.id, instance.leaseUntil)).catch(() => {});
+        deps.logger.debug({ instance: instance.id, err: error }, "attempt abandoned at shutdown");
+        return;
+      }
+      // Not an outcome but a fault (e.g. a stored secret that the configured key cannot open):
+      // fail the attempt, saying why, instead of releasing it to fail again at once forever.
+      deps.logger.error({ instance: instance.id, err: error }, "attempt failed with an internal error");
+      const message = `internal error: ${(error as Error).message}`;
+      result = {
+        outcome: { kind: "permanent", message },
+        sent: false,
+        confirmsDelivery: false,
+        request: {},
+        error: message,
+        startedAt: started,
+        durationMs: now() - started,
+      };
     }
     // The lease keeps the instance ours until the record below commits, so it cannot be claimed twice.
     freeSlot();

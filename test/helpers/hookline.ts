@@ -55,7 +55,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 }
 
 export async function startTestHookline(env: Env = {}, options: Partial<StartOptions> = {}): Promise<TestHookline> {
-  const dataDir = tempDir();
+  const dataDir = env.HOOKLINE_DATA_DIR ?? tempDir();
   const config = loadConfig({ ...TEST_ENV, HOOKLINE_DATA_DIR: dataDir, ...env });
   const hookline = await startHookline(config, { logger: createLogger(config.logLevel), ...options });
   const address = hookline.app.server.address();

@@ -2,8 +2,10 @@
 /** The `hookline` command: serve, and account administration. */
 import { Command } from "commander";
 import { countAccounts, createAccount } from "./accounts/accounts.js";
+import { createLoginToken } from "./accounts/sessions.js";
 import { ConfigError, ENV_VARS, type Env, loadConfig } from "./config.js";
 import { openStore } from "./db/connect.js";
+import type { Db } from "./db/schema.js";
 import { newId } from "./ids.js";
 import { createLogger } from "./logger.js";
 import { startHookline, VERSION } from "./server.js";
@@ -18,6 +20,10 @@ function configFrom(flags: { port?: string; databaseUrl?: string; dataDir?: stri
   if (flags.databaseUrl !== undefined) env.HOOKLINE_DATABASE_URL = flags.databaseUrl;
   if (flags.dataDir !== undefined) env.HOOKLINE_DATA_DIR = flags.dataDir;
   return loadConfig(env);
+}
+
+async function loginLink(db: Db, accountId: string, base: string): Promise<string> {
+  return `${base}/ui/login?token=${await createLoginToken(db, accountId, Date.now())}`;
 }
 
 const program = new Command()
@@ -44,14 +50,15 @@ storeOptions(
     const hookline = await startHookline(config, { logger });
     const { db } = hookline.store;
     // First run: an empty database gets a default account, and its key is shown this once.
-    if ((await countAccounts(db)) === 0) {
-      const created = await createAccount(db, { newId, now: Date.now }, "default");
-      process.stdout.write(
-        `\nHookline created a default account on first start.\n  account_id: ${created.account_id}\n  api_key:    ${created.api_key}\nThe key is shown only now; keep it. More accounts: hookline accounts create <name>\n\n`,
-      );
-    }
     const address = hookline.app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
+    if ((await countAccounts(db)) === 0) {
+      const created = await createAccount(db, { newId, now: Date.now }, "default");
+      const link = await loginLink(db, created.account_id, config.publicUrl ?? `http://localhost:${port}`);
+      process.stdout.write(
+        `\nHookline created a default account on first start.\n  account_id: ${created.account_id}\n  api_key:    ${created.api_key}\n  web UI:     ${link}\nThe key is shown only now; keep it. The sign-in link works once, for 15 minutes;\nanother: hookline login-link ${created.account_id}. More accounts: hookline accounts create <name>\n\n`,
+      );
+    }
     logger.info(
       { port, database: config.databaseUrl.startsWith("sqlite:") ? config.databaseUrl : "postgres" },
       `Hookline ${VERSION} listening on http://localhost:${port}`,
@@ -83,6 +90,24 @@ storeOptions(accounts.command("create").description("create an account and print
       await store.close();
     }
   });
+
+storeOptions(
+  program
+    .command("login-link")
+    .description("print a one-time URL that signs a browser in to the account's web UI (valid for 15 minutes)")
+    .argument("<account_id>", "the account to sign in to")
+    .option("-p, --port <port>", "the port serve listens on, for the link (overrides HOOKLINE_PORT; HOOKLINE_PUBLIC_URL wins)"),
+).action(async (accountId: string, flags: { port?: string; databaseUrl?: string; dataDir?: string }) => {
+  const config = configFrom(flags);
+  const store = await openStore(config.databaseUrl);
+  try {
+    const account = await store.db.selectFrom("accounts").select("id").where("id", "=", accountId).executeTakeFirst();
+    if (!account) throw new ConfigError(`no account ${JSON.stringify(accountId)}`);
+    process.stdout.write(`${await loginLink(store.db, accountId, config.publicUrl ?? `http://localhost:${config.port}`)}\n`);
+  } finally {
+    await store.close();
+  }
+});
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`hookline: ${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);

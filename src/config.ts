@@ -45,6 +45,9 @@ export interface Config {
   readonly twilio: Readonly<{ baseUrl: string; accountSid: string; authToken: string; from: string }> | undefined;
   /** Where providers reach this server (status callbacks); undefined: no callbacks are requested. */
   readonly publicUrl: string | undefined;
+  /** Secret a platform signs web UI embed tokens with; undefined: embedding is off. */
+  readonly embedSecret: string | undefined;
+  readonly embedOrigins: readonly string[];
   /** Key sealing secrets at rest (32 bytes, base64 or hex); undefined: `<data dir>/secret.key`. */
   readonly secretKey: string | undefined;
 }
@@ -96,6 +99,8 @@ export const ENV_VARS = {
   HOOKLINE_TWILIO_AUTH_TOKEN: { default: "", help: "Twilio auth token" },
   HOOKLINE_TWILIO_FROM: { default: "", help: "Twilio sender number (E.164) or messaging service SID" },
   HOOKLINE_SECRET_KEY: { default: "", help: "32-byte key (base64 or hex) sealing stored secrets; default: generated into <data dir>/secret.key" },
+  HOOKLINE_EMBED_SECRET: { default: "", help: "shared secret (at least 32 characters) with which a platform signs embed tokens for the web UI" },
+  HOOKLINE_EMBED_ORIGINS: { default: "", help: "space-separated origins allowed to embed the web UI in an iframe, e.g. https://app.example.com" },
   HOOKLINE_PUBLIC_URL: { default: "", help: "this server's URL as providers reach it, for SMS delivery callbacks, e.g. https://hooks.example.com" },
 } as const;
 
@@ -162,6 +167,12 @@ function parseTwilio(env: Env): Config["twilio"] {
     authToken: env.HOOKLINE_TWILIO_AUTH_TOKEN as string,
     from: env.HOOKLINE_TWILIO_FROM as string,
   });
+}
+
+function parseEmbedSecret(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (raw.length < 32) throw new ConfigError("HOOKLINE_EMBED_SECRET must be at least 32 characters (e.g. `openssl rand -base64 32`)");
+  return raw;
 }
 
 function parseSecretKey(raw: string): string {
@@ -237,6 +248,13 @@ export function loadConfig(env: Env): Config {
       ? Object.freeze({ url: parseUrl("HOOKLINE_SMTP_URL", env.HOOKLINE_SMTP_URL, ["smtp:", "smtps:"]), from: get("HOOKLINE_SMTP_FROM") })
       : undefined,
     twilio: parseTwilio(env),
+    embedSecret: parseEmbedSecret(env.HOOKLINE_EMBED_SECRET),
+    embedOrigins: Object.freeze(
+      (env.HOOKLINE_EMBED_ORIGINS ?? "")
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((o) => new URL(parseUrl("HOOKLINE_EMBED_ORIGINS", o, ["https:", "http:"])).origin),
+    ),
     secretKey: env.HOOKLINE_SECRET_KEY ? parseSecretKey(env.HOOKLINE_SECRET_KEY) : undefined,
     publicUrl: env.HOOKLINE_PUBLIC_URL ? parseUrl("HOOKLINE_PUBLIC_URL", env.HOOKLINE_PUBLIC_URL, ["http:", "https:"]) : undefined,
   };

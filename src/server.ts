@@ -7,6 +7,7 @@ import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import type { Logger } from "pino";
 import { createKeyResolver } from "./accounts/accounts.js";
+import { resolveSession } from "./accounts/sessions.js";
 import type { ProviderProblems } from "./actions/actions.js";
 import { createAttemptRecorder } from "./attempts/attempts.js";
 import type { Config } from "./config.js";
@@ -22,6 +23,7 @@ import { buildApp } from "./http/app.js";
 import { providerCallbacks } from "./http/provider-callbacks.js";
 import { createRateLimiter } from "./http/rate-limit.js";
 import { apiRoutes } from "./http/routes.js";
+import { uiPlugin } from "./http/ui.js";
 import { newId as defaultNewId, type IdGenerator } from "./ids.js";
 import { createIngest } from "./ingest/ingest.js";
 import { createAddressPolicy } from "./net/address-policy.js";
@@ -89,9 +91,24 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const ingest = createIngest(committer, { newId, now, onInstances });
 
   const app = buildApp({
-    routes: apiRoutes({ db, ingest, newId, now, onInstances, providers, cipher, limits: { maxTriggers: config.maxTriggers, maxActions: config.maxActions } }),
-    plugins: [providerCallbacks({ committer, twilio: config.twilio, publicUrl: config.publicUrl, now })],
+    routes: apiRoutes({
+      db,
+      committer,
+      ingest,
+      newId,
+      now,
+      onInstances,
+      providers,
+      cipher,
+      limits: { maxTriggers: config.maxTriggers, maxActions: config.maxActions },
+      testWaitMs: config.requestTimeoutMs + 5_000,
+    }),
+    plugins: [
+      providerCallbacks({ committer, twilio: config.twilio, publicUrl: config.publicUrl, now }),
+      uiPlugin({ db, now, embedSecret: config.embedSecret, embedOrigins: config.embedOrigins, secureCookies: config.publicUrl?.startsWith("https:") ?? false }),
+    ],
     resolveKey: createKeyResolver(db, { now }),
+    resolveSession: (id) => resolveSession(db, id, now()),
     ready: async () => {
       await sql`select 1`.execute(db);
       return true;

@@ -109,6 +109,24 @@ export interface AttemptTable {
   error: string | null;
 }
 
+/** One-time sign-in links (`hookline login-link`): stored hashed, valid once, for 15 minutes. */
+export interface LoginTokenTable {
+  token_hash: string;
+  account_id: string;
+  expires_at: Millis;
+  used_at: Millis | null;
+}
+
+/** Browser sessions of the web UI: the cookie holds the id, the table its hash. */
+export interface SessionTable {
+  id_hash: string;
+  account_id: string;
+  /** Double-submit CSRF token: also in a readable cookie, echoed by the UI in X-Hookline-CSRF. */
+  csrf: string;
+  expires_at: Millis;
+  created_at: Millis;
+}
+
 export interface Database {
   accounts: AccountTable;
   api_keys: ApiKeyTable;
@@ -117,6 +135,8 @@ export interface Database {
   events: EventTable;
   instances: InstanceTable;
   attempts: AttemptTable;
+  login_tokens: LoginTokenTable;
+  sessions: SessionTable;
 }
 
 export type Db = Kysely<Database>;

@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, LogController } from "fastify";
 import type { Logger } from "pino";
+import type { Session } from "../accounts/sessions.js";
 import { HooklineError, RateLimitedError, UnauthorizedError } from "../errors.js";
 import { parseInput } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
@@ -12,6 +13,8 @@ import type { Route } from "./route.js";
 
 export interface AppDeps {
   routes: Route[];
+  /** A web UI session from its cookie (the UI is a client of this same API). */
+  resolveSession: (id: string) => Promise<Session | undefined>;
   /** Endpoints outside the JSON API (provider callbacks), each in its own encapsulated plugin. */
   plugins?: FastifyPluginAsync[];
   resolveKey: (key: string) => Promise<string | undefined>;
@@ -31,6 +34,19 @@ const FRAMEWORK_ERRORS: Record<string, { status: number; code: string; message?:
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: "unsupported_media_type", message: "send Content-Type: application/json" },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: "bad_request" },
 };
+
+export const SESSION_COOKIE = "hookline_session";
+export const CSRF_COOKIE = "hookline_csrf";
+export const CSRF_HEADER = "x-hookline-csrf";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? "").split(";")) {
+    const [k, ...v] = part.trim().split("=");
+    if (k === name) return decodeURIComponent(v.join("="));
+  }
+  return undefined;
+}
 
 function bearerKey(header: string | undefined): string | undefined {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -79,6 +95,23 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   for (const plugin of deps.plugins ?? []) app.register(plugin);
 
+  /**
+   * The account a request acts for: by its Bearer key, or by the UI's session cookie. A write by
+   * cookie must echo the session's CSRF token in a header, which another site can neither read nor
+   * send (SameSite cookies are the first line; this is the second).
+   */
+  async function authenticate(headers: Record<string, string | string[] | undefined>, method: string): Promise<string | undefined> {
+    const key = bearerKey(headers.authorization as string | undefined);
+    if (key) return deps.resolveKey(key);
+    const sessionId = readCookie(headers.cookie as string | undefined, SESSION_COOKIE);
+    const session = sessionId ? await deps.resolveSession(sessionId) : undefined;
+    if (!session) return undefined;
+    if (!SAFE_METHODS.has(method) && headers[CSRF_HEADER] !== session.csrf) {
+      throw new HooklineError(403, "csrf_failed", `a signed-in browser must send the ${CSRF_HEADER} header; reload the page`);
+    }
+    return session.accountId;
+  }
+
   const limit = (accountId: string, r: Route, cost: number) => {
     const verdict = deps.rateLimiter.take(accountId, r.rate?.class ?? "api", cost);
     if (!verdict.ok) throw new RateLimitedError(verdict.retryAfterSeconds);
@@ -92,8 +125,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       url: r.path,
       ...(r.auth && {
         onRequest: async (request) => {
-          const key = bearerKey(request.headers.authorization);
-          const accountId = key ? await deps.resolveKey(key) : undefined;
+          const accountId = await authenticate(request.headers, request.method);
           if (!accountId) throw new UnauthorizedError();
           // Checked before the body is read; a call priced by its body pays once it is parsed.
           limit(accountId, r, r.rate?.cost ? 0 : 1);

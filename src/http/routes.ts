@@ -15,10 +15,13 @@ import {
   updateAction,
 } from "../actions/actions.js";
 import { TRIGGER_TYPES } from "../catalogue/trigger-types.js";
+import type { Committer } from "../db/committer.js";
 import type { Db } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
 import { EventBatchIn, EventIn, EventOut, type Ingest, validateBatch, validateEvent } from "../ingest/ingest.js";
+import { TestSendIn, testSend } from "../ingest/test-send.js";
 import { getInstanceDetail, InstanceDetailOut, InstanceOut, LogOut, LogQuery, listLog, resendInstance } from "../log/log.js";
+import { actionStats, StatsOut, StatsQuery } from "../log/stats.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
@@ -26,6 +29,9 @@ import { type Route, route } from "./route.js";
 
 export interface ApiDeps {
   db: Db;
+  committer: Committer;
+  /** How long a test send waits for its first attempt. */
+  testWaitMs: number;
   providers: ProviderProblems;
   cipher: Cipher;
   limits: { maxTriggers: number; maxActions: number };
@@ -47,6 +53,8 @@ export const TriggerTypeOut = z.object({
   schema: z.unknown(),
   example: z.unknown(),
 });
+
+export const SessionOut = z.object({ account_id: z.string(), account_name: z.string() });
 
 /** The catalogue as served: computed once, it never changes while the process runs. */
 const triggerTypesOut = [...TRIGGER_TYPES.values()].map((t) => ({
@@ -71,6 +79,20 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       status: 200,
       response: list(TriggerTypeOut),
       handler: async () => ({ data: triggerTypesOut }),
+    }),
+
+    route({
+      method: "GET",
+      path: "/api/v1/session",
+      summary: "The account this key or session acts for",
+      tag: "accounts",
+      auth: true,
+      status: 200,
+      response: SessionOut,
+      handler: async ({ accountId }) => {
+        const account = await db.selectFrom("accounts").select(["id", "name"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+        return { account_id: account.id, account_name: account.name };
+      },
     }),
 
     route({
@@ -197,6 +219,35 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       handler: async ({ accountId, params }) => rotateSecret(db, deps, accountId, params.id as string),
     }),
 
+    route({
+      method: "POST",
+      path: "/api/v1/actions/:id/test",
+      summary:
+        "Send the trigger type's example payload (or `data`) to this action through the real delivery path; answers with the instance after its first attempt",
+      tag: "actions",
+      auth: true,
+      body: TestSendIn,
+      status: 200,
+      response: InstanceDetailOut,
+      handler: async ({ accountId, params, body }) =>
+        testSend(
+          { db, committer: deps.committer, newId: deps.newId, now: deps.now, onInstances: deps.onInstances, waitMs: deps.testWaitMs },
+          accountId,
+          params.id as string,
+          body as TestSendIn,
+        ),
+    }),
+    route({
+      method: "GET",
+      path: "/api/v1/actions/:id/stats",
+      summary: "An action's attempts per hour and success rate over the last `hours` (default 24)",
+      tag: "log",
+      auth: true,
+      query: StatsQuery,
+      status: 200,
+      response: StatsOut,
+      handler: async ({ accountId, params, query }) => actionStats(db, accountId, params.id as string, (query as { hours: number }).hours, deps.now()),
+    }),
     route({
       method: "GET",
       path: "/api/v1/actions/:id/log",

@@ -10,7 +10,7 @@ import type { Committer } from "../db/committer.js";
 import type { NewInstance, Tx } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
 import { insertInstances } from "../instances/instances.js";
-import { findFiredActions } from "../match/match.js";
+import { type FiredAction, findFiredActions } from "../match/match.js";
 import { parseInput } from "../validation.js";
 
 export const MAX_BATCH_EVENTS = 500;
@@ -60,7 +60,17 @@ export interface IngestDeps {
   onInstances: () => void;
 }
 
-async function storeEvent(trx: Tx, deps: IngestDeps, accountId: string, event: ValidEvent): Promise<EventOut> {
+/**
+ * Stores an event and its instances. `only`: instead of matching triggers, create the one instance
+ * of this action (a test send, which runs even when the action is disabled).
+ */
+export async function storeEvent(
+  trx: Tx,
+  deps: Omit<IngestDeps, "onInstances">,
+  accountId: string,
+  event: ValidEvent,
+  only?: FiredAction,
+): Promise<EventOut & { instanceIds: string[] }> {
   if (event.idempotencyKey !== undefined) {
     const existing = await trx
       .selectFrom("events")
@@ -74,7 +84,7 @@ async function storeEvent(trx: Tx, deps: IngestDeps, accountId: string, event: V
         .select((eb) => eb.fn.countAll<number>().as("n"))
         .where("event_id", "=", existing.id)
         .executeTakeFirstOrThrow();
-      return { id: existing.id, instances: Number(count.n), duplicate: true };
+      return { id: existing.id, instances: Number(count.n), duplicate: true, instanceIds: [] };
     }
   }
   const now = deps.now();
@@ -83,7 +93,7 @@ async function storeEvent(trx: Tx, deps: IngestDeps, accountId: string, event: V
     .insertInto("events")
     .values({ id: eventId, account_id: accountId, type: event.type, object: event.objectJson, idempotency_key: event.idempotencyKey ?? null, created_at: now })
     .execute();
-  const fired = await findFiredActions(trx, accountId, event.type);
+  const fired = only ? [only] : await findFiredActions(trx, accountId, event.type);
   const instances: NewInstance[] = fired.map((f) => ({
     id: deps.newId("ins"),
     account_id: accountId,
@@ -106,7 +116,7 @@ async function storeEvent(trx: Tx, deps: IngestDeps, accountId: string, event: V
     updated_at: now,
   }));
   await insertInstances(trx, instances);
-  return { id: eventId, instances: instances.length, duplicate: false };
+  return { id: eventId, instances: instances.length, duplicate: false, instanceIds: instances.map((i) => i.id) };
 }
 
 export type Ingest = (accountId: string, events: ValidEvent[]) => Promise<EventOut[]>;
@@ -116,7 +126,10 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
   return async (accountId, events) => {
     const out = await committer.run(async (trx) => {
       const stored: EventOut[] = [];
-      for (const event of events) stored.push(await storeEvent(trx, deps, accountId, event));
+      for (const event of events) {
+        const { instanceIds: _, ...out } = await storeEvent(trx, deps, accountId, event);
+        stored.push(out);
+      }
       return stored;
     });
     if (out.some((e) => e.instances > 0 && !e.duplicate)) deps.onInstances();

@@ -1,0 +1,42 @@
+/**
+ * A test send: the trigger type's example payload (or a given one) through the real delivery path,
+ * for one action. It is an ordinary event and instance — stored, claimed, signed, sent, recorded and
+ * shown in the log like any other — and the call waits for the first attempt to return it.
+ */
+import { z } from "zod";
+import { requireAction } from "../actions/actions.js";
+import { type TriggerTypeName, triggerType } from "../catalogue/trigger-types.js";
+import type { Committer } from "../db/committer.js";
+import type { Db } from "../db/schema.js";
+import type { IdGenerator } from "../ids.js";
+import { getInstanceDetail, type InstanceDetailOut } from "../log/log.js";
+import { storeEvent, validateEvent } from "./ingest.js";
+
+export const TestSendIn = z.strictObject({ data: z.record(z.string(), z.unknown()).optional() });
+export type TestSendIn = z.output<typeof TestSendIn>;
+
+export interface TestSendDeps {
+  db: Db;
+  committer: Committer;
+  newId: IdGenerator;
+  now: () => number;
+  onInstances: () => void;
+  /** How long to wait for the first attempt: longer than one attempt can take. */
+  waitMs: number;
+}
+
+export async function testSend(deps: TestSendDeps, accountId: string, actionId: string, input: TestSendIn): Promise<InstanceDetailOut> {
+  const action = await requireAction(deps.db, accountId, actionId);
+  const trigger = await deps.db.selectFrom("triggers").select("type").where("id", "=", action.trigger_id).executeTakeFirstOrThrow();
+  const type = trigger.type as TriggerTypeName;
+  const event = validateEvent({ type, data: input.data ?? triggerType(type).example });
+  const stored = await deps.committer.run((trx) => storeEvent(trx, deps, accountId, event, { actionId, triggerType: type }));
+  deps.onInstances();
+  const instanceId = stored.instanceIds[0] as string;
+  const deadline = deps.now() + deps.waitMs;
+  for (;;) {
+    const detail = await getInstanceDetail(deps.db, accountId, instanceId);
+    if (detail.attempt_log.length > 0 || deps.now() > deadline) return detail;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,26 @@
+/** Debian's Chromium driven by playwright-core (it cannot download a browser here). */
+import fs from "node:fs";
+import { type Browser, chromium } from "playwright-core";
+
+export const CHROMIUM = "/usr/bin/chromium";
+/** Missing Chromium skips the browser tests locally; `scripts/ensure-chromium.sh` fails CI instead. */
+export const hasChromium = fs.existsSync(CHROMIUM);
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // The machine has no internet: keep Chromium from reaching for Google's services.
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+export const ARTIFACTS = new URL("../../test-artifacts/screenshots/", import.meta.url);

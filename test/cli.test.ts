@@ -43,6 +43,7 @@ describe("hookline CLI", () => {
     expect(await first.exited).toBe(0);
     const key = /api_key:\s+(hl_\S+)/.exec(first.output())?.[1];
     expect(key).toBeDefined();
+    expect(first.output()).toMatch(/web UI:\s+http:\/\/localhost:\d+\/ui\/login\?token=[\w-]+/);
 
     const second = await startServer({ HOOKLINE_DATA_DIR: dataDir });
     try {
@@ -64,6 +65,26 @@ describe("hookline CLI", () => {
     for (const name of Object.keys(ENV_VARS)) expect(stdout).toContain(name);
     const serveHelp = (await runCli(["serve", "--help"])).stdout;
     expect(serveHelp).toContain("--port");
+  });
+
+  it("`login-link <account_id>` prints a one-time sign-in URL, and refuses an unknown account", async () => {
+    const dataDir = freshDir();
+    const { stdout } = await runCli(["accounts", "create", "Clinic", "--json"], { HOOKLINE_DATA_DIR: dataDir });
+    const { account_id } = JSON.parse(stdout) as { account_id: string };
+    const server = await startServer({ HOOKLINE_DATA_DIR: dataDir });
+    try {
+      const link = (await runCli(["login-link", account_id, "--port", String(server.port)], { HOOKLINE_DATA_DIR: dataDir })).stdout.trim();
+      expect(link).toMatch(new RegExp(`^http://localhost:${server.port}/ui/login\\?token=[\\w-]+$`));
+      const signIn = await fetch(link.replace("localhost", "127.0.0.1"), { redirect: "manual" });
+      expect(signIn.status).toBe(303);
+      expect(signIn.headers.getSetCookie().some((c) => c.startsWith("hookline_session="))).toBe(true);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    }
+    const error = (await runCli(["login-link", "acc_nope"], { HOOKLINE_DATA_DIR: dataDir }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(error.code).toBe(2);
+    expect(error.stderr).toMatch(/no account "acc_nope"/);
   });
 
   it("the README documents every environment variable", () => {

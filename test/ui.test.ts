@@ -19,7 +19,8 @@ let browser: Browser;
 beforeAll(async () => {
   if (!hasChromium) return;
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  h = await startTestHookline({ HOOKLINE_EMBED_SECRET: EMBED_SECRET });
+  // Retries 1 s apart: slow enough to watch an instance retrying in the auto-refreshing log.
+  h = await startTestHookline({ HOOKLINE_EMBED_SECRET: EMBED_SECRET, HOOKLINE_RETRY_SCHEDULE: "1,1,1,1" });
   receiver = await startReceiver();
   browser = await launch();
 });
@@ -88,7 +89,8 @@ describe.skipIf(!hasChromium)("web UI", () => {
     const actionId = new URL(page.url()).hash.split("/")[2];
     expect((await page.request.post(`${h.baseUrl}/api/v1/actions/${actionId}/test`, { headers: { "x-hookline-csrf": csrf }, data: {} })).status()).toBe(200);
     await expect.poll(() => logRows(page).count(), { timeout: 10_000 }).toBe(2);
-    await expect.poll(() => logRows(page).first().locator("td").first().textContent(), { timeout: 10_000 }).toBe("failed");
+    await expect.poll(() => logRows(page).first().locator("td").first().textContent(), { timeout: 10_000 }).toBe("retrying");
+    await expect.poll(() => logRows(page).first().locator("td").first().textContent(), { timeout: 15_000 }).toBe("failed");
     expect(await logRows(page).first().locator("td").nth(3).textContent()).toBe("5");
     await shot(page, "log");
 

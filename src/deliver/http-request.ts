@@ -1,6 +1,9 @@
-/** What the HTTP senders (webhook, SMS provider) share: reading a bounded body, classifying failures. */
+/** What the HTTP senders (webhook, SMS provider) share: one bounded POST, classified. */
+import { type Dispatcher, request } from "undici";
 import { BlockedAddressError } from "../net/guarded-lookup.js";
-import type { AttemptOutcome } from "./outcome.js";
+import { type AttemptOutcome, parseRetryAfter } from "./outcome.js";
+import { httpOutcome } from "./retry-policy.js";
+import type { AttemptResult } from "./sender.js";
 
 /** Reads a response body up to `cap` bytes; stops reading (and drops the connection) beyond it. */
 export async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number): Promise<{ text: string; truncated: boolean }> {
@@ -36,4 +39,51 @@ export function requestFailure(error: unknown): { outcome: AttemptOutcome; sent:
   const text = e.message ?? "network error";
   const message = code && !text.includes(code) ? `${code}: ${text}` : text;
   return { outcome: { kind: "temporary", message }, sent: false, message };
+}
+
+export interface PostResult {
+  outcome: AttemptOutcome;
+  /** The request had left Hookline: it was answered, or timed out after connecting. */
+  sent: boolean;
+  response?: AttemptResult["response"];
+  /** Why there was no answer. */
+  error?: string;
+}
+
+/**
+ * POSTs once, within `timeoutMs` in all, reading at most `bodyCap` bytes of the answer, and
+ * classifies the outcome (retry-policy.ts). Throws only when `signal` aborted it (shutdown).
+ */
+export async function postOnce(
+  url: string,
+  options: {
+    headers: Record<string, string>;
+    body: string;
+    dispatcher: Dispatcher;
+    signal: AbortSignal;
+    timeoutMs: number;
+    bodyCap: number;
+    now: () => number;
+  },
+): Promise<PostResult> {
+  try {
+    const response = await request(url, {
+      method: "POST",
+      headers: options.headers,
+      body: options.body,
+      dispatcher: options.dispatcher,
+      signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]),
+    });
+    const body = await readCapped(response.body, options.bodyCap);
+    const retryAfter = parseRetryAfter(response.headers["retry-after"] as string | undefined, options.now());
+    return {
+      outcome: httpOutcome(response.statusCode, retryAfter),
+      sent: true,
+      response: { status: response.statusCode, headers: response.headers as Record<string, string | string[]>, body: body.text, truncated: body.truncated },
+    };
+  } catch (error) {
+    if (options.signal.aborted) throw error;
+    const failure = requestFailure(error);
+    return { outcome: failure.outcome, sent: failure.sent, error: failure.message };
+  }
 }

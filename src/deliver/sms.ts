@@ -8,13 +8,12 @@
  * Long bodies: the provider splits a message into segments itself and accepts at most 1,600
  * characters; a longer rendered body fails at once, saying so, rather than being cut.
  */
-import { Agent, request } from "undici";
+import { Agent } from "undici";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
-import { readCapped, requestFailure } from "./http-request.js";
+import { postOnce } from "./http-request.js";
 import { renderMessage } from "./message.js";
-import { type AttemptOutcome, parseRetryAfter } from "./outcome.js";
-import { httpOutcome } from "./retry-policy.js";
+import type { AttemptOutcome } from "./outcome.js";
 import type { AttemptResult, Sender } from "./sender.js";
 
 /** Twilio's documented maximum for Body, in characters. */
@@ -79,30 +78,23 @@ export function createSmsSender(config: SmsConfig, { now = Date.now }: { now?: (
       startedAt: started,
       durationMs: now() - started,
     });
-    try {
-      const response = await request(url, {
-        method: "POST",
-        headers,
-        body: form.toString(),
-        dispatcher: agent,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(config.requestTimeoutMs)]),
-      });
-      const text = await readCapped(response.body, config.responseBodyCapBytes);
-      const outcome = withProviderError(
-        httpOutcome(response.statusCode, parseRetryAfter(response.headers["retry-after"] as string | undefined, now())),
-        text.text,
-      );
-      return done({
-        outcome,
-        sent: outcome.kind === "success",
-        response: { status: response.statusCode, headers: response.headers as Record<string, string | string[]>, body: text.text, truncated: text.truncated },
-        ...(outcome.kind !== "success" && { error: outcome.message }),
-      });
-    } catch (error) {
-      if (signal.aborted) throw error; // shutdown: not an attempt at all
-      const failure = requestFailure(error);
-      return done({ outcome: failure.outcome, sent: false, error: failure.message });
-    }
+    const posted = await postOnce(url, {
+      headers,
+      body: form.toString(),
+      dispatcher: agent,
+      signal,
+      timeoutMs: config.requestTimeoutMs,
+      bodyCap: config.responseBodyCapBytes,
+      now,
+    });
+    const outcome = posted.response ? withProviderError(posted.outcome, posted.response.body) : posted.outcome;
+    return done({
+      outcome,
+      // Sent = handed over: the provider accepted the message.
+      sent: outcome.kind === "success",
+      ...(posted.response && { response: posted.response }),
+      ...(outcome.kind !== "success" && { error: posted.error ?? outcome.message }),
+    });
   }
 
   return { send, close: () => agent.close() };

@@ -4,16 +4,14 @@
  * is cut there), response body read up to a cap, redirects never followed.
  */
 import { isIP } from "node:net";
-import { Agent, request } from "undici";
+import { Agent } from "undici";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { buildPayload } from "../instances/payload.js";
 import type { AddressPolicy } from "../net/address-policy.js";
 import { guardedLookup } from "../net/guarded-lookup.js";
 import type { Cipher } from "../secrets/cipher.js";
-import { readCapped, requestFailure } from "./http-request.js";
-import { parseRetryAfter } from "./outcome.js";
-import { httpOutcome } from "./retry-policy.js";
+import { postOnce } from "./http-request.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import { signatureHeaders } from "./signing.js";
 
@@ -61,26 +59,21 @@ export function createWebhookSender(
       if (refusal) return done({ outcome: { kind: "permanent", message: `blocked: ${refusal}` }, sent: false, error: `blocked: ${refusal}` });
     }
 
-    try {
-      const response = await request(url, {
-        method: "POST",
-        headers,
-        body: payload,
-        dispatcher: agent,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(config.requestTimeoutMs)]),
-      });
-      const body = await readCapped(response.body, config.responseBodyCapBytes);
-      const retryAfter = parseRetryAfter(response.headers["retry-after"] as string | undefined, now());
-      return done({
-        outcome: httpOutcome(response.statusCode, retryAfter),
-        sent: true,
-        response: { status: response.statusCode, headers: response.headers as Record<string, string | string[]>, body: body.text, truncated: body.truncated },
-      });
-    } catch (error) {
-      if (signal.aborted) throw error; // shutdown: not an attempt at all
-      const { outcome, sent, message } = requestFailure(error);
-      return done({ outcome, sent, error: message });
-    }
+    const posted = await postOnce(url, {
+      headers,
+      body: payload,
+      dispatcher: agent,
+      signal,
+      timeoutMs: config.requestTimeoutMs,
+      bodyCap: config.responseBodyCapBytes,
+      now,
+    });
+    return done({
+      outcome: posted.outcome,
+      sent: posted.sent,
+      ...(posted.response && { response: posted.response }),
+      ...(posted.error && { error: posted.error }),
+    });
   }
 
   return { send, close: () => agent.close() };

@@ -29,6 +29,7 @@ export interface Config {
   /** Per account and second; 0 = unlimited. */
   readonly rateLimits: Readonly<{ ingest: number; api: number }>;
   readonly maxTriggers: number;
+  readonly failingAfterMs: number;
   readonly maxActions: number;
   readonly concurrency: number;
   readonly perEndpointConcurrency: number;
@@ -86,6 +87,10 @@ export const ENV_VARS = {
   HOOKLINE_RATE_LIMIT_API: { default: "50", help: "management calls per second per account (bursts of 2 s pass); 0 = unlimited" },
   HOOKLINE_MAX_TRIGGERS: { default: "1000", help: "triggers one account may have" },
   HOOKLINE_MAX_ACTIONS: { default: "5000", help: "actions one account may have, over all its triggers" },
+  HOOKLINE_FAILING_AFTER: {
+    default: "86400",
+    help: "seconds an action's instances must fail, with no success, before it is marked failing (and its account emailed)",
+  },
   HOOKLINE_CONCURRENCY: { default: "256", help: "deliveries in flight at once, in all" },
   HOOKLINE_ENDPOINT_CONCURRENCY: { default: "16", help: "deliveries in flight at once to one action's endpoint" },
   HOOKLINE_LEASE_MARGIN: { default: "15", help: "seconds a claim outlives the longest attempt before another worker may take it" },
@@ -236,6 +241,7 @@ export function loadConfig(env: Env): Config {
       ingest: parseValue("HOOKLINE_RATE_LIMIT_INGEST", seconds("HOOKLINE_RATE_LIMIT_INGEST"), get("HOOKLINE_RATE_LIMIT_INGEST")),
       api: parseValue("HOOKLINE_RATE_LIMIT_API", seconds("HOOKLINE_RATE_LIMIT_API"), get("HOOKLINE_RATE_LIMIT_API")),
     }),
+    failingAfterMs: Math.round(parseValue("HOOKLINE_FAILING_AFTER", seconds("HOOKLINE_FAILING_AFTER").positive(), get("HOOKLINE_FAILING_AFTER")) * 1000),
     maxTriggers: parseValue("HOOKLINE_MAX_TRIGGERS", positiveInt("HOOKLINE_MAX_TRIGGERS"), get("HOOKLINE_MAX_TRIGGERS")),
     maxActions: parseValue("HOOKLINE_MAX_ACTIONS", positiveInt("HOOKLINE_MAX_ACTIONS"), get("HOOKLINE_MAX_ACTIONS")),
     concurrency: parseValue("HOOKLINE_CONCURRENCY", positiveInt("HOOKLINE_CONCURRENCY"), get("HOOKLINE_CONCURRENCY")),

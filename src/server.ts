@@ -14,7 +14,8 @@ import type { Config } from "./config.js";
 import { createCommitter } from "./db/committer.js";
 import { openStore, type Store } from "./db/connect.js";
 import { scheduledBackoff } from "./deliver/backoff.js";
-import { createEmailSender } from "./deliver/email.js";
+import { createEmailSender, createMailer } from "./deliver/email.js";
+import { createFailingNotifier } from "./deliver/failing-notice.js";
 import { notConfiguredSender } from "./deliver/sender.js";
 import { createSmsSender } from "./deliver/sms.js";
 import { createWebhookSender } from "./deliver/webhook.js";
@@ -57,7 +58,8 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const cipher = createCipher(loadOrCreateKey(config.secretKey, config.dataDir));
   const webhook = createWebhookSender(config, { policy: createAddressPolicy(config.allowedNetworks), cipher, now });
   const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { now }) : undefined;
-  const email = config.smtp ? createEmailSender({ ...config, smtp: config.smtp }, { now }) : undefined;
+  const mailer = config.smtp ? createMailer({ ...config, smtp: config.smtp }) : undefined;
+  const email = mailer && config.smtp ? createEmailSender(mailer, { smtp: config.smtp }, { now }) : undefined;
   // Saving an sms/email action works without its provider; its instances fail, and the API says why.
   const providers: ProviderProblems = {
     ...(!sms && {
@@ -102,6 +104,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
       cipher,
       limits: { maxTriggers: config.maxTriggers, maxActions: config.maxActions },
       testWaitMs: config.requestTimeoutMs + 5_000,
+      failingAfterMs: config.failingAfterMs,
     }),
     plugins: [
       providerCallbacks({ committer, twilio: config.twilio, publicUrl: config.publicUrl, now }),
@@ -122,6 +125,13 @@ export async function startHookline(config: Config, options: StartOptions): Prom
 
   const stopWorker = new AbortController();
   const workerDone = worker.run(stopWorker.signal);
+  // Notices need a mail server; without one, failing actions are still flagged in the API and UI.
+  const notifierDone =
+    mailer && config.smtp
+      ? createFailingNotifier({ db, mailer, from: config.smtp.from, failingAfterMs: config.failingAfterMs, publicUrl: config.publicUrl, logger, now }).run(
+          stopWorker.signal,
+        )
+      : Promise.resolve();
 
   let stopping: Promise<void> | undefined;
   return {
@@ -132,8 +142,9 @@ export async function startHookline(config: Config, options: StartOptions): Prom
       stopping ??= (async () => {
         await app.close();
         stopWorker.abort();
-        await workerDone;
-        await Promise.all([webhook.close(), sms?.close(), email?.close()]);
+        await Promise.all([workerDone, notifierDone]);
+        await Promise.all([webhook.close(), sms?.close()]);
+        mailer?.close();
         await store.close();
       })();
       return stopping;

@@ -311,10 +311,12 @@ describe("account isolation", () => {
     expect(routes.length).toBeGreaterThanOrEqual(12);
     for (const r of routes) {
       const path = r.path.replace(":id", idFor(r.path));
-      const body =
-        r.method === "POST" || r.method === "PATCH"
-          ? JSON.stringify(r.path.endsWith("/actions") ? { name: "x", type: "webhook", url: "https://e.com/" } : {})
-          : undefined;
+      // A valid body for each route, so that only ownership decides the answer.
+      const validBodies: Record<string, unknown> = {
+        "/api/v1/triggers/:id/actions": { name: "x", type: "webhook", url: "https://e.com/" },
+        "/api/v1/actions/:id/recover": { since: new Date(0).toISOString() },
+      };
+      const body = r.method === "POST" || r.method === "PATCH" ? JSON.stringify(validBodies[r.path] ?? {}) : undefined;
       const response = await fetch(`${h.baseUrl}${path}`, {
         method: r.method,
         headers: { authorization: `Bearer ${b.apiKey}`, ...(body && { "content-type": "application/json" }) },

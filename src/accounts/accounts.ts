@@ -24,7 +24,7 @@ export function hashApiKey(key: string): string {
 export async function createAccount(db: Executor, deps: { newId: IdGenerator; now: () => number }, name: string): Promise<CreatedAccount> {
   const accountId = deps.newId("acc");
   const now = deps.now();
-  await db.insertInto("accounts").values({ id: accountId, name, created_at: now }).execute();
+  await db.insertInto("accounts").values({ id: accountId, name, notification_email: null, created_at: now }).execute();
   const apiKey = await createApiKey(db, deps, accountId);
   return { account_id: accountId, api_key: apiKey };
 }

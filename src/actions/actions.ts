@@ -5,14 +5,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
+import { type TriggerTypeName, triggerType } from "../catalogue/trigger-types.js";
 import type { ActionRow, Executor } from "../db/schema.js";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError, ValidationError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import type { Cipher } from "../secrets/cipher.js";
-import { templateProblem } from "../templates/templates.js";
+import { renderJsonBody, TemplateError, type TemplateKind, templateContext, templateProblem } from "../templates/templates.js";
 import { iso, requireRoomFor, requireTrigger } from "../triggers/triggers.js";
 import { parseInput } from "../validation.js";
 import { toE164 } from "./phone.js";
+import { PRESET_IDS, type PresetId, presetBody } from "./presets.js";
 
 export const ACTION_TYPES = ["webhook", "sms", "email"] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
@@ -41,14 +43,34 @@ export const webhookUrl = z
 const name = z.string().trim().min(1, "name must not be empty").max(200);
 
 /** A Liquid template that must parse: a syntax error is a 400 naming line and column. */
-const template = z
-  .string()
-  .min(1, "must not be empty")
-  .max(10_000)
-  .superRefine((source, ctx) => {
-    const problem = templateProblem(source);
-    if (problem) ctx.addIssue({ code: "custom", message: problem });
-  });
+const templateOf = (kind: TemplateKind) =>
+  z
+    .string()
+    .min(1, "must not be empty")
+    .max(10_000)
+    .superRefine((source, ctx) => {
+      const problem = templateProblem(source, kind);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    });
+const template = templateOf("message");
+
+/** Headers Hookline sets itself, or the connection needs: an action cannot override them. */
+const RESERVED_HEADER = /^(webhook-.*|host|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer)$/i;
+export const REDACTED = "[redacted]";
+
+/** Custom request headers of a webhook action (`Authorization: Bearer …`, `X-Api-Key`). */
+const customHeaders = z
+  .record(
+    z
+      .string()
+      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid header name")
+      .refine((name) => !RESERVED_HEADER.test(name), "is set by Hookline and cannot be overridden"),
+    z
+      .string()
+      .max(4096)
+      .refine((v) => !/[\r\n\0]/.test(v), "header values cannot contain line breaks"),
+  )
+  .refine((h) => Object.keys(h).length <= 20, "at most 20 custom headers");
 
 const phone = z
   .string()
@@ -61,7 +83,8 @@ const phone = z
 
 /** Type-specific settings, stored as JSON in actions.settings. */
 const SETTINGS = {
-  webhook: z.strictObject({ url: webhookUrl }),
+  // body: a Liquid template rendering the JSON body; without it the documented payload is sent.
+  webhook: z.strictObject({ url: webhookUrl, body: templateOf("json").optional(), headers: customHeaders.optional() }),
   sms: z.strictObject({ to: phone, body: template }),
   email: z.strictObject({
     to: z.union([z.email(), z.array(z.email()).min(1).max(50)], { error: "to must be an email address or a list of 1-50 addresses" }),
@@ -69,11 +92,14 @@ const SETTINGS = {
     body: template,
   }),
 } as const;
-type Settings = { url?: string; to?: string | string[]; subject?: string; body?: string };
+/** Settings with custom headers in the clear (as validated, and as the sender uses them). */
+type Settings = { url?: string; to?: string | string[]; subject?: string; body?: string; headers?: Record<string, string> };
+/** As stored: custom headers sealed, like other secrets. */
+type StoredSettings = Omit<Settings, "headers"> & { headers?: string };
 
 const base = { name, enabled: z.boolean().default(true) };
 export const ActionIn = z.discriminatedUnion("type", [
-  z.strictObject({ ...base, type: z.literal("webhook"), ...SETTINGS.webhook.shape }),
+  z.strictObject({ ...base, type: z.literal("webhook"), ...SETTINGS.webhook.shape, preset: z.enum(PRESET_IDS).optional() }),
   z.strictObject({ ...base, type: z.literal("sms"), ...SETTINGS.sms.shape }),
   z.strictObject({ ...base, type: z.literal("email"), ...SETTINGS.email.shape }),
 ]);
@@ -85,7 +111,10 @@ export const ActionPatch = z.strictObject({
   url: z.string().optional(),
   to: z.union([z.string(), z.array(z.string())]).optional(),
   subject: z.string().optional(),
-  body: z.string().optional(),
+  /** null removes a webhook's body template (the documented payload is sent again). */
+  body: z.string().nullable().optional(),
+  /** Replaces all custom headers; a value of "[redacted]" keeps that header's stored value. */
+  headers: z.record(z.string(), z.string()).optional(),
 });
 export type ActionPatch = z.output<typeof ActionPatch>;
 
@@ -99,11 +128,17 @@ export const ActionOut = z.object({
   to: z.union([z.string(), z.array(z.string())]).optional(),
   subject: z.string().optional(),
   body: z.string().optional(),
+  /** Custom header names; values are never shown again ("[redacted]"). */
+  headers: z.record(z.string(), z.string()).optional(),
   /** Present only when the secret is created or rotated, or explicitly revealed. */
   secret: z.string().optional(),
   /** False when this action's provider (SMTP, SMS) is not configured: its instances fail, saying so. */
   provider_configured: z.boolean(),
   provider_error: z.string().optional(),
+  /** Its instances have failed, with no success, for longer than HOOKLINE_FAILING_AFTER. It keeps running. */
+  failing: z.boolean(),
+  /** Since when its instances have been failing without a success (null while it works). */
+  failing_since: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -117,8 +152,32 @@ export function newSigningSecret(): string {
 }
 
 /** `secret`: the plain secret, shown only on creation, rotation and explicit reveal. */
-function toOut(row: ActionRow, providers: ProviderProblems, { secret }: { secret?: string } = {}): ActionOut {
-  const settings = JSON.parse(row.settings) as Settings;
+/** An action's settings with its custom headers opened. */
+export function openSettings(stored: string, cipher: Cipher): Settings {
+  const { headers, ...rest } = JSON.parse(stored) as StoredSettings;
+  return headers ? { ...rest, headers: JSON.parse(cipher.open(headers)) as Record<string, string> } : rest;
+}
+
+function sealSettings({ headers, ...rest }: Settings, cipher: Cipher): string {
+  const stored: StoredSettings = headers && Object.keys(headers).length > 0 ? { ...rest, headers: cipher.seal(JSON.stringify(headers)) } : rest;
+  return JSON.stringify(stored);
+}
+
+/** A webhook body template must render valid JSON for the trigger type's example payload. */
+async function checkBody(body: string | undefined, type: TriggerTypeName): Promise<void> {
+  if (!body) return;
+  const t = triggerType(type);
+  try {
+    await renderJsonBody(body, templateContext(t.objectKey, t.example[t.objectKey], "ins_example"));
+  } catch (error) {
+    if (error instanceof TemplateError) throw new ValidationError(`body: with the example payload of ${type}, ${error.message}`);
+    throw error;
+  }
+}
+
+function toOut(row: ActionRow, deps: Pick<Deps, "providers" | "cipher" | "now" | "failingAfterMs">, { secret }: { secret?: string } = {}): ActionOut {
+  const providers = deps.providers;
+  const { headers, ...settings } = openSettings(row.settings, deps.cipher);
   const problem = providers[row.type];
   return {
     id: row.id,
@@ -127,9 +186,12 @@ function toOut(row: ActionRow, providers: ProviderProblems, { secret }: { secret
     type: row.type,
     enabled: row.enabled === 1,
     ...settings,
+    ...(headers && { headers: Object.fromEntries(Object.keys(headers).map((h) => [h, REDACTED])) }),
     ...(secret !== undefined && { secret }),
     provider_configured: problem === undefined,
     ...(problem !== undefined && { provider_error: problem }),
+    failing: row.failing_since !== null && row.failing_since <= deps.now() - deps.failingAfterMs,
+    failing_since: row.failing_since === null ? null : iso(row.failing_since),
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
@@ -145,6 +207,8 @@ export interface Deps {
   /** Seals signing secrets at rest. */
   cipher: Cipher;
   limits: { maxActions: number };
+  /** How long an action's instances must fail, without a success, before it is marked failing. */
+  failingAfterMs: number;
 }
 
 export async function requireAction(db: Executor, accountId: string, id: string): Promise<ActionRow> {
@@ -154,19 +218,22 @@ export async function requireAction(db: Executor, accountId: string, id: string)
 }
 
 export async function getAction(db: Executor, deps: Deps, accountId: string, id: string): Promise<ActionOut> {
-  return toOut(await requireAction(db, accountId, id), deps.providers);
+  return toOut(await requireAction(db, accountId, id), deps);
 }
 
 export async function listActions(db: Executor, deps: Deps, accountId: string, triggerId: string): Promise<ActionOut[]> {
   await requireTrigger(db, accountId, triggerId);
   const rows = await db.selectFrom("actions").selectAll().where("account_id", "=", accountId).where("trigger_id", "=", triggerId).orderBy("id").execute();
-  return rows.map((r) => toOut(r, deps.providers));
+  return rows.map((r) => toOut(r, deps));
 }
 
 export async function createAction(db: Executor, deps: Deps, accountId: string, triggerId: string, input: ActionIn): Promise<ActionOut> {
-  await requireTrigger(db, accountId, triggerId);
+  const trigger = await requireTrigger(db, accountId, triggerId);
   await requireRoomFor(db, "actions", accountId, deps.limits.maxActions);
-  const { name: actionName, type, enabled, ...settings } = input;
+  const { name: actionName, type, enabled, ...given } = input;
+  const { preset, ...settings }: Settings & { preset?: PresetId } = given;
+  if (type === "webhook" && preset && !settings.body) settings.body = presetBody(preset, trigger.type as TriggerTypeName);
+  if (type === "webhook") await checkBody(settings.body, trigger.type as TriggerTypeName);
   const now = deps.now();
   const secret = newSigningSecret();
   const row: ActionRow = {
@@ -176,27 +243,41 @@ export async function createAction(db: Executor, deps: Deps, accountId: string, 
     name: actionName,
     type,
     enabled: enabled ? 1 : 0,
-    settings: JSON.stringify(settings),
+    settings: sealSettings(settings, deps.cipher),
     secret: deps.cipher.seal(secret),
     previous_secret: null,
     previous_secret_until: null,
+    failing_since: null,
+    failing_notified_at: null,
     created_at: now,
     updated_at: now,
   };
   await db.insertInto("actions").values(row).execute();
-  return toOut(row, deps.providers, { secret });
+  return toOut(row, deps, { secret });
 }
 
 export async function updateAction(db: Executor, deps: Deps, accountId: string, id: string, patch: ActionPatch): Promise<ActionOut> {
   const row = await requireAction(db, accountId, id);
-  const { name: newName, enabled, ...settingsPatch } = patch;
+  const { name: newName, enabled, headers: newHeaders, body: newBody, ...settingsPatch } = patch;
+  const current = openSettings(row.settings, deps.cipher);
+  const merged: Settings = { ...current, ...settingsPatch };
+  if (newBody === null) delete merged.body;
+  else if (newBody !== undefined) merged.body = newBody;
+  if (newHeaders !== undefined) {
+    // "[redacted]" stands for the stored value: the UI shows names only and sends them back.
+    merged.headers = Object.fromEntries(Object.entries(newHeaders).map(([k, v]) => [k, v === REDACTED ? (current.headers?.[k] ?? v) : v]));
+  }
   // Validate the merged settings against the action's own type: a patch cannot leave it half-valid.
-  const settings = parseInput(SETTINGS[row.type], { ...(JSON.parse(row.settings) as Settings), ...settingsPatch });
+  const settings: Settings = parseInput(SETTINGS[row.type], merged);
+  if (row.type === "webhook") {
+    const trigger = await requireTrigger(db, accountId, row.trigger_id);
+    await checkBody(settings.body, trigger.type as TriggerTypeName);
+  }
   const updated: ActionRow = {
     ...row,
     name: newName ?? row.name,
     enabled: enabled === undefined ? row.enabled : enabled ? 1 : 0,
-    settings: JSON.stringify(settings),
+    settings: sealSettings(settings, deps.cipher),
     updated_at: deps.now(),
   };
   await db
@@ -205,7 +286,7 @@ export async function updateAction(db: Executor, deps: Deps, accountId: string, 
     .where("account_id", "=", accountId)
     .where("id", "=", id)
     .execute();
-  return toOut(updated, deps.providers);
+  return toOut(updated, deps);
 }
 
 export async function deleteAction(db: Executor, accountId: string, id: string): Promise<void> {

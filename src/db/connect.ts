@@ -4,12 +4,14 @@ import SQLite from "better-sqlite3";
 import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from "kysely";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_sessions.js";
+import * as m003 from "./migrations/003_failing.js";
 import type { Database, Db } from "./schema.js";
 
 /** Migrations are listed here, not discovered on disk, so the bundle needs no file-system layout. */
 const MIGRATIONS: Record<string, Migration> = {
   "001_initial": m001,
   "002_sessions": m002,
+  "003_failing": m003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -12,6 +12,8 @@ type Flag = 0 | 1;
 export interface AccountTable {
   id: string;
   name: string;
+  /** Where notices go (an action failing for a long time); null: none are sent. */
+  notification_email: string | null;
   created_at: Millis;
 }
 
@@ -49,6 +51,10 @@ export interface ActionTable {
   /** Kept valid for signatures until previous_secret_until after a rotation. */
   previous_secret: string | null;
   previous_secret_until: Millis | null;
+  /** When its instances began failing with no success since (null while it works). */
+  failing_since: Millis | null;
+  /** When the account was told it is failing (null: not yet, or it recovered). */
+  failing_notified_at: Millis | null;
   created_at: Millis;
   updated_at: Millis;
 }

@@ -20,8 +20,9 @@ interface SmtpError {
   message?: string;
 }
 
-export function createEmailSender(config: EmailConfig, { now = Date.now }: { now?: () => number } = {}): Sender & { close(): void } {
-  const transport = nodemailer.createTransport({
+/** The pooled SMTP connection shared by email actions and Hookline's own notices. */
+export function createMailer(config: EmailConfig) {
+  return nodemailer.createTransport({
     url: config.smtp.url,
     pool: true,
     maxConnections: 5,
@@ -32,7 +33,10 @@ export function createEmailSender(config: EmailConfig, { now = Date.now }: { now
     disableFileAccess: true,
     disableUrlAccess: true,
   });
+}
+export type Mailer = ReturnType<typeof createMailer>;
 
+export function createEmailSender(transport: Mailer, config: Pick<EmailConfig, "smtp">, { now = Date.now }: { now?: () => number } = {}): Sender {
   async function send(instance: ClaimedInstance): Promise<AttemptResult> {
     const started = now();
     const settings = JSON.parse(instance.settings) as { to: string | string[]; subject: string; body: string };
@@ -88,5 +92,5 @@ export function createEmailSender(config: EmailConfig, { now = Date.now }: { now
     }
   }
 
-  return { send, close: () => transport.close() };
+  return { send };
 }

@@ -5,12 +5,14 @@
  */
 import { isIP } from "node:net";
 import { Agent } from "undici";
+import { openSettings, REDACTED } from "../actions/actions.js";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { buildPayload } from "../instances/payload.js";
 import type { AddressPolicy } from "../net/address-policy.js";
 import { guardedLookup } from "../net/guarded-lookup.js";
 import type { Cipher } from "../secrets/cipher.js";
+import { renderJsonBody, TemplateError, templateContext } from "../templates/templates.js";
 import { postOnce } from "./http-request.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import { signatureHeaders } from "./signing.js";
@@ -32,17 +34,36 @@ export function createWebhookSender(
   });
 
   async function send(instance: ClaimedInstance, signal: AbortSignal): Promise<AttemptResult> {
-    const { url } = JSON.parse(instance.settings) as { url: string };
-    const payload = buildPayload(instance.objectKey, instance.object, instance.id);
     const started = now();
+    const settings = openSettings(instance.settings, cipher);
+    const url = settings.url as string;
+    const custom = settings.headers ?? {};
     const secrets = [cipher.open(instance.secret)];
     if (instance.previousSecret && (instance.previousSecretUntil ?? 0) > started) secrets.push(cipher.open(instance.previousSecret));
-    const headers = {
-      "content-type": "application/json",
-      "user-agent": USER_AGENT,
-      ...signatureHeaders({ id: instance.id, payload, now: started }, secrets),
-    };
-    const requestLog = { method: "POST", url, headers };
+    const base = { "content-type": "application/json", "user-agent": USER_AGENT, ...custom };
+    // The values of custom headers are secrets (API keys, tokens): the log keeps only their names.
+    const requestLog = { method: "POST", url, headers: { ...base, ...Object.fromEntries(Object.keys(custom).map((k) => [k, REDACTED])) } };
+    let payload: string;
+    if (settings.body) {
+      try {
+        payload = await renderJsonBody(settings.body, templateContext(instance.objectKey, JSON.parse(instance.object), instance.id));
+      } catch (error) {
+        if (!(error instanceof TemplateError)) throw error;
+        const message = `body template: ${error.message}`;
+        return {
+          outcome: { kind: "permanent", message },
+          sent: false,
+          confirmsDelivery: true,
+          request: requestLog,
+          error: message,
+          startedAt: started,
+          durationMs: now() - started,
+        };
+      }
+    } else payload = buildPayload(instance.objectKey, instance.object, instance.id);
+    const signature = signatureHeaders({ id: instance.id, payload, now: started }, secrets);
+    const headers = { ...base, ...signature };
+    requestLog.headers = { ...requestLog.headers, ...signature };
     const done = (result: Omit<AttemptResult, "request" | "startedAt" | "durationMs" | "confirmsDelivery">): AttemptResult => ({
       ...result,
       confirmsDelivery: true,

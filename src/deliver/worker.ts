@@ -111,6 +111,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       await deps.recorder({
         completion: {
           instanceId: instance.id,
+          actionId: instance.actionId,
           leaseUntil: instance.leaseUntil,
           state: decision.state,
           sent: result.sent,

@@ -14,17 +14,30 @@ import {
   SecretOut,
   updateAction,
 } from "../actions/actions.js";
-import { TRIGGER_TYPES } from "../catalogue/trigger-types.js";
+import { presetsFor } from "../actions/presets.js";
+import { TRIGGER_TYPES, type TriggerTypeName, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
 import type { Db } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
 import { EventBatchIn, EventIn, EventOut, type Ingest, validateBatch, validateEvent } from "../ingest/ingest.js";
 import { TestSendIn, testSend } from "../ingest/test-send.js";
-import { getInstanceDetail, InstanceDetailOut, InstanceOut, LogOut, LogQuery, listLog, resendInstance } from "../log/log.js";
+import {
+  getInstanceDetail,
+  InstanceDetailOut,
+  InstanceOut,
+  LogOut,
+  LogQuery,
+  listLog,
+  RecoverIn,
+  RecoverOut,
+  recoverFailed,
+  resendInstance,
+} from "../log/log.js";
 import { actionStats, StatsOut, StatsQuery } from "../log/stats.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
+import { parseInput } from "../validation.js";
 import { type Route, route } from "./route.js";
 
 export interface ApiDeps {
@@ -35,6 +48,7 @@ export interface ApiDeps {
   providers: ProviderProblems;
   cipher: Cipher;
   limits: { maxTriggers: number; maxActions: number };
+  failingAfterMs: number;
   ingest: Ingest;
   newId: IdGenerator;
   now: () => number;
@@ -54,7 +68,14 @@ export const TriggerTypeOut = z.object({
   example: z.unknown(),
 });
 
-export const SessionOut = z.object({ account_id: z.string(), account_name: z.string() });
+export const PresetOut = z.object({ id: z.string(), name: z.string(), description: z.string(), body: z.string() });
+export const SessionOut = z.object({ account_id: z.string(), account_name: z.string(), notification_email: z.string().nullable() });
+export const AccountPatch = z.strictObject({ notification_email: z.email().nullable() });
+
+async function sessionOut(db: Db, accountId: string): Promise<z.output<typeof SessionOut>> {
+  const account = await db.selectFrom("accounts").select(["id", "name", "notification_email"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+  return { account_id: account.id, account_name: account.name, notification_email: account.notification_email };
+}
 
 /** The catalogue as served: computed once, it never changes while the process runs. */
 const triggerTypesOut = [...TRIGGER_TYPES.values()].map((t) => ({
@@ -89,10 +110,37 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       auth: true,
       status: 200,
       response: SessionOut,
-      handler: async ({ accountId }) => {
-        const account = await db.selectFrom("accounts").select(["id", "name"]).where("id", "=", accountId).executeTakeFirstOrThrow();
-        return { account_id: account.id, account_name: account.name };
+      handler: async ({ accountId }) => sessionOut(db, accountId),
+    }),
+
+    route({
+      method: "PATCH",
+      path: "/api/v1/account",
+      summary: "Set the account's notification email (notices such as an action failing for a long time); null for none",
+      tag: "accounts",
+      auth: true,
+      body: AccountPatch,
+      status: 200,
+      response: SessionOut,
+      handler: async ({ accountId, body }) => {
+        await db
+          .updateTable("accounts")
+          .set({ notification_email: (body as z.output<typeof AccountPatch>).notification_email })
+          .where("id", "=", accountId)
+          .execute();
+        return sessionOut(db, accountId);
       },
+    }),
+
+    route({
+      method: "GET",
+      path: "/api/v1/trigger-types/:type/presets",
+      summary: "Ready-made webhook bodies for this trigger type: Slack incoming webhook, Zapier catch hook",
+      tag: "catalogue",
+      auth: false,
+      status: 200,
+      response: list(PresetOut),
+      handler: async ({ params }) => ({ data: presetsFor(parseInput(triggerTypeSchema, params.type, "type") as TriggerTypeName) }),
     }),
 
     route({
@@ -236,6 +284,21 @@ export function apiRoutes(deps: ApiDeps): Route[] {
           params.id as string,
           body as TestSendIn,
         ),
+    }),
+    route({
+      method: "POST",
+      path: "/api/v1/actions/:id/recover",
+      summary: "Resend every failed instance of this action created in [since, until): a new attempt series each, same apptoto_id",
+      tag: "log",
+      auth: true,
+      body: RecoverIn,
+      status: 202,
+      response: RecoverOut,
+      handler: async ({ accountId, params, body }) => {
+        const out = await recoverFailed(db, accountId, params.id as string, body as RecoverIn, deps.now());
+        deps.onInstances();
+        return out;
+      },
     }),
     route({
       method: "GET",

@@ -117,6 +117,7 @@ export async function nextDueAt(db: Executor): Promise<number | undefined> {
 
 export interface Completion {
   instanceId: string;
+  actionId: string;
   /** The lease this worker holds; a completion for a lease that was lost is dropped. */
   leaseUntil: number;
   state: InstanceState;
@@ -151,7 +152,23 @@ export async function completeAttempt(db: Executor, c: Completion): Promise<bool
     .where("id", "=", c.instanceId)
     .where("lease_until", "=", c.leaseUntil)
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  if (Number(result.numUpdatedRows) !== 1) return false;
+  // The action's health: a final failure starts (or continues) a failing spell; a success ends it.
+  if (c.state === "failed") {
+    await db
+      .updateTable("actions")
+      .set({ failing_since: sql`coalesce(failing_since, ${c.now})` })
+      .where("id", "=", c.actionId)
+      .execute();
+  } else if (c.state === "succeeded") {
+    await db
+      .updateTable("actions")
+      .set({ failing_since: null, failing_notified_at: null })
+      .where("id", "=", c.actionId)
+      .where("failing_since", "is not", null)
+      .execute();
+  }
+  return true;
 }
 
 /** Gives a claimed instance back untouched (shutdown mid-attempt): it is due again at once. */

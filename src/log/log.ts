@@ -3,10 +3,10 @@
  * any column, with keyset (cursor) pagination that stays fast however long the log grows; one
  * instance in detail with its payload and every attempt; resend.
  */
-import { type Expression, type SqlBool, sql } from "kysely";
+import { type Expression, type ExpressionBuilder, type SqlBool, sql } from "kysely";
 import { z } from "zod";
 import { requireAction } from "../actions/actions.js";
-import type { AttemptRow, Executor, InstanceRow } from "../db/schema.js";
+import type { AttemptRow, Database, Executor, InstanceRow } from "../db/schema.js";
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { getInstanceRow } from "../instances/instances.js";
 import { buildPayload } from "../instances/payload.js";
@@ -157,6 +157,17 @@ export async function getInstanceDetail(db: Executor, accountId: string, id: str
   return { ...instanceOut(row), payload: JSON.parse(payload), attempt_log: attempts.map((a) => attemptOut(a, payload)) };
 }
 
+/** A new attempt series for a finished instance: due now, same id (apptoto_id), attempts kept in the log. */
+const newSeries = (now: number) => (eb: ExpressionBuilder<Database, "instances">) => ({
+  state: "pending" as const,
+  delivered: 0 as const,
+  series: eb("series", "+", 1),
+  series_attempts: 0,
+  next_attempt_at: now,
+  lease_until: null,
+  updated_at: now,
+});
+
 /**
  * Resend: a new attempt series for a finished instance, same apptoto_id (so receivers can still
  * de-duplicate). An instance still being delivered cannot be resent: 409.
@@ -164,15 +175,7 @@ export async function getInstanceDetail(db: Executor, accountId: string, id: str
 export async function resendInstance(db: Executor, accountId: string, id: string, now: number): Promise<InstanceOut> {
   const result = await db
     .updateTable("instances")
-    .set((eb) => ({
-      state: "pending",
-      delivered: 0,
-      series: eb("series", "+", 1),
-      series_attempts: 0,
-      next_attempt_at: now,
-      lease_until: null,
-      updated_at: now,
-    }))
+    .set(newSeries(now))
     .where("account_id", "=", accountId)
     .where("id", "=", id)
     .where("state", "in", ["succeeded", "failed"])
@@ -184,4 +187,32 @@ export async function resendInstance(db: Executor, accountId: string, id: string
   }
   const row = await getInstanceRow(db, accountId, id);
   return instanceOut(row as InstanceRow);
+}
+
+export const RecoverIn = z.strictObject({
+  since: z.iso.datetime({ offset: true }),
+  until: z.iso.datetime({ offset: true }).optional(),
+});
+export type RecoverIn = z.output<typeof RecoverIn>;
+export const RecoverOut = z.object({ recovered: z.number().int() });
+
+/**
+ * Bulk recovery after an outage: every failed instance of the action created in [since, until)
+ * gets a new attempt series (same apptoto_id). They show as pending in the log, then as they go.
+ */
+export async function recoverFailed(db: Executor, accountId: string, actionId: string, input: RecoverIn, now: number): Promise<{ recovered: number }> {
+  await requireAction(db, accountId, actionId);
+  const since = Date.parse(input.since);
+  const until = input.until ? Date.parse(input.until) : now;
+  if (until <= since) throw new ValidationError("until: must be after since");
+  const result = await db
+    .updateTable("instances")
+    .set(newSeries(now))
+    .where("account_id", "=", accountId)
+    .where("action_id", "=", actionId)
+    .where("state", "=", "failed")
+    .where("created_at", ">=", since)
+    .where("created_at", "<", until)
+    .executeTakeFirst();
+  return { recovered: Number(result.numUpdatedRows) };
 }

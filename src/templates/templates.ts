@@ -28,40 +28,56 @@ export class TemplateError extends Error {
   override name = "TemplateError";
 }
 
-const liquid = new Liquid({
-  strictFilters: true,
-  strictVariables: false,
-  ownPropertyOnly: true,
-  preserveTimezones: true,
-  templates: {},
-  parseLimit: LIMITS.parse,
-  renderLimit: LIMITS.renderMs,
-  memoryLimit: LIMITS.memory,
-});
-
-for (const tag of ["include", "render", "layout"]) {
-  liquid.registerTag(tag, {
-    parse() {
-      throw new Error(`{% ${tag} %} is not available in message templates`);
-    },
-    *render() {},
-  });
-}
+/** Escapes a value for insertion inside a JSON string literal (webhook body templates). */
+const jsonStringEscape = (value: unknown) => JSON.stringify(String(value ?? "")).slice(1, -1);
 
 /** A date filter: formats dates, passes anything else through (missing fields render empty). */
 const dateFilter = (format: (t: LocalTime) => string) => (value: unknown) => {
   const t = parseLocal(value);
   return t ? format(t) : value;
 };
-liquid.registerFilter("date_phrase", dateFilter(datePhrase));
-liquid.registerFilter("time_phrase", dateFilter(timePhrase));
-liquid.registerFilter("date_with_year", dateFilter(dateWithYear));
-liquid.registerFilter("day_and_time_phrase", dateFilter(dayAndTimePhrase));
-liquid.registerFilter("add_minutes", (value: unknown, minutes: unknown) => {
-  const t = parseLocal(value);
-  const n = Number(minutes);
-  return t && Number.isFinite(n) ? formatIso(addMinutes(t, n)) : value;
-});
+
+function createEngine(outputEscape?: (value: unknown) => string): Liquid {
+  const liquid = new Liquid({
+    strictFilters: true,
+    strictVariables: false,
+    ownPropertyOnly: true,
+    preserveTimezones: true,
+    templates: {},
+    parseLimit: LIMITS.parse,
+    renderLimit: LIMITS.renderMs,
+    memoryLimit: LIMITS.memory,
+    ...(outputEscape && { outputEscape }),
+  });
+  for (const tag of ["include", "render", "layout"]) {
+    liquid.registerTag(tag, {
+      parse() {
+        throw new Error(`{% ${tag} %} is not available in templates`);
+      },
+      *render() {},
+    });
+  }
+  liquid.registerFilter("date_phrase", dateFilter(datePhrase));
+  liquid.registerFilter("time_phrase", dateFilter(timePhrase));
+  liquid.registerFilter("date_with_year", dateFilter(dateWithYear));
+  liquid.registerFilter("day_and_time_phrase", dateFilter(dayAndTimePhrase));
+  liquid.registerFilter("add_minutes", (value: unknown, minutes: unknown) => {
+    const t = parseLocal(value);
+    const n = Number(minutes);
+    return t && Number.isFinite(n) ? formatIso(addMinutes(t, n)) : value;
+  });
+  // `{{ participant | json }}` inserts a whole value as JSON; raw, so a JSON body does not escape it again.
+  liquid.registerFilter("json", { raw: true, handler: (value: unknown) => JSON.stringify(value ?? null) });
+  return liquid;
+}
+
+/**
+ * Two dialects: message templates (SMS, email) output values as they are; JSON body templates
+ * (webhooks) JSON-escape every `{{ value }}`, so a name with quotes, backslashes or newlines still
+ * yields valid JSON when written inside a string: `{"text": "{{ participant.name }} confirmed"}`.
+ */
+export type TemplateKind = "message" | "json";
+const engines: Record<TemplateKind, Liquid> = { message: createEngine(), json: createEngine(jsonStringEscape) };
 
 /** Helper fields of an object with a start time; an all-day event has no time of day. */
 function withHelpers(object: unknown): unknown {
@@ -100,25 +116,26 @@ function describe(error: unknown): string {
 
 const compiled = new Map<string, Template[]>();
 
-/** Parses a template (cached by source); a syntax error is a TemplateError naming line and column. */
-export function compile(source: string): Template[] {
-  let templates = compiled.get(source);
+/** Parses a template (cached by kind and source); a syntax error is a TemplateError naming line and column. */
+function compile(source: string, kind: TemplateKind): Template[] {
+  const key = `${kind}\u0000${source}`;
+  let templates = compiled.get(key);
   if (!templates) {
     try {
-      templates = liquid.parse(source);
+      templates = engines[kind].parse(source);
     } catch (error) {
       throw new TemplateError(describe(error));
     }
     if (compiled.size >= 1000) compiled.clear();
-    compiled.set(source, templates);
+    compiled.set(key, templates);
   }
   return templates;
 }
 
 /** What is wrong with a template's syntax ("line 1, column 4: …"), or undefined when it parses. */
-export function templateProblem(source: string): string | undefined {
+export function templateProblem(source: string, kind: TemplateKind = "message"): string | undefined {
   try {
-    compile(source);
+    compile(source, kind);
     return undefined;
   } catch (error) {
     return (error as Error).message;
@@ -126,14 +143,28 @@ export function templateProblem(source: string): string | undefined {
 }
 
 /** Renders a template; errors (including hitting a limit) are TemplateErrors, output is capped. */
-export async function render(source: string, context: Record<string, unknown>): Promise<string> {
-  const templates = compile(source);
+export async function render(source: string, context: Record<string, unknown>, kind: TemplateKind = "message"): Promise<string> {
+  const templates = compile(source, kind);
   let output: string;
   try {
-    output = await liquid.render(templates, context);
+    output = await engines[kind].render(templates, context);
   } catch (error) {
     throw new TemplateError(describe(error));
   }
   if (output.length > LIMITS.output) throw new TemplateError(`rendered output is ${output.length} characters; the limit is ${LIMITS.output}`);
+  return output;
+}
+
+/**
+ * Renders a webhook body template and checks the result is JSON: the body a receiver gets, or a
+ * TemplateError saying where it is not valid JSON.
+ */
+export async function renderJsonBody(source: string, context: Record<string, unknown>): Promise<string> {
+  const output = await render(source, context, "json");
+  try {
+    JSON.parse(output);
+  } catch (error) {
+    throw new TemplateError(`the rendered body is not valid JSON: ${(error as Error).message}`);
+  }
   return output;
 }

@@ -7,11 +7,17 @@ function pathText(path: readonly PropertyKey[], root: string): string {
   return text || "body";
 }
 
+/** Zod reports a bad record key as "Invalid key in record", with the key's own problem inside: show that. */
+function innerMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_key" && issue.issues[0]) return issue.issues[0].message;
+  return issue.message;
+}
+
 /** Parses input with a schema; a failure is a ValidationError whose message names the field path. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root = ""): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({ path: pathText(issue.path, root), message: issue.message }));
+  const issues = result.error.issues.map((issue) => ({ path: pathText(issue.path, root), message: innerMessage(issue) }));
   const first = issues[0];
   const message = first ? `${first.path}: ${first.message}` : "invalid input";
   throw new ValidationError(issues.length > 1 ? `${message} (and ${issues.length - 1} more)` : message, { issues });

@@ -20,7 +20,7 @@ beforeAll(async () => {
   if (!hasChromium) return;
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   // Retries 1 s apart: slow enough to watch an instance retrying in the auto-refreshing log.
-  h = await startTestHookline({ HOOKLINE_EMBED_SECRET: EMBED_SECRET, HOOKLINE_RETRY_SCHEDULE: "1,1,1,1" });
+  h = await startTestHookline({ HOOKLINE_EMBED_SECRET: EMBED_SECRET, HOOKLINE_RETRY_SCHEDULE: "1,1,1,1", HOOKLINE_FAILING_AFTER: "0.5" });
   receiver = await startReceiver();
   browser = await launch();
 });
@@ -144,7 +144,7 @@ describe.skipIf(!hasChromium)("web UI", () => {
     await page.getByRole("link", { name: "Add action" }).click();
     await page.getByLabel("Name").fill("Front desk");
     await page.getByLabel("Action").selectOption("sms");
-    await page.getByLabel("To").fill("(555) 201-3344");
+    await page.getByLabel("To", { exact: true }).fill("(555) 201-3344");
     await page.getByLabel("Message").fill("{{ participant.name }} can't make {{ event.day_and_time_phrase }}");
     await expect.poll(() => page.locator("#p-body").textContent()).toBe("Jane Doe can't make Wednesday, April 15th at 12:00pm");
     await page.getByLabel("Message").fill("{{ participant.name ");
@@ -159,6 +159,46 @@ describe.skipIf(!hasChromium)("web UI", () => {
     await page.getByRole("heading", { name: "Cancellations" }).waitFor();
     expect(await page.getByRole("note").textContent()).toMatch(/SMS provider not configured/);
     expect(await page.locator("li.card code").first().textContent()).toBe("+15552013344");
+  });
+
+  it("sets up a Slack webhook from its preset with a custom header, flags it failing, and resends the failed deliveries", async () => {
+    const { page } = await signedIn("Slack Clinic");
+    await page.getByRole("link", { name: "New trigger" }).click();
+    await page.getByLabel("Name").fill("Cancellations to Slack");
+    await page.getByLabel("When").selectOption({ label: "Participant canceled booking" });
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("link", { name: "Add action" }).click();
+    await page.getByLabel("Name").fill("#front-desk");
+    await page.getByLabel("Webhook URL").fill(receiver.url("/ui-slack"));
+    await page.getByLabel("Destination").selectOption({ label: "Slack incoming webhook" });
+    await expect.poll(() => page.locator("#p-webhook_body").textContent()).toMatch(/^\{"text": "\*Participant canceled booking\*: Jane Doe/);
+    await page.getByLabel("Custom headers (optional)").fill("X-Slack-Team: T0001");
+    await shot(page, "webhook-preset");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("heading", { name: "Cancellations to Slack" }).waitFor();
+
+    receiver.respond("/ui-slack", (r) => (/"text":/.test(r.body) ? { status: 200, body: "ok" } : { status: 400, body: "no_text" }));
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await expect.poll(() => page.locator("output").first().textContent()).toMatch(/Test sent: succeeded/);
+    const sent = receiver.received.filter((r) => r.path === "/ui-slack");
+    expect(JSON.parse(sent[0]?.body ?? "{}").text).toMatch(/^\*Participant canceled booking\*: Jane Doe/);
+    expect(sent[0]?.headers["x-slack-team"]).toBe("T0001");
+
+    // The channel is archived: deliveries fail (404), and after a while the action is flagged.
+    receiver.respond("/ui-slack", () => ({ status: 404, body: "channel_not_found" }));
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await expect.poll(() => page.locator("output").first().textContent()).toMatch(/Test sent: failed/);
+    await new Promise((r) => setTimeout(r, 700));
+    await page.reload();
+    await expect.poll(() => page.locator(".failing").textContent()).toMatch(/^Failing: every delivery since/);
+
+    // Fixed: resend the failed deliveries of the last day from the log.
+    receiver.respond("/ui-slack", () => ({ status: 200, body: "ok" }));
+    await page.getByRole("link", { name: "Log" }).click();
+    await expect.poll(() => logRows(page).count()).toBe(2);
+    await page.getByRole("button", { name: "Resend failed" }).click();
+    await expect.poll(() => page.locator("#recover output").textContent()).toBe("1 failed delivery sent again.");
+    await expect.poll(() => logRows(page).locator("td:first-child").allTextContents(), { timeout: 10_000 }).toEqual(["succeeded", "succeeded"]);
   });
 
   it("is usable at phone width", async () => {

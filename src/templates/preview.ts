@@ -3,13 +3,15 @@ import { z } from "zod";
 import { triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import { ValidationError } from "../errors.js";
 import { parseInput } from "../validation.js";
-import { LIMITS, render, TemplateError, templateContext } from "./templates.js";
+import { LIMITS, render, renderJsonBody, TemplateError, templateContext } from "./templates.js";
 
 export const PreviewIn = z.strictObject({
   template: z.string().max(LIMITS.parse),
   trigger_type: triggerTypeSchema,
   /** `{<object key>: …}` as in an ingested event; the type's example when absent. */
   data: z.record(z.string(), z.unknown()).optional(),
+  /** "json": a webhook body template (values JSON-escaped, the result must be JSON). */
+  kind: z.enum(["message", "json"]).default("message"),
 });
 export type PreviewIn = z.output<typeof PreviewIn>;
 export const PreviewOut = z.object({ output: z.string() });
@@ -21,7 +23,8 @@ export async function previewTemplate(input: PreviewIn): Promise<z.output<typeof
   const type = triggerType(input.trigger_type);
   const data = input.data ? (parseInput(type.schema, input.data, "data") as Record<string, unknown>) : type.example;
   try {
-    return { output: await render(input.template, templateContext(type.objectKey, data[type.objectKey], PREVIEW_ID)) };
+    const context = templateContext(type.objectKey, data[type.objectKey], PREVIEW_ID);
+    return { output: input.kind === "json" ? await renderJsonBody(input.template, context) : await render(input.template, context) };
   } catch (error) {
     if (error instanceof TemplateError) throw new ValidationError(`template: ${error.message}`);
     throw error;

@@ -6,20 +6,33 @@ import { go, type View } from "./router.js";
 import { triggerTypes } from "./triggers.js";
 import type { ActionOut, TriggerOut } from "./types.js";
 
-function field(name: string, label: string, input: ReturnType<typeof html>, help?: string) {
+/** `errorFor`: the API's name for the field, when the form's differs (a webhook's body is `body`). */
+function field(name: string, label: string, input: ReturnType<typeof html>, help?: string, errorFor = name) {
   return html`<div class="field" data-field="${name}">
     <label for="f-${name}">${label}</label>${input}
     ${help ? html`<p class="help" id="h-${name}">${help}</p>` : ""}
-    <p class="field-error" id="e-${name}" data-error-for="${name}" hidden></p></div>`;
+    <p class="field-error" id="e-${name}" data-error-for="${errorFor}" hidden></p></div>`;
 }
 
-function templateField(name: string, label: string, current: string, rows: number) {
+function templateField(name: string, label: string, current: string, rows: number, kind: "message" | "json" = "message") {
   return field(
     name,
     label,
-    html`<textarea id="f-${name}" name="${name}" rows="${rows}" aria-describedby="h-${name} e-${name}" data-template>${current}</textarea>
+    html`<textarea id="f-${name}" name="${name}" rows="${rows}" aria-describedby="h-${name} e-${name}" data-template="${kind}">${current}</textarea>
       <div class="preview"><span class="muted">Preview with the example payload:</span><pre id="p-${name}" aria-live="polite"></pre></div>`,
-    "Liquid: {{ participant.name }}, {{ event.day_and_time_phrase }}, {% if … %}",
+    kind === "json"
+      ? 'JSON with Liquid: {"text": "{{ participant.name }} confirmed"}. Values are JSON-escaped; {{ participant | json }} inserts a whole object.'
+      : "Liquid: {{ participant.name }}, {{ event.day_and_time_phrase }}, {% if … %}",
+    name === "webhook_body" ? "body" : name,
+  );
+}
+
+/** "Name: value" lines to a headers object; undefined when the box is empty. */
+function parseHeaders(text: string): Record<string, string> | undefined {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length === 0) return undefined;
+  return Object.fromEntries(
+    lines.map((l) => [l.slice(0, l.indexOf(":") < 0 ? l.length : l.indexOf(":")).trim(), l.includes(":") ? l.slice(l.indexOf(":") + 1).trim() : ""]),
   );
 }
 
@@ -29,6 +42,10 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
   const types = await triggerTypes();
   const label = types.find((t) => t.type === trigger.type)?.label ?? trigger.type;
   const to = Array.isArray(action?.to) ? action.to.join(", ") : (action?.to ?? "");
+  const presets = (await api<{ data: { id: string; name: string; body: string }[] }>("GET", `/api/v1/trigger-types/${trigger.type}/presets`)).data;
+  const headerLines = Object.entries(action?.headers ?? {})
+    .map(([k, v]) => `${k}: ${v}`)
+    .join("\n");
   root.innerHTML = html`
     <nav class="crumbs"><a href="#/">Webhooks</a> › <a href="#/triggers/${trigger.id}">${trigger.name}</a></nav>
     <h1 tabindex="-1">${action ? `Edit ${action.name}` : "Add action"}</h1>
@@ -46,7 +63,21 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
             ["email", "Send an email"],
           ].map(([v, l]) => html`<option value="${v}" ${action?.type === v ? "selected" : ""}>${l}</option>`)}</select>`,
       )}
-      <fieldset data-for="webhook">${field("url", "Webhook URL", html`<input id="f-url" name="url" type="url" value="${action?.url ?? ""}" placeholder="https://example.com/hooks/hookline" aria-describedby="e-url">`)}</fieldset>
+      <fieldset data-for="webhook">${field("url", "Webhook URL", html`<input id="f-url" name="url" type="url" value="${action?.url ?? ""}" placeholder="https://example.com/hooks/hookline" aria-describedby="e-url">`)}
+        ${field(
+          "preset",
+          "Destination",
+          html`<select id="f-preset" name="preset" aria-describedby="h-preset"><option value="">Your own server (the documented payload)</option>${presets.map((p) => html`<option value="${p.id}">${p.name}</option>`)}</select>`,
+          "Slack and Zapier get a ready body template below, which you can edit.",
+        )}
+        ${templateField("webhook_body", "Body template (optional)", action?.type === "webhook" ? (action.body ?? "") : "", 6, "json")}
+        ${field(
+          "headers",
+          "Custom headers (optional)",
+          html`<textarea id="f-headers" name="headers" rows="3" aria-describedby="h-headers e-headers" placeholder="Authorization: Bearer …">${headerLines}</textarea>`,
+          "One per line, Name: value. Stored encrypted; saved values show as [redacted] and are kept unless you change them.",
+        )}
+      </fieldset>
       <fieldset data-for="sms email">${field("to", "To", html`<input id="f-to" name="to" value="${to}" aria-describedby="h-to e-to">`, "A phone number for SMS (+15552013344); one or more email addresses, comma-separated")}</fieldset>
       <fieldset data-for="email">${templateField("subject", "Subject", action?.subject ?? "", 1)}</fieldset>
       <fieldset data-for="sms email">${templateField("body", "Message", action?.body ?? "", 5)}</fieldset>
@@ -72,7 +103,11 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
       return;
     }
     try {
-      const { output } = await api<{ output: string }>("POST", "/api/v1/templates/preview", { template: textarea.value, trigger_type: trigger.type });
+      const { output } = await api<{ output: string }>("POST", "/api/v1/templates/preview", {
+        template: textarea.value,
+        trigger_type: trigger.type,
+        kind: textarea.dataset.template,
+      });
       out.textContent = output;
       out.classList.remove("bad");
     } catch (error) {
@@ -80,6 +115,12 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
       out.classList.add("bad");
     }
   }, 250);
+  const bodyBox = form.querySelector("#f-webhook_body") as HTMLTextAreaElement;
+  form.querySelector("#f-preset")?.addEventListener("change", (e) => {
+    const chosen = presets.find((p) => p.id === (e.target as HTMLSelectElement).value);
+    bodyBox.value = chosen?.body ?? "";
+    preview(bodyBox);
+  });
   for (const t of form.querySelectorAll<HTMLTextAreaElement>("textarea[data-template]")) {
     t.addEventListener("input", () => preview(t));
     if (t.value) preview(t);
@@ -92,9 +133,14 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
       .split(",")
       .map((s) => s.trim())
       .filter(Boolean);
+    const headers = parseHeaders(value(form, "headers"));
     const settings =
       kind === "webhook"
-        ? { url: value(form, "url") }
+        ? {
+            url: value(form, "url"),
+            body: value(form, "webhook_body") || (action ? null : undefined),
+            ...(headers ? { headers } : action?.headers ? { headers: {} } : {}),
+          }
         : kind === "sms"
           ? { to: value(form, "to"), body: value(form, "body") }
           : { to: recipients.length === 1 ? recipients[0] : recipients, subject: value(form, "subject"), body: value(form, "body") };

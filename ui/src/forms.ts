@@ -17,11 +17,14 @@ export function showErrors(form: HTMLFormElement, error: unknown): void {
   const general: string[] = [];
   for (const issue of issues) {
     const field = issue.path.split(/[.[]/)[0] ?? "";
-    const slot = field ? form.querySelector<HTMLElement>(`[data-error-for="${CSS.escape(field)}"]`) : null;
+    // The slot of a field on show (sms and webhook forms both have a `body`, one of them hidden).
+    const slot = field
+      ? [...form.querySelectorAll<HTMLElement>(`[data-error-for="${CSS.escape(field)}"]`)].find((el) => !el.closest("fieldset[hidden]"))
+      : undefined;
     if (slot) {
       slot.textContent = issue.message;
       slot.hidden = false;
-      form.querySelector(`[name="${CSS.escape(field)}"]`)?.setAttribute("aria-invalid", "true");
+      slot.closest(".field")?.querySelector("input, textarea, select")?.setAttribute("aria-invalid", "true");
     } else general.push(issue.path ? `${issue.path}: ${issue.message}` : issue.message);
   }
   const alert = form.querySelector<HTMLElement>("[data-form-error]");
@@ -52,8 +55,9 @@ export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: numb
 /** A field's error goes away as soon as the user edits that field. */
 export function clearErrorsOnInput(form: HTMLFormElement): void {
   form.addEventListener("input", (e) => {
-    const name = (e.target as HTMLInputElement).name;
-    const slot = name ? form.querySelector<HTMLElement>(`[data-error-for="${CSS.escape(name)}"]`) : null;
+    // The error slot of this very field (two fields may report under the same API name).
+    const target = e.target as HTMLElement;
+    const slot = (target.closest(".field") ?? target.parentElement)?.querySelector<HTMLElement>("[data-error-for]");
     if (slot) {
       slot.hidden = true;
       slot.textContent = "";

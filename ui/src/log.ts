@@ -19,6 +19,8 @@ type Sort = (typeof COLUMNS)[number][0];
 const yes = (on: boolean) => (on ? html`<span class="yes">yes</span>` : html`<span class="muted">no</span>`);
 const stateBadge = (state: string) => html`<span class="state ${state}">${state}</span>`;
 const when_ = (iso: string) => new Date(iso).toLocaleString();
+/** A time as a datetime-local input wants it: local, to the minute. */
+const localInput = (ms: number) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 
 export const logView: View = async (root, [actionId]) => {
   const action = await api<ActionOut>("GET", `/api/v1/actions/${actionId}`);
@@ -33,7 +35,27 @@ export const logView: View = async (root, [actionId]) => {
       <label class="switch"><input type="checkbox" name="refresh" checked><span>Auto-refresh</span></label>
     </form>
     <div class="table-wrap"><table id="log"></table></div>
-    <div class="buttons pager"><button data-page="first" disabled>First page</button><button data-page="next" disabled>Next page</button></div>`.text;
+    <div class="buttons pager"><button data-page="first" disabled>First page</button><button data-page="next" disabled>Next page</button></div>
+    <form class="toolbar recover" id="recover">
+      <h2>Resend failed deliveries</h2>
+      <label for="f-since">Failed since</label>
+      <input id="f-since" name="since" type="datetime-local" value="${localInput(Date.now() - 24 * 3600_000)}">
+      <button type="submit">Resend failed</button>
+      <output aria-live="polite"></output>
+    </form>`.text;
+  const recover = root.querySelector("#recover") as HTMLFormElement;
+  recover.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const out = recover.querySelector("output") as HTMLElement;
+    const since = new Date((recover.elements.namedItem("since") as HTMLInputElement).value);
+    try {
+      const { recovered } = await api<{ recovered: number }>("POST", `/api/v1/actions/${actionId}/recover`, { since: since.toISOString() });
+      out.textContent = `${recovered} failed ${recovered === 1 ? "delivery" : "deliveries"} sent again.`;
+      void load();
+    } catch (error) {
+      out.textContent = (error as Error).message;
+    }
+  });
 
   const table = root.querySelector("#log") as HTMLTableElement;
   const pager = { first: root.querySelector('[data-page="first"]') as HTMLButtonElement, next: root.querySelector('[data-page="next"]') as HTMLButtonElement };

@@ -4,7 +4,7 @@ import { attemptsChart, successRate } from "./chart.js";
 import { checked, clearErrorsOnInput, showErrors, value } from "./forms.js";
 import { html, when } from "./html.js";
 import { go, type View } from "./router.js";
-import type { ActionOut, List, StatsOut, TriggerOut, TriggerType } from "./types.js";
+import type { ActionOut, List, Session, StatsOut, TriggerOut, TriggerType } from "./types.js";
 
 let catalogue: Promise<TriggerType[]> | undefined;
 export const triggerTypes = () => {
@@ -35,6 +35,29 @@ export const triggerList: View = async (root) => {
           </tr>`,
         )}</tbody></table></div>`
     }`.text;
+  const session = await api<Session>("GET", "/api/v1/session");
+  root.insertAdjacentHTML(
+    "beforeend",
+    html`<form class="stack notify" id="notify" novalidate>
+      <h2>Notices</h2>
+      <label for="f-notification_email">Email me when an action keeps failing</label>
+      <input id="f-notification_email" name="notification_email" type="email" value="${session.notification_email ?? ""}" placeholder="owner@example.com" aria-describedby="e-notification_email">
+      <p class="field-error" id="e-notification_email" data-error-for="notification_email" hidden></p>
+      <p class="form-error" data-form-error role="alert" tabindex="-1" hidden></p>
+      <div class="buttons"><button type="submit">Save</button><output aria-live="polite"></output></div>
+    </form>`.text,
+  );
+  const notify = root.querySelector("#notify") as HTMLFormElement;
+  clearErrorsOnInput(notify);
+  notify.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await api("PATCH", "/api/v1/account", { notification_email: value(notify, "notification_email") || null });
+      (notify.querySelector("output") as HTMLElement).textContent = "Saved.";
+    } catch (error) {
+      showErrors(notify, error);
+    }
+  });
   root.addEventListener("change", async (e) => {
     const input = e.target as HTMLInputElement;
     if (!input.dataset.trigger) return;
@@ -119,6 +142,7 @@ export const triggerDetail: View = async (root, [id]) => {
           <form class="inline">${toggle("enabled", `${a.name} enabled`, a.enabled, 'data-do="toggle-action"')}</form></div>
         <p>${actionTarget(a)}</p>
         ${when(!a.provider_configured, () => html`<p class="warning" role="note">${a.provider_error}</p>`)}
+        ${when(a.failing, () => html`<p class="warning failing" role="note">Failing: every delivery since ${new Date(a.failing_since as string).toLocaleString()} has failed. It stays enabled; fix the endpoint, then resend the failed deliveries from its log.</p>`)}
         ${stats[i] ? successRate(stats[i]) : ""}${stats[i] ? attemptsChart(stats[i]) : ""}
         <div class="buttons">
           <a class="button" href="#/actions/${a.id}/log">Log</a>

@@ -2,8 +2,8 @@
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
-import type { HooklineClient, InstanceDetailOut, TriggerTypeName } from "../src/client/index.js";
-import { eventually, startTestHookline, type TestHookline } from "./helpers/hookline.js";
+import type { HooklineClient, TriggerTypeName } from "../src/client/index.js";
+import { eventually, finishedInstance, startTestHookline, type TestHookline } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
 
 let h: TestHookline;
@@ -33,15 +33,8 @@ function ingestExample(type: TriggerTypeName) {
   return client.ingest({ type, data: triggerType(type).example as Record<string, unknown> });
 }
 
-/** Waits until the action's only instance has finished, and returns it in detail. */
-async function finished(actionId: string): Promise<InstanceDetailOut> {
-  return eventually(async () => {
-    const { data } = await client.log(actionId);
-    const instance = data[0];
-    if (!instance || instance.state === "pending" || instance.state === "retrying") return undefined;
-    return client.instance(instance.id);
-  });
-}
+/** The action's newest instance, once finished. */
+const finished = (actionId: string) => finishedInstance(client, actionId);
 
 describe("webhook delivery", () => {
   it("delivers 200 in one attempt: succeeded, sent and delivered", async () => {

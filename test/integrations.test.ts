@@ -4,7 +4,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
 import type { HooklineClient, InstanceDetailOut, TriggerTypeName } from "../src/client/index.js";
-import { eventually, startTestHookline, type TestHookline } from "./helpers/hookline.js";
+import { eventually, finishedInstance, startTestHookline, type TestHookline } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
 import { type SmtpPeer, startSmtp } from "./helpers/smtp.js";
 
@@ -36,12 +36,8 @@ afterAll(async () => {
 
 const example = (type: TriggerTypeName) => triggerType(type).example as Record<string, unknown>;
 
-async function finished(actionId: string): Promise<InstanceDetailOut> {
-  return eventually(async () => {
-    const i = (await client.log(actionId)).data[0];
-    return i && i.state !== "pending" && i.state !== "retrying" ? client.instance(i.id) : undefined;
-  });
-}
+/** The action's newest instance, once finished. */
+const finished = (actionId: string) => finishedInstance(client, actionId);
 
 async function webhook(type: TriggerTypeName, settings: Record<string, unknown>) {
   const path = `/int-${++n}`;

@@ -1,8 +1,8 @@
 /** SMS and email actions against real protocol peers on loopback: an SMTP server and a Twilio stand-in. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
-import type { HooklineClient, InstanceDetailOut, TriggerTypeName } from "../src/client/index.js";
-import { eventually, freePort, startTestHookline, type TestHookline } from "./helpers/hookline.js";
+import type { HooklineClient, TriggerTypeName } from "../src/client/index.js";
+import { eventually, finishedInstance, freePort, startTestHookline, type TestHookline } from "./helpers/hookline.js";
 import { type SmtpPeer, startSmtp } from "./helpers/smtp.js";
 import { startTwilio, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, type TwilioStandIn } from "./helpers/twilio.js";
 
@@ -40,14 +40,8 @@ async function trigger(type: TriggerTypeName = "participant.confirmed") {
   return client.createTrigger({ name: `t${++n}`, type });
 }
 
-/** Waits until the action's newest instance has finished, and returns it in detail. */
-async function finished(actionId: string): Promise<InstanceDetailOut> {
-  return eventually(async () => {
-    const instance = (await client.log(actionId)).data[0];
-    if (!instance || instance.state === "pending" || instance.state === "retrying") return undefined;
-    return client.instance(instance.id);
-  });
-}
+/** The action's newest instance, once finished. */
+const finished = (actionId: string) => finishedInstance(client, actionId);
 
 describe("email actions", () => {
   it("renders subject and body from the trigger's object and sends them over SMTP to every recipient", async () => {

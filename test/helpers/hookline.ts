@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createAccount } from "../../src/accounts/accounts.js";
-import { HooklineClient } from "../../src/client/index.js";
+import { HooklineClient, type InstanceDetailOut } from "../../src/client/index.js";
 import { type Env, loadConfig } from "../../src/config.js";
 import { newId } from "../../src/ids.js";
 import { createLogger } from "../../src/logger.js";
@@ -87,5 +87,13 @@ export async function freePort(): Promise<number> {
       const { port } = server.address() as import("node:net").AddressInfo;
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** Waits until the action's newest instance has finished (succeeded or failed), and returns it in detail. */
+export function finishedInstance(client: HooklineClient, actionId: string): Promise<InstanceDetailOut> {
+  return eventually(async () => {
+    const instance = (await client.log(actionId)).data[0];
+    return instance && instance.state !== "pending" && instance.state !== "retrying" ? client.instance(instance.id) : undefined;
   });
 }

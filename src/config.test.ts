@@ -36,7 +36,7 @@ describe("config", () => {
     [{ HOOKLINE_RETRY_SCHEDULE: "-1" }, /negative/],
     [{ HOOKLINE_ALLOWED_NETWORKS: "localhost" }, /HOOKLINE_ALLOWED_NETWORKS.*not an IP range/],
     [{ HOOKLINE_ALLOWED_NETWORKS: "10.0.0.0/33" }, /prefix/],
-    [{ HOOKLINE_DATABASE_URL: "mysql://x" }, /HOOKLINE_DATABASE_URL/],
+    [{ HOOKLINE_DATABASE_URL: "mysql://x" }, /HOOKLINE_DATABASE_URL.*expected sqlite:<path> or postgres/],
     [{ HOOKLINE_LOG_LEVEL: "loud" }, /HOOKLINE_LOG_LEVEL/],
     [{ HOOKLINE_REQUEST_TIMEOUT: "0" }, /HOOKLINE_REQUEST_TIMEOUT/],
     [{ HOOKLINE_SMTP_URL: "http://mail" }, /HOOKLINE_SMTP_URL: expected a smtp: or smtps: URL/],

@@ -14,6 +14,8 @@ export interface Config {
   /** `sqlite:<path>` or `postgres://…` */
   readonly databaseUrl: string;
   readonly dataDir: string;
+  /** PostgreSQL connections per process. */
+  readonly databasePool: number;
   /** Delays between attempts, in ms: attempt n+1 waits retrySchedule[n-1]. Its length + 1 is the attempt cap. */
   readonly retrySchedule: readonly number[];
   /** Fraction of each delay randomised (0.2 = ±20%) so a recovering endpoint is not hit by a thundering herd. */
@@ -74,7 +76,8 @@ export const ENV_VARS = {
   HOOKLINE_PORT: { default: "8080", help: "HTTP port for the API and UI" },
   HOOKLINE_HOST: { default: "0.0.0.0", help: "interface to listen on" },
   HOOKLINE_DATA_DIR: { default: "./hookline-data", help: "folder for the embedded database and generated files" },
-  HOOKLINE_DATABASE_URL: { default: "sqlite:<data dir>/hookline.db", help: "sqlite:<path> (postgres://… is planned)" },
+  HOOKLINE_DATABASE_URL: { default: "sqlite:<data dir>/hookline.db", help: "sqlite:<path>, or postgres://user:pass@host:5432/db" },
+  HOOKLINE_DATABASE_POOL: { default: "10", help: "PostgreSQL connections per process" },
   HOOKLINE_RETRY_SCHEDULE: { default: "30,120,600,3600", help: "seconds between attempts, comma-separated; attempts = entries + 1 (at most 5)" },
   HOOKLINE_RETRY_JITTER: { default: "0.2", help: "random ± fraction applied to each retry delay" },
   HOOKLINE_MAX_RETRY_AFTER: { default: "3600", help: "upper bound, in seconds, for a receiver's Retry-After" },
@@ -191,10 +194,8 @@ function parseSecretKey(raw: string): string {
 
 function parseDatabaseUrl(raw: string): string {
   if (raw.startsWith("sqlite:") && raw.length > "sqlite:".length) return raw;
-  if (raw.startsWith("postgres://") || raw.startsWith("postgresql://")) {
-    throw new ConfigError("HOOKLINE_DATABASE_URL: PostgreSQL is not supported yet; use sqlite:<path>");
-  }
-  throw new ConfigError(`HOOKLINE_DATABASE_URL=${JSON.stringify(raw)}: expected sqlite:<path>`);
+  if (raw.startsWith("postgres://") || raw.startsWith("postgresql://")) return parseUrl("HOOKLINE_DATABASE_URL", raw, ["postgres:", "postgresql:"]);
+  throw new ConfigError(`HOOKLINE_DATABASE_URL=${JSON.stringify(raw.replace(/\/\/[^@/]*@/, "//…@"))}: expected sqlite:<path> or postgres://…`);
 }
 
 /** Builds the frozen configuration from environment-style strings; unknown/empty values take defaults. */
@@ -226,6 +227,7 @@ export function loadConfig(env: Env): Config {
     host: get("HOOKLINE_HOST"),
     databaseUrl,
     dataDir,
+    databasePool: parseValue("HOOKLINE_DATABASE_POOL", positiveInt("HOOKLINE_DATABASE_POOL"), get("HOOKLINE_DATABASE_POOL")),
     retrySchedule,
     retryJitter: jitter,
     maxAttempts: retrySchedule.length + 1,

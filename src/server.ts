@@ -51,7 +51,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const { logger } = options;
   const now = options.now ?? Date.now;
   const newId = options.newId ?? defaultNewId;
-  const store = await openStore(config.databaseUrl);
+  const store = await openStore(config.databaseUrl, { poolSize: config.databasePool });
   const { db } = store;
   const committer = createCommitter(db);
 
@@ -70,6 +70,8 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const worker = createWorker({
     db,
     committer,
+    // With several workers on one PostgreSQL, claimed rows are locked so two workers never take the same one.
+    lockClaims: store.dialect === "postgres",
     senders: {
       webhook,
       sms: sms ?? notConfiguredSender(providers.sms as string, { now }),
@@ -103,7 +105,8 @@ export async function startHookline(config: Config, options: StartOptions): Prom
       providers,
       cipher,
       limits: { maxTriggers: config.maxTriggers, maxActions: config.maxActions },
-      testWaitMs: config.requestTimeoutMs + 5_000,
+      // Long enough for one attempt even on a busy machine; the answer says "pending" past it.
+      testWaitMs: Math.max(config.requestTimeoutMs + 5_000, 15_000),
       failingAfterMs: config.failingAfterMs,
     }),
     plugins: [

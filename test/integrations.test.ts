@@ -1,5 +1,4 @@
 /** Integrations that work out of the box: body templates, custom headers, presets, test send, recovery, failing notice. */
-import Database from "better-sqlite3";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
@@ -131,9 +130,7 @@ describe("custom headers", () => {
     expect(instance.attempt_log[0]?.request.headers).toMatchObject({ Authorization: "[redacted]", "X-Api-Key": "[redacted]", "X-Tenant": "[redacted]" });
     const everything = JSON.stringify([instance, await client.getAction(action.id)]);
     for (const secret of ["crm-token-123", "key-456", "clinic-9"]) expect(everything).not.toContain(secret);
-    const db = new Database(`${h.dataDir}/hookline.db`, { readonly: true });
-    const stored = JSON.stringify(db.prepare("select settings from actions where id = ?").get(action.id));
-    db.close();
+    const stored = JSON.stringify(await h.hookline.store.db.selectFrom("actions").select("settings").where("id", "=", action.id).executeTakeFirst());
     for (const secret of ["crm-token-123", "key-456", "clinic-9"]) expect(stored).not.toContain(secret);
   });
 

@@ -69,7 +69,7 @@ describe.skipIf(!hasChromium)("web UI", () => {
     await page.getByLabel("Webhook URL").fill(receiver.url("/ui-hook"));
     await page.getByRole("button", { name: "Save" }).click();
     await page.getByRole("button", { name: "Send test event" }).click();
-    await expect.poll(() => page.locator("output").first().textContent()).toMatch(/Test sent: succeeded \(HTTP 200\)/);
+    await expect.poll(() => page.locator("output").first().textContent(), { timeout: 20_000 }).toMatch(/Test sent: succeeded \(HTTP 200\)/);
     expect(receiver.received.filter((r) => r.path === "/ui-hook")).toHaveLength(1);
 
     // The secret can be revealed, and it is the one that signed the request.
@@ -179,7 +179,7 @@ describe.skipIf(!hasChromium)("web UI", () => {
 
     receiver.respond("/ui-slack", (r) => (/"text":/.test(r.body) ? { status: 200, body: "ok" } : { status: 400, body: "no_text" }));
     await page.getByRole("button", { name: "Send test event" }).click();
-    await expect.poll(() => page.locator("output").first().textContent()).toMatch(/Test sent: succeeded/);
+    await expect.poll(() => page.locator("output").first().textContent(), { timeout: 20_000 }).toMatch(/Test sent: succeeded/);
     const sent = receiver.received.filter((r) => r.path === "/ui-slack");
     expect(JSON.parse(sent[0]?.body ?? "{}").text).toMatch(/^\*Participant canceled booking\*: Jane Doe/);
     expect(sent[0]?.headers["x-slack-team"]).toBe("T0001");
@@ -187,7 +187,7 @@ describe.skipIf(!hasChromium)("web UI", () => {
     // The channel is archived: deliveries fail (404), and after a while the action is flagged.
     receiver.respond("/ui-slack", () => ({ status: 404, body: "channel_not_found" }));
     await page.getByRole("button", { name: "Send test event" }).click();
-    await expect.poll(() => page.locator("output").first().textContent()).toMatch(/Test sent: failed/);
+    await expect.poll(() => page.locator("output").first().textContent(), { timeout: 20_000 }).toMatch(/Test sent: failed/);
     await new Promise((r) => setTimeout(r, 700));
     await page.reload();
     await expect.poll(() => page.locator(".failing").textContent()).toMatch(/^Failing: every delivery since/);

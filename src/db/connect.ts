@@ -1,7 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, type Migration, type MigrationProvider, Migrator, SqliteDialect } from "kysely";
+import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_sessions.js";
 import * as m003 from "./migrations/003_failing.js";
@@ -45,19 +46,25 @@ function withStatementCache(sqlite: SQLite.Database, max = 500) {
   };
 }
 
+export type Dialect = "sqlite" | "postgres";
+
 export interface Store {
   readonly db: Db;
-  readonly dialect: "sqlite";
+  readonly dialect: Dialect;
   close(): Promise<void>;
 }
 
 /**
- * Opens the database named by a `sqlite:<path>` URL and brings its schema up to date.
+ * Opens the database named by the URL and brings its schema up to date: `sqlite:<path>` (the
+ * embedded default) or `postgres://…` (several processes on one database).
+ *
  * SQLite runs in WAL mode with synchronous=FULL: a commit is on disk (fsynced WAL) before it
  * returns, so an event acknowledged after its commit survives kill -9 and power loss. The cost
- * of one fsync per commit is shared by batching many writes per transaction (see batcher.ts).
+ * of one fsync per commit is shared by batching many writes per transaction (see committer.ts).
+ * PostgreSQL's commits are durable by default (synchronous_commit=on).
  */
-export async function openStore(databaseUrl: string): Promise<Store> {
+export async function openStore(databaseUrl: string, { poolSize = 10 }: { poolSize?: number } = {}): Promise<Store> {
+  if (databaseUrl.startsWith("postgres://") || databaseUrl.startsWith("postgresql://")) return openPostgres(databaseUrl, poolSize);
   const file = databaseUrl.slice("sqlite:".length);
   if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const sqlite = new SQLite(file);
@@ -67,9 +74,17 @@ export async function openStore(databaseUrl: string): Promise<Store> {
   sqlite.pragma("busy_timeout = 5000");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   await migrate(db);
-  return {
-    db,
-    dialect: "sqlite",
-    close: () => db.destroy(),
-  };
+  return { db, dialect: "sqlite", close: () => db.destroy() };
+}
+
+// int8 (bigint) columns hold epoch milliseconds and counts, all far below 2^53: read them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
+
+async function openPostgres(url: string, max: number): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: url, max });
+  // An idle connection that the server drops must not crash the process; the pool replaces it.
+  pool.on("error", () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await migrate(db);
+  return { db, dialect: "postgres", close: () => db.destroy() };
 }

@@ -20,6 +20,8 @@ export interface WorkerDeps {
   db: Db;
   /** Claims share commits with ingest and attempt records. */
   committer: Committer;
+  /** Lock claimed rows (FOR UPDATE SKIP LOCKED): the database is shared with other workers. */
+  lockClaims: boolean;
   senders: Record<ClaimedInstance["actionType"], Sender>;
   recorder: AttemptRecorder;
   policy: RetryPolicy;
@@ -176,7 +178,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       let claimed: ClaimedInstance[] = [];
       let more = false;
       try {
-        const query = { now: now(), leaseMs: deps.leaseMs, limit: Math.min(free, CLAIM_BATCH), room, saturated: saturated() };
+        const query = { now: now(), leaseMs: deps.leaseMs, limit: Math.min(free, CLAIM_BATCH), room, saturated: saturated(), lock: deps.lockClaims };
         ({ claimed, more } = await deps.committer.run((trx) => claimDue(trx, query)));
       } catch (err) {
         deps.logger.error({ err }, "could not claim due instances");

@@ -54,7 +54,14 @@ export interface ClaimedInstance {
  */
 export async function claimDue(
   trx: Tx,
-  { now, leaseMs, limit, room, saturated }: { now: number; leaseMs: number; limit: number; room: (actionId: string) => number; saturated: readonly string[] },
+  {
+    now,
+    leaseMs,
+    limit,
+    room,
+    saturated,
+    lock = false,
+  }: { now: number; leaseMs: number; limit: number; room: (actionId: string) => number; saturated: readonly string[]; lock?: boolean },
 ): Promise<{ claimed: ClaimedInstance[]; more: boolean }> {
   if (limit <= 0) return { claimed: [], more: false };
   const leaseUntil = now + leaseMs;
@@ -68,6 +75,8 @@ export async function claimDue(
     .orderBy("next_attempt_at")
     .limit(scan);
   if (saturated.length > 0) query = query.where("action_id", "not in", saturated);
+  // PostgreSQL, shared by several workers: rows another worker is claiming right now are skipped, not waited for.
+  if (lock) query = query.forUpdate().skipLocked();
   const candidates = await query.execute();
   const taken = new Map<string, number>();
   const picked: string[] = [];

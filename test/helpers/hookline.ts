@@ -13,6 +13,8 @@ export interface TestHookline {
   hookline: Hookline;
   baseUrl: string;
   dataDir: string;
+  /** The database it runs on (a SQLite file in dataDir, or its own PostgreSQL database). */
+  databaseUrl: string;
   /** Creates an account and a client holding its key. */
   account(name?: string): Promise<{ accountId: string; apiKey: string; client: HooklineClient }>;
   /** Polls until `check` returns a value other than undefined (deliveries are asynchronous). */
@@ -54,9 +56,45 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
   }
 }
 
+/** The dialect this test run uses: the suite runs once per dialect (vitest.config.ts projects). */
+export const DIALECT: "sqlite" | "postgres" = process.env.HOOKLINE_TEST_DIALECT === "postgres" ? "postgres" : "sqlite";
+
+/** The private test server's URL (scripts/ensure-postgres.sh), or undefined when there is none. */
+export function postgresUrl(): string | undefined {
+  try {
+    return fs.readFileSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A fresh, empty PostgreSQL database for one test Hookline; dropped by `drop`. */
+async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = postgresUrl();
+  if (!base) throw new Error("no PostgreSQL test server: run scripts/ensure-postgres.sh");
+  const { default: pg } = await import("pg");
+  const name = `hl_${Math.random().toString(36).slice(2, 12)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
 export async function startTestHookline(env: Env = {}, options: Partial<StartOptions> = {}): Promise<TestHookline> {
   const dataDir = env.HOOKLINE_DATA_DIR ?? tempDir();
-  const config = loadConfig({ ...TEST_ENV, HOOKLINE_DATA_DIR: dataDir, ...env });
+  const database = DIALECT === "postgres" && !env.HOOKLINE_DATABASE_URL ? await freshPostgresDatabase() : undefined;
+  const config = loadConfig({ ...TEST_ENV, HOOKLINE_DATA_DIR: dataDir, ...(database && { HOOKLINE_DATABASE_URL: database.url }), ...env });
   const hookline = await startHookline(config, { logger: createLogger(config.logLevel), ...options });
   const address = hookline.app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
@@ -65,6 +103,7 @@ export async function startTestHookline(env: Env = {}, options: Partial<StartOpt
     hookline,
     baseUrl,
     dataDir,
+    databaseUrl: config.databaseUrl,
     async account(name = "test") {
       const { account_id, api_key } = await createAccount(hookline.store.db, { newId, now: Date.now }, name);
       return { accountId: account_id, apiKey: api_key, client: new HooklineClient({ baseUrl, apiKey: api_key }) };
@@ -72,6 +111,7 @@ export async function startTestHookline(env: Env = {}, options: Partial<StartOpt
     eventually,
     async stop() {
       await hookline.stop();
+      await database?.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

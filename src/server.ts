@@ -27,6 +27,8 @@ import { apiRoutes } from "./http/routes.js";
 import { uiPlugin } from "./http/ui.js";
 import { newId as defaultNewId, type IdGenerator } from "./ids.js";
 import { createIngest } from "./ingest/ingest.js";
+import { UNFINISHED } from "./instances/instances.js";
+import { createMetrics, renderMetrics } from "./metrics/metrics.js";
 import { createAddressPolicy } from "./net/address-policy.js";
 import { createCipher, loadOrCreateKey } from "./secrets/cipher.js";
 
@@ -54,6 +56,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const store = await openStore(config.databaseUrl, { poolSize: config.databasePool });
   const { db } = store;
   const committer = createCommitter(db);
+  const metrics = createMetrics();
 
   const cipher = createCipher(loadOrCreateKey(config.secretKey, config.dataDir));
   const webhook = createWebhookSender(config, { policy: createAddressPolicy(config.allowedNetworks), cipher, now });
@@ -90,9 +93,10 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     leaseMs: config.leaseMs,
     pollIntervalMs: config.pollIntervalMs,
     shutdownGraceMs: config.shutdownGraceMs,
+    metrics,
   });
   const onInstances = () => worker.notify();
-  const ingest = createIngest(committer, { newId, now, onInstances });
+  const ingest = createIngest(committer, { newId, now, onInstances, metrics });
 
   const app = buildApp({
     routes: apiRoutes({
@@ -121,6 +125,24 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     },
     logger,
     rateLimiter: createRateLimiter(config.rateLimits, now),
+    metrics: async () => {
+      const t = now();
+      const due = await db
+        .selectFrom("instances")
+        .select([(eb) => eb.fn.countAll<number>().as("n"), (eb) => eb.fn.min("next_attempt_at").as("oldest")])
+        .where(UNFINISHED)
+        .where("next_attempt_at", "<=", t)
+        .executeTakeFirstOrThrow();
+      return renderMetrics(metrics, [
+        { name: "hookline_queue_due", help: "Unfinished instances whose next attempt is due now", value: Number(due.n) },
+        {
+          name: "hookline_queue_oldest_due_age_seconds",
+          help: "How long the oldest due instance has waited",
+          value: due.oldest == null ? 0 : (t - Number(due.oldest)) / 1000,
+        },
+        { name: "hookline_attempts_in_flight", help: "Attempts waiting for their receiver in this process", value: worker.inFlight() },
+      ]);
+    },
     maxBodyBytes: config.maxBodyBytes,
     version: VERSION,
   });

@@ -287,3 +287,25 @@ describe("matching", () => {
     expect(await fresh.ingest({ type, data: triggerType(type).example as Record<string, unknown> })).toMatchObject({ instances: 0, duplicate: false });
   });
 });
+
+describe("metrics", () => {
+  it("exposes instances, attempts by outcome, latencies and the queue in Prometheus format", async () => {
+    const { path, action } = await hook("participant.check_in_state_changed");
+    receiver.respond(path, (_r, _res, nth) => (nth === 1 ? { status: 503 } : { status: 200 }));
+    await ingestExample("participant.check_in_state_changed");
+    expect((await finished(action.id)).state).toBe("succeeded");
+    const response = await fetch(`${h.baseUrl}/metrics`);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}"+.*?()[\]\\^$|]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1]);
+    expect(value('hookline_instances_created_total{action_type="webhook"}')).toBeGreaterThanOrEqual(1);
+    expect(value('hookline_attempts_total{action_type="webhook",outcome="succeeded"}')).toBeGreaterThanOrEqual(1);
+    expect(value('hookline_attempts_total{action_type="webhook",outcome="retry"}')).toBeGreaterThanOrEqual(1);
+    expect(value('hookline_delivery_latency_seconds_count{action_type="webhook"}')).toBeGreaterThanOrEqual(1);
+    expect(value('hookline_attempt_duration_seconds_bucket{action_type="webhook",le="+Inf"}')).toBeGreaterThanOrEqual(2);
+    expect(value("hookline_queue_due")).toBeGreaterThanOrEqual(0);
+    expect(value("hookline_attempts_in_flight")).toBeGreaterThanOrEqual(0);
+    // Every line is a comment or a sample: "name{labels} value".
+    for (const line of text.trim().split("\n")) expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? -?[\d.e+-]+)$/);
+  });
+});

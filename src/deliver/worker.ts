@@ -13,6 +13,7 @@ import { attemptRow } from "../attempts/attempts.js";
 import type { Committer } from "../db/committer.js";
 import type { Db } from "../db/schema.js";
 import { type ClaimedInstance, claimDue, nextDueAt, releaseLease } from "../instances/instances.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { decide, type RetryPolicy } from "./retry-policy.js";
 import type { Sender } from "./sender.js";
 
@@ -32,6 +33,7 @@ export interface WorkerDeps {
   leaseMs: number;
   pollIntervalMs: number;
   shutdownGraceMs: number;
+  metrics?: Metrics;
 }
 
 export interface Worker {
@@ -100,6 +102,11 @@ export function createWorker(deps: WorkerDeps): Worker {
     freeSlot();
     const number = instance.seriesAttempts + 1;
     const decision = decide(result.outcome, number, deps.policy);
+    const type = { action_type: instance.actionType };
+    deps.metrics?.attempts.inc({ ...type, outcome: decision.state === "retrying" ? "retry" : decision.state });
+    deps.metrics?.attemptDuration.observe(type, result.durationMs / 1000);
+    // Ingest-to-delivery latency, for first deliveries (a resend's age says nothing about the pipeline).
+    if (decision.state === "succeeded" && instance.series === 1) deps.metrics?.deliveryLatency.observe(type, (now() - instance.createdAt) / 1000);
     const at = now();
     const error =
       decision.state === "succeeded"

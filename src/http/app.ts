@@ -22,6 +22,8 @@ export interface AppDeps {
   ready: () => Promise<boolean>;
   logger: Logger;
   rateLimiter: RateLimiter;
+  /** The Prometheus exposition, measured now. */
+  metrics: () => Promise<string>;
   maxBodyBytes: number;
   version: string;
 }
@@ -90,6 +92,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const ok = await deps.ready().catch(() => false);
     return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "database unavailable" });
   });
+  // Counts and queue figures only, no account data: for a scraper on the operator's network.
+  app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await deps.metrics()));
   const openapi = openApiDocument(deps.routes, deps.version);
   app.get("/api/v1/openapi.json", async () => openapi);
 

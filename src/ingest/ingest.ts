@@ -11,6 +11,7 @@ import type { NewInstance, Tx } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
 import { insertInstances } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { parseInput } from "../validation.js";
 
 export const MAX_BATCH_EVENTS = 500;
@@ -58,6 +59,7 @@ export interface IngestDeps {
   now: () => number;
   /** Called after a commit that created instances, to wake the delivery worker. */
   onInstances: () => void;
+  metrics?: Metrics;
 }
 
 /**
@@ -66,11 +68,11 @@ export interface IngestDeps {
  */
 export async function storeEvent(
   trx: Tx,
-  deps: Omit<IngestDeps, "onInstances">,
+  deps: Pick<IngestDeps, "newId" | "now">,
   accountId: string,
   event: ValidEvent,
   only?: FiredAction,
-): Promise<EventOut & { instanceIds: string[] }> {
+): Promise<EventOut & { instanceIds: string[]; actionTypes: string[] }> {
   if (event.idempotencyKey !== undefined) {
     const existing = await trx
       .selectFrom("events")
@@ -84,7 +86,7 @@ export async function storeEvent(
         .select((eb) => eb.fn.countAll<number>().as("n"))
         .where("event_id", "=", existing.id)
         .executeTakeFirstOrThrow();
-      return { id: existing.id, instances: Number(count.n), duplicate: true, instanceIds: [] };
+      return { id: existing.id, instances: Number(count.n), duplicate: true, instanceIds: [], actionTypes: [] };
     }
   }
   const now = deps.now();
@@ -116,7 +118,7 @@ export async function storeEvent(
     updated_at: now,
   }));
   await insertInstances(trx, instances);
-  return { id: eventId, instances: instances.length, duplicate: false, instanceIds: instances.map((i) => i.id) };
+  return { id: eventId, instances: instances.length, duplicate: false, instanceIds: instances.map((i) => i.id), actionTypes: fired.map((f) => f.actionType) };
 }
 
 export type Ingest = (accountId: string, events: ValidEvent[]) => Promise<EventOut[]>;
@@ -124,15 +126,13 @@ export type Ingest = (accountId: string, events: ValidEvent[]) => Promise<EventO
 /** Stores the events of one request atomically (all of them, or none), sharing the commit with concurrent writes. */
 export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
   return async (accountId, events) => {
-    const out = await committer.run(async (trx) => {
-      const stored: EventOut[] = [];
-      for (const event of events) {
-        const { instanceIds: _, ...out } = await storeEvent(trx, deps, accountId, event);
-        stored.push(out);
-      }
-      return stored;
+    const stored = await committer.run(async (trx) => {
+      const all = [];
+      for (const event of events) all.push(await storeEvent(trx, deps, accountId, event));
+      return all;
     });
-    if (out.some((e) => e.instances > 0 && !e.duplicate)) deps.onInstances();
-    return out;
+    for (const e of stored) for (const type of e.actionTypes) deps.metrics?.instancesCreated.inc({ action_type: type });
+    if (stored.some((e) => e.instances > 0 && !e.duplicate)) deps.onInstances();
+    return stored.map(({ instanceIds: _ids, actionTypes: _types, ...out }) => out);
   };
 }

@@ -30,7 +30,7 @@ export async function testSend(deps: TestSendDeps, accountId: string, actionId: 
   const trigger = await deps.db.selectFrom("triggers").select("type").where("id", "=", action.trigger_id).executeTakeFirstOrThrow();
   const type = trigger.type as TriggerTypeName;
   const event = validateEvent({ type, data: input.data ?? triggerType(type).example });
-  const stored = await deps.committer.run((trx) => storeEvent(trx, deps, accountId, event, { actionId, triggerType: type }));
+  const stored = await deps.committer.run((trx) => storeEvent(trx, deps, accountId, event, { actionId, actionType: action.type, triggerType: type }));
   deps.onInstances();
   const instanceId = stored.instanceIds[0] as string;
   const deadline = deps.now() + deps.waitMs;

@@ -38,6 +38,7 @@ export interface ClaimedInstance {
   series: number;
   seriesAttempts: number;
   attempts: number;
+  createdAt: number;
   leaseUntil: number;
 }
 
@@ -108,6 +109,7 @@ export async function claimDue(
       "instances.series as series",
       "instances.series_attempts as seriesAttempts",
       "instances.attempts as attempts",
+      "instances.created_at as createdAt",
     ])
     .where("instances.id", "in", picked)
     .execute();

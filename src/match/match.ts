@@ -8,6 +8,7 @@ import type { Executor } from "../db/schema.js";
 
 export interface FiredAction {
   actionId: string;
+  actionType: string;
   /** The type of the trigger that fired: the event's own, or the derived "(any state)" one. */
   triggerType: TriggerTypeName;
 }
@@ -16,7 +17,7 @@ export async function findFiredActions(db: Executor, accountId: string, type: Tr
   const rows = await db
     .selectFrom("triggers")
     .innerJoin("actions", "actions.trigger_id", "triggers.id")
-    .select(["actions.id as actionId", "triggers.type as triggerType"])
+    .select(["actions.id as actionId", "actions.type as actionType", "triggers.type as triggerType"])
     .where("triggers.account_id", "=", accountId)
     .where("triggers.type", "in", triggerType(type).fires)
     .where("triggers.enabled", "=", 1)

@@ -1,0 +1,81 @@
+/**
+ * Prometheus metrics (text exposition format 0.0.4), kept in memory per process: counters and
+ * histograms updated on the hot path with no I/O, and gauges read from the database on scrape.
+ */
+type Labels = Record<string, string>;
+
+const key = (labels: Labels) =>
+  Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}="${v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`))}"`)
+    .join(",");
+
+export class Counter {
+  private readonly values = new Map<string, number>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+  inc(labels: Labels = {}, by = 1): void {
+    const k = key(labels);
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    for (const [k, v] of this.values) lines.push(`${this.name}${k ? `{${k}}` : ""} ${v}`);
+    return lines.join("\n");
+  }
+}
+
+export class Histogram {
+  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: readonly number[],
+  ) {}
+  observe(labels: Labels, value: number): void {
+    const k = key(labels);
+    let s = this.series.get(k);
+    if (!s) {
+      s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+      this.series.set(k, s);
+    }
+    for (const [i, le] of this.buckets.entries()) if (value <= le) s.counts[i] = (s.counts[i] ?? 0) + 1;
+    s.sum += value;
+    s.count++;
+  }
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const [k, s] of this.series) {
+      const sep = k ? `${k},` : "";
+      for (const [i, le] of this.buckets.entries()) lines.push(`${this.name}_bucket{${sep}le="${le}"} ${s.counts[i]}`);
+      lines.push(
+        `${this.name}_bucket{${sep}le="+Inf"} ${s.count}`,
+        `${this.name}_sum${k ? `{${k}}` : ""} ${s.sum}`,
+        `${this.name}_count${k ? `{${k}}` : ""} ${s.count}`,
+      );
+    }
+    return lines.join("\n");
+  }
+}
+
+const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600];
+
+/** The metrics Hookline keeps; one instance per process, passed to whoever updates them. */
+export function createMetrics() {
+  return {
+    instancesCreated: new Counter("hookline_instances_created_total", "Instances created by ingest, by action type"),
+    attempts: new Counter("hookline_attempts_total", "Attempts made, by action type and outcome (succeeded, retry, failed)"),
+    attemptDuration: new Histogram("hookline_attempt_duration_seconds", "Duration of one attempt, by action type", SECONDS),
+    deliveryLatency: new Histogram("hookline_delivery_latency_seconds", "From ingest to successful delivery, by action type", SECONDS),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The exposition: every counter and histogram, then the gauges measured now. */
+export function renderMetrics(metrics: Metrics, gauges: { name: string; help: string; value: number }[]): string {
+  const parts = Object.values(metrics).map((m) => m.render());
+  for (const g of gauges) parts.push(`# HELP ${g.name} ${g.help}\n# TYPE ${g.name} gauge\n${g.name} ${g.value}`);
+  return `${parts.join("\n")}\n`;
+}

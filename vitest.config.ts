@@ -18,6 +18,7 @@ const POSTGRES_TESTS = [
   "test/security.test.ts",
   "test/fuzz.test.ts",
   "test/ui.test.ts",
+  "test/retention.test.ts",
 ];
 
 const postgresReady = fs.existsSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"));

@@ -32,6 +32,8 @@ export interface Config {
   readonly rateLimits: Readonly<{ ingest: number; api: number }>;
   readonly maxTriggers: number;
   readonly failingAfterMs: number;
+  /** Finished instances older than this are pruned with their attempts and events. */
+  readonly retentionMs: number;
   readonly maxActions: number;
   readonly concurrency: number;
   readonly perEndpointConcurrency: number;
@@ -93,6 +95,10 @@ export const ENV_VARS = {
   HOOKLINE_FAILING_AFTER: {
     default: "86400",
     help: "seconds an action's instances must fail, with no success, before it is marked failing (and its account emailed)",
+  },
+  HOOKLINE_RETENTION_DAYS: {
+    default: "30",
+    help: "days finished deliveries (instances, attempts) and their events are kept; unfinished ones are never pruned",
   },
   HOOKLINE_CONCURRENCY: { default: "256", help: "deliveries in flight at once, in all" },
   HOOKLINE_ENDPOINT_CONCURRENCY: { default: "16", help: "deliveries in flight at once to one action's endpoint" },
@@ -243,6 +249,7 @@ export function loadConfig(env: Env): Config {
       ingest: parseValue("HOOKLINE_RATE_LIMIT_INGEST", seconds("HOOKLINE_RATE_LIMIT_INGEST"), get("HOOKLINE_RATE_LIMIT_INGEST")),
       api: parseValue("HOOKLINE_RATE_LIMIT_API", seconds("HOOKLINE_RATE_LIMIT_API"), get("HOOKLINE_RATE_LIMIT_API")),
     }),
+    retentionMs: Math.round(parseValue("HOOKLINE_RETENTION_DAYS", seconds("HOOKLINE_RETENTION_DAYS").positive(), get("HOOKLINE_RETENTION_DAYS")) * 86_400_000),
     failingAfterMs: Math.round(parseValue("HOOKLINE_FAILING_AFTER", seconds("HOOKLINE_FAILING_AFTER").positive(), get("HOOKLINE_FAILING_AFTER")) * 1000),
     maxTriggers: parseValue("HOOKLINE_MAX_TRIGGERS", positiveInt("HOOKLINE_MAX_TRIGGERS"), get("HOOKLINE_MAX_TRIGGERS")),
     maxActions: parseValue("HOOKLINE_MAX_ACTIONS", positiveInt("HOOKLINE_MAX_ACTIONS"), get("HOOKLINE_MAX_ACTIONS")),

@@ -28,6 +28,7 @@ import { uiPlugin } from "./http/ui.js";
 import { newId as defaultNewId, type IdGenerator } from "./ids.js";
 import { createIngest } from "./ingest/ingest.js";
 import { UNFINISHED } from "./instances/instances.js";
+import { createRetention } from "./log/retention.js";
 import { createMetrics, renderMetrics } from "./metrics/metrics.js";
 import { createAddressPolicy } from "./net/address-policy.js";
 import { createCipher, loadOrCreateKey } from "./secrets/cipher.js";
@@ -151,6 +152,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const stopWorker = new AbortController();
   const workerDone = worker.run(stopWorker.signal);
   // Notices need a mail server; without one, failing actions are still flagged in the API and UI.
+  const retentionDone = createRetention({ committer, retentionMs: config.retentionMs, logger, now }).run(stopWorker.signal);
   const notifierDone =
     mailer && config.smtp
       ? createFailingNotifier({ db, mailer, from: config.smtp.from, failingAfterMs: config.failingAfterMs, publicUrl: config.publicUrl, logger, now }).run(
@@ -167,7 +169,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
       stopping ??= (async () => {
         await app.close();
         stopWorker.abort();
-        await Promise.all([workerDone, notifierDone]);
+        await Promise.all([workerDone, notifierDone, retentionDone]);
         await Promise.all([webhook.close(), sms?.close()]);
         mailer?.close();
         await store.close();

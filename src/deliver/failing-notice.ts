@@ -6,6 +6,7 @@
  */
 import type { Logger } from "pino";
 import type { Db } from "../db/schema.js";
+import { pause } from "../pause.js";
 import type { Mailer } from "./email.js";
 
 export interface NoticeDeps {
@@ -51,13 +52,7 @@ export function createFailingNotifier(deps: NoticeDeps) {
     async run(signal: AbortSignal): Promise<void> {
       while (!signal.aborted) {
         await notifyDue().catch((err: unknown) => deps.logger.error({ err }, "could not send failing-action notices"));
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, intervalMs);
-          signal.addEventListener("abort", () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+        await pause(intervalMs, signal);
       }
     },
   };

@@ -5,6 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { Committer } from "../db/committer.js";
+import { pause } from "../pause.js";
 
 export const PRUNE_BATCH = 500;
 
@@ -68,13 +69,7 @@ export function createRetention(deps: RetentionDeps) {
           deps.logger.error({ err }, "could not prune old log entries");
         }
         if (full) continue;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, intervalMs);
-          signal.addEventListener("abort", () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+        await pause(intervalMs, signal);
       }
     },
   };

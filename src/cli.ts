@@ -14,8 +14,9 @@ const envHelp = `\nEnvironment variables (flags, where given, take precedence):\
   .map(([name, v]) => `  ${name.padEnd(30)} ${v.help}${v.default ? ` (default: ${v.default})` : ""}`)
   .join("\n")}\n`;
 
-function configFrom(flags: { port?: string; databaseUrl?: string; dataDir?: string }) {
+function configFrom(flags: { port?: string; databaseUrl?: string; dataDir?: string; role?: string }) {
   const env: Env = { ...(process.env as Env) };
+  if (flags.role !== undefined) env.HOOKLINE_ROLE = flags.role;
   if (flags.port !== undefined) env.HOOKLINE_PORT = flags.port;
   if (flags.databaseUrl !== undefined) env.HOOKLINE_DATABASE_URL = flags.databaseUrl;
   if (flags.dataDir !== undefined) env.HOOKLINE_DATA_DIR = flags.dataDir;
@@ -41,10 +42,11 @@ storeOptions(
   program
     .command("serve")
     .description("run the API and the delivery worker (embedded SQLite by default)")
-    .option("-p, --port <port>", "HTTP port (overrides HOOKLINE_PORT)"),
+    .option("-p, --port <port>", "HTTP port (overrides HOOKLINE_PORT)")
+    .option("--role <role>", "all | api | worker: split the API and delivery over several processes on one PostgreSQL (overrides HOOKLINE_ROLE)"),
 )
   .addHelpText("after", envHelp)
-  .action(async (flags: { port?: string; databaseUrl?: string; dataDir?: string }) => {
+  .action(async (flags: { port?: string; databaseUrl?: string; dataDir?: string; role?: string }) => {
     const config = configFrom(flags);
     const logger = createLogger(config.logLevel);
     const hookline = await startHookline(config, { logger });
@@ -52,7 +54,8 @@ storeOptions(
     // First run: an empty database gets a default account, and its key is shown this once.
     const address = hookline.app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
-    if ((await countAccounts(db)) === 0) {
+    // Not in a worker: it has no API to use the key with.
+    if (config.role !== "worker" && (await countAccounts(db)) === 0) {
       const created = await createAccount(db, { newId, now: Date.now }, "default");
       const link = await loginLink(db, created.account_id, config.publicUrl ?? `http://localhost:${port}`);
       process.stdout.write(
@@ -60,7 +63,7 @@ storeOptions(
       );
     }
     logger.info(
-      { port, database: config.databaseUrl.startsWith("sqlite:") ? config.databaseUrl : "postgres" },
+      { port, role: config.role, database: config.databaseUrl.startsWith("sqlite:") ? config.databaseUrl : "postgres" },
       `Hookline ${VERSION} listening on http://localhost:${port}`,
     );
     const shutdown = (signal: string) => {

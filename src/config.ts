@@ -16,6 +16,8 @@ export interface Config {
   readonly dataDir: string;
   /** PostgreSQL connections per process. */
   readonly databasePool: number;
+  /** What this process runs; several `api` and `worker` processes can share one PostgreSQL. */
+  readonly role: Role;
   /** Delays between attempts, in ms: attempt n+1 waits retrySchedule[n-1]. Its length + 1 is the attempt cap. */
   readonly retrySchedule: readonly number[];
   /** Fraction of each delay randomised (0.2 = ±20%) so a recovering endpoint is not hit by a thundering herd. */
@@ -57,6 +59,18 @@ export interface Config {
   readonly secretKey: string | undefined;
 }
 
+export const ROLES = ["all", "api", "worker"] as const;
+export type Role = (typeof ROLES)[number];
+
+function parseRole(raw: string, databaseUrl: string): Role {
+  if (!(ROLES as readonly string[]).includes(raw)) throw new ConfigError(`HOOKLINE_ROLE=${JSON.stringify(raw)}: expected one of ${ROLES.join(", ")}`);
+  // Two processes on one SQLite file could claim the same instance (no row locks): one process owns it.
+  if (raw !== "all" && databaseUrl.startsWith("sqlite:")) {
+    throw new ConfigError(`HOOKLINE_ROLE=${raw} needs PostgreSQL (HOOKLINE_DATABASE_URL=postgres://…); on SQLite one process runs everything (all)`);
+  }
+  return raw as Role;
+}
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
@@ -80,6 +94,10 @@ export const ENV_VARS = {
   HOOKLINE_DATA_DIR: { default: "./hookline-data", help: "folder for the embedded database and generated files" },
   HOOKLINE_DATABASE_URL: { default: "sqlite:<data dir>/hookline.db", help: "sqlite:<path>, or postgres://user:pass@host:5432/db" },
   HOOKLINE_DATABASE_POOL: { default: "10", help: "PostgreSQL connections per process" },
+  HOOKLINE_ROLE: {
+    default: "all",
+    help: "what this process runs: all (API, UI and delivery), api (API and UI), worker (delivery and background jobs; serves only /health, /ready, /metrics). api and worker need PostgreSQL",
+  },
   HOOKLINE_RETRY_SCHEDULE: { default: "30,120,600,3600", help: "seconds between attempts, comma-separated; attempts = entries + 1 (at most 5)" },
   HOOKLINE_RETRY_JITTER: { default: "0.2", help: "random ± fraction applied to each retry delay" },
   HOOKLINE_MAX_RETRY_AFTER: { default: "3600", help: "upper bound, in seconds, for a receiver's Retry-After" },
@@ -234,6 +252,7 @@ export function loadConfig(env: Env): Config {
     databaseUrl,
     dataDir,
     databasePool: parseValue("HOOKLINE_DATABASE_POOL", positiveInt("HOOKLINE_DATABASE_POOL"), get("HOOKLINE_DATABASE_POOL")),
+    role: parseRole(get("HOOKLINE_ROLE"), databaseUrl),
     retrySchedule,
     retryJitter: jitter,
     maxAttempts: retrySchedule.length + 1,

@@ -13,6 +13,7 @@ import { createAttemptRecorder } from "./attempts/attempts.js";
 import type { Config } from "./config.js";
 import { createCommitter } from "./db/committer.js";
 import { openStore, type Store } from "./db/connect.js";
+import { createAnnouncer, listenForWork } from "./db/wakeups.js";
 import { scheduledBackoff } from "./deliver/backoff.js";
 import { createEmailSender, createMailer } from "./deliver/email.js";
 import { createFailingNotifier } from "./deliver/failing-notice.js";
@@ -38,7 +39,8 @@ export const VERSION = "0.1.0";
 export interface Hookline {
   app: FastifyInstance;
   store: Store;
-  worker: Worker;
+  /** The delivery worker; undefined in an `api` process. */
+  worker: Worker | undefined;
   /** Stops accepting requests, stops claiming, finishes or releases work in flight, closes the database. */
   stop(): Promise<void>;
 }
@@ -71,7 +73,9 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     }),
     ...(!email && { email: "email provider not configured: set HOOKLINE_SMTP_URL" }),
   };
-  const worker = createWorker({
+  const runsApi = config.role !== "worker";
+  const runsWorker = config.role !== "api";
+  const worker = runsWorker ? createWorker({
     db,
     committer,
     // With several workers on one PostgreSQL, claimed rows are locked so two workers never take the same one.
@@ -95,12 +99,18 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     pollIntervalMs: config.pollIntervalMs,
     shutdownGraceMs: config.shutdownGraceMs,
     metrics,
-  });
-  const onInstances = () => worker.notify();
+  }) : undefined;
+  // New instances wake this process's worker at once, and (PostgreSQL) every other process's too.
+  const announce = store.dialect === "postgres" ? createAnnouncer(db, logger) : undefined;
+  const onInstances = () => {
+    worker?.notify();
+    announce?.();
+  };
   const ingest = createIngest(committer, { newId, now, onInstances, metrics });
 
   const app = buildApp({
-    routes: apiRoutes({
+    // A worker process serves only /health, /ready and /metrics.
+    routes: !runsApi ? [] : apiRoutes({
       db,
       committer,
       ingest,
@@ -114,7 +124,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
       testWaitMs: Math.max(config.requestTimeoutMs + 5_000, 15_000),
       failingAfterMs: config.failingAfterMs,
     }),
-    plugins: [
+    plugins: !runsApi ? [] : [
       providerCallbacks({ committer, twilio: config.twilio, publicUrl: config.publicUrl, now }),
       uiPlugin({ db, now, embedSecret: config.embedSecret, embedOrigins: config.embedOrigins, secureCookies: config.publicUrl?.startsWith("https:") ?? false }),
     ],
@@ -141,7 +151,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
           help: "How long the oldest due instance has waited",
           value: due.oldest == null ? 0 : (t - Number(due.oldest)) / 1000,
         },
-        { name: "hookline_attempts_in_flight", help: "Attempts waiting for their receiver in this process", value: worker.inFlight() },
+        { name: "hookline_attempts_in_flight", help: "Attempts waiting for their receiver in this process", value: worker?.inFlight() ?? 0 },
       ]);
     },
     maxBodyBytes: config.maxBodyBytes,
@@ -149,16 +159,24 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   });
   await app.listen({ port: config.port, host: config.host });
 
+  // Delivery and the background jobs run where the worker runs; an `api` process only answers.
   const stopWorker = new AbortController();
-  const workerDone = worker.run(stopWorker.signal);
-  // Notices need a mail server; without one, failing actions are still flagged in the API and UI.
-  const retentionDone = createRetention({ committer, retentionMs: config.retentionMs, logger, now }).run(stopWorker.signal);
-  const notifierDone =
-    mailer && config.smtp
-      ? createFailingNotifier({ db, mailer, from: config.smtp.from, failingAfterMs: config.failingAfterMs, publicUrl: config.publicUrl, logger, now }).run(
+  const background: Promise<void>[] = [];
+  if (worker) {
+    background.push(worker.run(stopWorker.signal));
+    if (store.dialect === "postgres") {
+      background.push(listenForWork(config.databaseUrl, () => worker.notify(), { logger, signal: stopWorker.signal }));
+    }
+    background.push(createRetention({ committer, retentionMs: config.retentionMs, logger, now }).run(stopWorker.signal));
+    // Notices need a mail server; without one, failing actions are still flagged in the API and UI.
+    if (mailer && config.smtp) {
+      background.push(
+        createFailingNotifier({ db, mailer, from: config.smtp.from, failingAfterMs: config.failingAfterMs, publicUrl: config.publicUrl, logger, now }).run(
           stopWorker.signal,
-        )
-      : Promise.resolve();
+        ),
+      );
+    }
+  }
 
   let stopping: Promise<void> | undefined;
   return {
@@ -169,7 +187,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
       stopping ??= (async () => {
         await app.close();
         stopWorker.abort();
-        await Promise.all([workerDone, notifierDone, retentionDone]);
+        await Promise.all(background);
         await Promise.all([webhook.close(), sms?.close()]);
         mailer?.close();
         await store.close();

@@ -30,5 +30,5 @@ it("a hanging endpoint holds only its own slots while a healthy endpoint's event
   await receiver.waitFor(10, "/fast", 5_000);
   expect(receiver.received.filter((r) => r.path === "/hang")).toHaveLength(2); // per-endpoint cap held
   // Once the healthy deliveries' answers are processed, only the two hanging attempts remain in flight.
-  await eventually(async () => (h.hookline.worker.inFlight() === 2 ? true : undefined));
+  await eventually(async () => (h.hookline.worker?.inFlight() === 2 ? true : undefined));
 });

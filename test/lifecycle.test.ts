@@ -16,7 +16,7 @@ it("on stop, an attempt that outlives the grace period is released untouched, to
   const action = await client.createAction(trigger.id, { name: "a", type: "webhook", url: receiver.url("/hang") });
   await client.ingest({ type: "event.created", data: triggerType("event.created").example as Record<string, unknown> });
   await receiver.waitFor(1, "/hang");
-  expect(h.hookline.worker.inFlight()).toBe(1);
+  expect(h.hookline.worker?.inFlight()).toBe(1);
 
   const file = `${h.dataDir}/hookline.db`;
   const started = Date.now();

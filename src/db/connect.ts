@@ -6,6 +6,7 @@ import pg from "pg";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_sessions.js";
 import * as m003 from "./migrations/003_failing.js";
+import * as m004 from "./migrations/004_lease_token.js";
 import type { Database, Db } from "./schema.js";
 
 /** Migrations are listed here, not discovered on disk, so the bundle needs no file-system layout. */
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "001_initial": m001,
   "002_sessions": m002,
   "003_failing": m003,
+  "004_lease_token": m004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -81,7 +83,9 @@ export async function openStore(databaseUrl: string, { poolSize = 10 }: { poolSi
 pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
 
 async function openPostgres(url: string, max: number): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: url, max });
+  // A database that does not answer must not hang requests: connecting gives up after 5 s (the
+  // caller answers 503), and keep-alive notices a peer that vanished without closing.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, keepAlive: true });
   // An idle connection that the server drops must not crash the process; the pool replaces it.
   pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

@@ -91,6 +91,8 @@ export interface InstanceTable {
   series_attempts: number;
   next_attempt_at: Millis;
   lease_until: Millis | null;
+  /** The claim holding the lease (see instances.ts); null when none does. */
+  lease_token: string | null;
   last_status: number | null;
   last_error: string | null;
   created_at: Millis;

@@ -6,14 +6,22 @@
  *
  * Concurrency is bounded in all (`concurrency`) and per action endpoint (`perEndpointConcurrency`):
  * a slow endpoint holds at most its own slots, and its backlog is skipped while it is saturated.
+ *
+ * Leases: each claim has a token; while any of its attempts is unfinished (waiting for the receiver
+ * or for its record to commit) the worker renews the claim's lease every third of `leaseMs`, so a
+ * slow attempt is never claimed again by another worker, and a worker that dies stops renewing and
+ * its instances are claimed again once the lease runs out. A record that cannot be written (the
+ * database is away) is retried until it is, or until the lease is found lost.
  */
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { AttemptRecorder } from "../attempts/attempts.js";
 import { attemptRow } from "../attempts/attempts.js";
 import type { Committer } from "../db/committer.js";
 import type { Db } from "../db/schema.js";
-import { type ClaimedInstance, claimDue, nextDueAt, releaseLease } from "../instances/instances.js";
+import { type ClaimedInstance, claimDue, nextDueAt, releaseLease, renewLeases } from "../instances/instances.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { pause } from "../pause.js";
 import { decide, type RetryPolicy } from "./retry-policy.js";
 import type { Sender } from "./sender.js";
 
@@ -50,6 +58,8 @@ export interface Worker {
 }
 
 const CLAIM_BATCH = 100;
+/** A record that failed to commit is retried after 0.25 s, doubling up to 5 s. */
+const RECORD_RETRY_MS = [250, 5_000] as const;
 
 export function createWorker(deps: WorkerDeps): Worker {
   const now = deps.now ?? Date.now;
@@ -61,6 +71,11 @@ export function createWorker(deps: WorkerDeps): Worker {
   const unfinished = new Set<Promise<void>>();
   // Aborts attempts still running when shutdown's grace period is over.
   const hardStop = new AbortController();
+  // Claim tokens: unique per worker run and claim, so a late completion of an old claim never matches a newer one.
+  const workerId = randomUUID();
+  let claims = 0;
+  /** Claims with attempts not yet recorded → how many: their leases are renewed. */
+  const heldClaims = new Map<string, number>();
 
   function notify(): void {
     woken = true;
@@ -80,7 +95,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       freeSlot();
       if (hardStop.signal.aborted) {
         // Shut down mid-attempt: give the instance back untouched; it is due again at once.
-        await deps.committer.run((trx) => releaseLease(trx, instance.id, instance.leaseUntil)).catch(() => {});
+        await deps.committer.run((trx) => releaseLease(trx, instance.id, instance.leaseToken)).catch(() => {});
         deps.logger.debug({ instance: instance.id, err: error }, "attempt abandoned at shutdown");
         return;
       }
@@ -116,12 +131,11 @@ export function createWorker(deps: WorkerDeps): Worker {
           : result.outcome.kind === "temporary"
             ? result.outcome.message
             : null;
-    try {
-      await deps.recorder({
+    const record = {
         completion: {
           instanceId: instance.id,
           actionId: instance.actionId,
-          leaseUntil: instance.leaseUntil,
+          leaseToken: instance.leaseToken,
           state: decision.state,
           sent: result.sent,
           delivered: decision.state === "succeeded" && result.confirmsDelivery,
@@ -131,15 +145,36 @@ export function createWorker(deps: WorkerDeps): Worker {
           now: at,
         },
         attempt: attemptRow(instance, result, decision.state === "retrying" ? "retry" : decision.state),
-      });
+      };
+    // The lease (renewed meanwhile) keeps the instance ours while the database is away; once the
+    // record commits, nothing is attempted twice. Only a shutdown gives up, and then the expired
+    // lease makes the instance due again (at-least-once).
+    for (let delay: number = RECORD_RETRY_MS[0]; ; delay = Math.min(delay * 2, RECORD_RETRY_MS[1])) {
+      try {
+        await deps.recorder(record);
+        return;
+      } catch (err) {
+        deps.logger.error({ instance: instance.id, err }, "could not record attempt; retrying");
+        if (hardStop.signal.aborted) return;
+        await pause(delay, hardStop.signal);
+      }
+    }
+  }
+
+  /** Keeps the leases of unfinished claims alive; a failure is logged and tried again next time. */
+  async function renew(): Promise<void> {
+    const tokens = [...heldClaims.keys()];
+    if (tokens.length === 0) return;
+    try {
+      await deps.committer.run((trx) => renewLeases(trx, tokens, now() + deps.leaseMs));
     } catch (err) {
-      // The lease still holds the instance; when it expires the instance is attempted again (at-least-once).
-      deps.logger.error({ instance: instance.id, err }, "could not record attempt");
+      deps.logger.warn({ err }, "could not renew leases");
     }
   }
 
   function start(instance: ClaimedInstance): void {
     inFlight++;
+    heldClaims.set(instance.leaseToken, (heldClaims.get(instance.leaseToken) ?? 0) + 1);
     perAction.set(instance.actionId, (perAction.get(instance.actionId) ?? 0) + 1);
     let held = true;
     const freeSlot = () => {
@@ -155,6 +190,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       .catch((err) => deps.logger.error({ err, instance: instance.id }, "attempt failed unexpectedly"))
       .finally(() => {
         freeSlot();
+        const left = (heldClaims.get(instance.leaseToken) ?? 1) - 1;
+        if (left === 0) heldClaims.delete(instance.leaseToken);
+        else heldClaims.set(instance.leaseToken, left);
         unfinished.delete(p);
       });
     unfinished.add(p);
@@ -185,7 +223,8 @@ export function createWorker(deps: WorkerDeps): Worker {
       let claimed: ClaimedInstance[] = [];
       let more = false;
       try {
-        const query = { now: now(), leaseMs: deps.leaseMs, limit: Math.min(free, CLAIM_BATCH), room, saturated: saturated(), lock: deps.lockClaims };
+        const token = `${workerId}:${++claims}`;
+        const query = { now: now(), leaseMs: deps.leaseMs, limit: Math.min(free, CLAIM_BATCH), room, saturated: saturated(), lock: deps.lockClaims, token };
         ({ claimed, more } = await deps.committer.run((trx) => claimDue(trx, query)));
       } catch (err) {
         deps.logger.error({ err }, "could not claim due instances");
@@ -210,12 +249,15 @@ export function createWorker(deps: WorkerDeps): Worker {
     notify,
     inFlight: () => inFlight,
     async run(signal) {
+      const renewal = setInterval(() => void renew(), Math.max(1, Math.floor(deps.leaseMs / 3)));
+      renewal.unref();
       await run(signal);
       // Stopped claiming. Attempts in flight may finish within the grace period; any still running
       // after it are aborted and their instances released, to be attempted again on the next start.
       const timer = setTimeout(() => hardStop.abort(), deps.shutdownGraceMs);
       await Promise.all([...unfinished]);
       clearTimeout(timer);
+      clearInterval(renewal);
       await deps.committer.drain();
     },
   };

@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { Session } from "../accounts/sessions.js";
+import { isDatabaseUnavailable } from "../db/unavailable.js";
 import { HooklineError, RateLimitedError, UnauthorizedError } from "../errors.js";
 import { parseInput } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
@@ -73,6 +74,15 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return reply
         .code(error.status)
         .send({ error: { code: error.code, message: error.message, ...(error.details !== undefined && { details: error.details }) } });
+    }
+    // The database is away (restart, network blip): the client should try again shortly. A retried
+    // ingest with the same idempotency key is stored once even if the first commit did land.
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error, method: request.method, url: request.routeOptions.url }, "database unavailable");
+      return reply
+        .code(503)
+        .header("retry-after", "1")
+        .send({ error: { code: "database_unavailable", message: "the database is unavailable; try again shortly" } });
     }
     const known = error.code ? FRAMEWORK_ERRORS[error.code] : undefined;
     if (known) return reply.code(known.status).send({ error: { code: known.code, message: known.message ?? error.message } });

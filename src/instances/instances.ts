@@ -39,13 +39,14 @@ export interface ClaimedInstance {
   seriesAttempts: number;
   attempts: number;
   createdAt: number;
-  leaseUntil: number;
+  /** Names this claim: the worker renews and completes the instance by it (see renewLeases). */
+  leaseToken: string;
 }
 
 /**
- * Claims due instances for this worker until `now + leaseMs`. An instance is due when it is
- * unfinished, its time has come and no live lease holds it — so instances whose worker died are
- * claimed again once their lease expires.
+ * Claims due instances for this worker until `now + leaseMs`, under the claim's `token`. An
+ * instance is due when it is unfinished, its time has come and no live lease holds it — so
+ * instances whose worker died are claimed again once their lease expires.
  *
  * At most `limit` in all, and at most `room(actionId)` per action. Actions whose endpoint is at its
  * concurrency limit (`saturated`) are left out of the scan itself, so a slow endpoint's backlog can
@@ -62,7 +63,16 @@ export async function claimDue(
     room,
     saturated,
     lock = false,
-  }: { now: number; leaseMs: number; limit: number; room: (actionId: string) => number; saturated: readonly string[]; lock?: boolean },
+    token,
+  }: {
+    now: number;
+    leaseMs: number;
+    limit: number;
+    room: (actionId: string) => number;
+    saturated: readonly string[];
+    lock?: boolean;
+    token: string;
+  },
 ): Promise<{ claimed: ClaimedInstance[]; more: boolean }> {
   if (limit <= 0) return { claimed: [], more: false };
   const leaseUntil = now + leaseMs;
@@ -90,7 +100,7 @@ export async function claimDue(
   }
   const more = candidates.length === scan;
   if (picked.length === 0) return { claimed: [], more };
-  await trx.updateTable("instances").set({ lease_until: leaseUntil }).where("id", "in", picked).execute();
+  await trx.updateTable("instances").set({ lease_until: leaseUntil, lease_token: token }).where("id", "in", picked).execute();
   const rows = await trx
     .selectFrom("instances")
     .innerJoin("actions", "actions.id", "instances.action_id")
@@ -113,7 +123,7 @@ export async function claimDue(
     ])
     .where("instances.id", "in", picked)
     .execute();
-  return { claimed: rows.map((r) => ({ ...r, leaseUntil })), more };
+  return { claimed: rows.map((r) => ({ ...r, leaseToken: token })), more };
 }
 
 /** When the next unfinished instance falls due (ignoring live leases), so the worker can sleep until then. */
@@ -129,8 +139,8 @@ export async function nextDueAt(db: Executor): Promise<number | undefined> {
 export interface Completion {
   instanceId: string;
   actionId: string;
-  /** The lease this worker holds; a completion for a lease that was lost is dropped. */
-  leaseUntil: number;
+  /** The claim this worker holds; a completion for a lease that was lost is dropped. */
+  leaseToken: string;
   state: InstanceState;
   sent: boolean;
   delivered: boolean;
@@ -156,12 +166,13 @@ export async function completeAttempt(db: Executor, c: Completion): Promise<bool
       series_attempts: sql`series_attempts + 1`,
       next_attempt_at: c.nextAttemptAt,
       lease_until: null,
+      lease_token: null,
       last_status: c.status,
       last_error: c.error,
       updated_at: c.now,
     }))
     .where("id", "=", c.instanceId)
-    .where("lease_until", "=", c.leaseUntil)
+    .where("lease_token", "=", c.leaseToken)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return false;
   // The action's health: a final failure starts (or continues) a failing spell; a success ends it.
@@ -183,8 +194,30 @@ export async function completeAttempt(db: Executor, c: Completion): Promise<bool
 }
 
 /** Gives a claimed instance back untouched (shutdown mid-attempt): it is due again at once. */
-export async function releaseLease(db: Executor, instanceId: string, leaseUntil: number): Promise<void> {
-  await db.updateTable("instances").set({ lease_until: null }).where("id", "=", instanceId).where("lease_until", "=", leaseUntil).execute();
+export async function releaseLease(db: Executor, instanceId: string, leaseToken: string): Promise<void> {
+  await db
+    .updateTable("instances")
+    .set({ lease_until: null, lease_token: null })
+    .where("id", "=", instanceId)
+    .where("lease_token", "=", leaseToken)
+    .execute();
+}
+
+/**
+ * Extends the leases of the claims still in flight to `until`, so an attempt that runs long (a slow
+ * receiver, a record waiting for the database) is not claimed a second time by another worker.
+ * Only rows still leased under these tokens move: a lease already lost stays lost, and its
+ * completion will be dropped. Returns how many leases were renewed.
+ */
+export async function renewLeases(db: Executor, tokens: readonly string[], until: number): Promise<number> {
+  if (tokens.length === 0) return 0;
+  const result = await db
+    .updateTable("instances")
+    .set({ lease_until: until })
+    .where("lease_token", "in", tokens)
+    .where("lease_until", "is not", null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 /**

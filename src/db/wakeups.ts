@@ -1,0 +1,60 @@
+/**
+ * Wake-ups across processes (PostgreSQL): an API process that commits new instances announces it
+ * with NOTIFY, and every worker LISTENing wakes at once instead of at its next poll. Polling stays
+ * as the fallback, so a lost notification only costs latency, never work.
+ */
+import { sql } from "kysely";
+import pg from "pg";
+import type { Logger } from "pino";
+import { pause } from "../pause.js";
+import type { Db } from "./schema.js";
+
+const CHANNEL = "hookline_work";
+const RECONNECT_MS = [250, 5_000] as const;
+
+/** Announces new work to other processes; calls within one tick share one NOTIFY. */
+export function createAnnouncer(db: Db, logger: Logger): () => void {
+  let scheduled = false;
+  return () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      // Best effort: the workers' poll finds the work anyway.
+      sql`select pg_notify(${CHANNEL}, '')`.execute(db).catch((err: unknown) => logger.debug({ err }, "could not announce new work"));
+    });
+  };
+}
+
+/**
+ * Calls `onWork` whenever another process announces work, until `signal` aborts. Keeps one
+ * connection of its own and reconnects when it is lost (a database restart); after reconnecting
+ * it calls `onWork` once, for whatever was announced while nobody listened.
+ */
+export async function listenForWork(url: string, onWork: () => void, { logger, signal }: { logger: Logger; signal: AbortSignal }): Promise<void> {
+  for (let delay: number = RECONNECT_MS[0]; !signal.aborted; ) {
+    const client = new pg.Client({ connectionString: url, keepAlive: true });
+    const lost = new Promise<void>((resolve) => {
+      client.once("error", (err) => {
+        logger.warn({ err }, "lost the connection that listens for new work; reconnecting");
+        resolve();
+      });
+      client.once("end", () => resolve());
+      signal.addEventListener("abort", () => resolve(), { once: true });
+    });
+    try {
+      await client.connect();
+      client.on("notification", () => onWork());
+      await client.query(`LISTEN ${CHANNEL}`);
+      delay = RECONNECT_MS[0];
+      onWork();
+      await lost;
+    } catch (err) {
+      logger.warn({ err }, "could not listen for new work; polling meanwhile");
+    }
+    await client.end().catch(() => {});
+    if (signal.aborted) return;
+    await pause(delay, signal);
+    delay = Math.min(delay * 2, RECONNECT_MS[1]);
+  }
+}

@@ -19,6 +19,7 @@ const POSTGRES_TESTS = [
   "test/fuzz.test.ts",
   "test/ui.test.ts",
   "test/retention.test.ts",
+  "test/leases.test.ts",
 ];
 
 const postgresReady = fs.existsSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"));

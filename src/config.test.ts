@@ -23,6 +23,11 @@ describe("config", () => {
     expect(config.maxAttempts).toBe(3);
   });
 
+  it("runs everything in one process by default; api and worker roles on PostgreSQL", () => {
+    expect(loadConfig({}).role).toBe("all");
+    expect(loadConfig({ HOOKLINE_ROLE: "worker", HOOKLINE_DATABASE_URL: "postgres://h@db/hookline" }).role).toBe("worker");
+  });
+
   it("keeps a lease longer than the longest attempt", () => {
     const config = loadConfig({ HOOKLINE_REQUEST_TIMEOUT: "15", HOOKLINE_LEASE_MARGIN: "10" });
     expect(config.leaseMs).toBe(25_000);
@@ -38,6 +43,8 @@ describe("config", () => {
     [{ HOOKLINE_ALLOWED_NETWORKS: "10.0.0.0/33" }, /prefix/],
     [{ HOOKLINE_DATABASE_URL: "mysql://x" }, /HOOKLINE_DATABASE_URL.*expected sqlite:<path> or postgres/],
     [{ HOOKLINE_LOG_LEVEL: "loud" }, /HOOKLINE_LOG_LEVEL/],
+    [{ HOOKLINE_ROLE: "scheduler" }, /HOOKLINE_ROLE.*all, api, worker/],
+    [{ HOOKLINE_ROLE: "worker" }, /HOOKLINE_ROLE=worker needs PostgreSQL/],
     [{ HOOKLINE_REQUEST_TIMEOUT: "0" }, /HOOKLINE_REQUEST_TIMEOUT/],
     [{ HOOKLINE_SMTP_URL: "http://mail" }, /HOOKLINE_SMTP_URL: expected a smtp: or smtps: URL/],
     [{ HOOKLINE_TWILIO_BASE_URL: "http://127.0.0.1:1" }, /SMS provider half configured: .*HOOKLINE_TWILIO_ACCOUNT_SID/],

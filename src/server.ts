@@ -75,31 +75,33 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   };
   const runsApi = config.role !== "worker";
   const runsWorker = config.role !== "api";
-  const worker = runsWorker ? createWorker({
-    db,
-    committer,
-    // With several workers on one PostgreSQL, claimed rows are locked so two workers never take the same one.
-    lockClaims: store.dialect === "postgres",
-    senders: {
-      webhook,
-      sms: sms ?? notConfiguredSender(providers.sms as string, { now }),
-      email: email ?? notConfiguredSender(providers.email as string, { now }),
-    },
-    recorder: createAttemptRecorder(committer, { newId }),
-    policy: {
-      maxAttempts: config.maxAttempts,
-      backoff: scheduledBackoff(config.retrySchedule, config.retryJitter, options.random),
-      maxRetryAfterMs: config.maxRetryAfterMs,
-    },
-    logger,
-    now,
-    concurrency: config.concurrency,
-    perEndpointConcurrency: config.perEndpointConcurrency,
-    leaseMs: config.leaseMs,
-    pollIntervalMs: config.pollIntervalMs,
-    shutdownGraceMs: config.shutdownGraceMs,
-    metrics,
-  }) : undefined;
+  const worker = runsWorker
+    ? createWorker({
+        db,
+        committer,
+        // With several workers on one PostgreSQL, claimed rows are locked so two workers never take the same one.
+        lockClaims: store.dialect === "postgres",
+        senders: {
+          webhook,
+          sms: sms ?? notConfiguredSender(providers.sms as string, { now }),
+          email: email ?? notConfiguredSender(providers.email as string, { now }),
+        },
+        recorder: createAttemptRecorder(committer, { newId }),
+        policy: {
+          maxAttempts: config.maxAttempts,
+          backoff: scheduledBackoff(config.retrySchedule, config.retryJitter, options.random),
+          maxRetryAfterMs: config.maxRetryAfterMs,
+        },
+        logger,
+        now,
+        concurrency: config.concurrency,
+        perEndpointConcurrency: config.perEndpointConcurrency,
+        leaseMs: config.leaseMs,
+        pollIntervalMs: config.pollIntervalMs,
+        shutdownGraceMs: config.shutdownGraceMs,
+        metrics,
+      })
+    : undefined;
   // New instances wake this process's worker at once, and (PostgreSQL) every other process's too.
   const announce = store.dialect === "postgres" ? createAnnouncer(db, logger) : undefined;
   const onInstances = () => {
@@ -110,24 +112,34 @@ export async function startHookline(config: Config, options: StartOptions): Prom
 
   const app = buildApp({
     // A worker process serves only /health, /ready and /metrics.
-    routes: !runsApi ? [] : apiRoutes({
-      db,
-      committer,
-      ingest,
-      newId,
-      now,
-      onInstances,
-      providers,
-      cipher,
-      limits: { maxTriggers: config.maxTriggers, maxActions: config.maxActions },
-      // Long enough for one attempt even on a busy machine; the answer says "pending" past it.
-      testWaitMs: Math.max(config.requestTimeoutMs + 5_000, 15_000),
-      failingAfterMs: config.failingAfterMs,
-    }),
-    plugins: !runsApi ? [] : [
-      providerCallbacks({ committer, twilio: config.twilio, publicUrl: config.publicUrl, now }),
-      uiPlugin({ db, now, embedSecret: config.embedSecret, embedOrigins: config.embedOrigins, secureCookies: config.publicUrl?.startsWith("https:") ?? false }),
-    ],
+    routes: !runsApi
+      ? []
+      : apiRoutes({
+          db,
+          committer,
+          ingest,
+          newId,
+          now,
+          onInstances,
+          providers,
+          cipher,
+          limits: { maxTriggers: config.maxTriggers, maxActions: config.maxActions },
+          // Long enough for one attempt even on a busy machine; the answer says "pending" past it.
+          testWaitMs: Math.max(config.requestTimeoutMs + 5_000, 15_000),
+          failingAfterMs: config.failingAfterMs,
+        }),
+    plugins: !runsApi
+      ? []
+      : [
+          providerCallbacks({ committer, twilio: config.twilio, publicUrl: config.publicUrl, now }),
+          uiPlugin({
+            db,
+            now,
+            embedSecret: config.embedSecret,
+            embedOrigins: config.embedOrigins,
+            secureCookies: config.publicUrl?.startsWith("https:") ?? false,
+          }),
+        ],
     resolveKey: createKeyResolver(db, { now }),
     resolveSession: (id) => resolveSession(db, id, now()),
     ready: async () => {

@@ -132,20 +132,20 @@ export function createWorker(deps: WorkerDeps): Worker {
             ? result.outcome.message
             : null;
     const record = {
-        completion: {
-          instanceId: instance.id,
-          actionId: instance.actionId,
-          leaseToken: instance.leaseToken,
-          state: decision.state,
-          sent: result.sent,
-          delivered: decision.state === "succeeded" && result.confirmsDelivery,
-          nextAttemptAt: decision.state === "retrying" ? at + decision.delayMs : at,
-          status: result.response?.status ?? null,
-          error,
-          now: at,
-        },
-        attempt: attemptRow(instance, result, decision.state === "retrying" ? "retry" : decision.state),
-      };
+      completion: {
+        instanceId: instance.id,
+        actionId: instance.actionId,
+        leaseToken: instance.leaseToken,
+        state: decision.state,
+        sent: result.sent,
+        delivered: decision.state === "succeeded" && result.confirmsDelivery,
+        nextAttemptAt: decision.state === "retrying" ? at + decision.delayMs : at,
+        status: result.response?.status ?? null,
+        error,
+        now: at,
+      },
+      attempt: attemptRow(instance, result, decision.state === "retrying" ? "retry" : decision.state),
+    };
     // The lease (renewed meanwhile) keeps the instance ours while the database is away; once the
     // record commits, nothing is attempted twice. Only a shutdown gives up, and then the expired
     // lease makes the instance due again (at-least-once).

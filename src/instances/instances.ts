@@ -195,12 +195,7 @@ export async function completeAttempt(db: Executor, c: Completion): Promise<bool
 
 /** Gives a claimed instance back untouched (shutdown mid-attempt): it is due again at once. */
 export async function releaseLease(db: Executor, instanceId: string, leaseToken: string): Promise<void> {
-  await db
-    .updateTable("instances")
-    .set({ lease_until: null, lease_token: null })
-    .where("id", "=", instanceId)
-    .where("lease_token", "=", leaseToken)
-    .execute();
+  await db.updateTable("instances").set({ lease_until: null, lease_token: null }).where("id", "=", instanceId).where("lease_token", "=", leaseToken).execute();
 }
 
 /**

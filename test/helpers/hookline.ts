@@ -68,8 +68,8 @@ export function postgresUrl(): string | undefined {
   }
 }
 
-/** A fresh, empty PostgreSQL database for one test Hookline; dropped by `drop`. */
-async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+/** A fresh, empty PostgreSQL database for one test Hookline (or process group); dropped by `drop`. */
+export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = postgresUrl();
   if (!base) throw new Error("no PostgreSQL test server: run scripts/ensure-postgres.sh");
   const { default: pg } = await import("pg");
@@ -89,6 +89,12 @@ async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promi
       await c.end();
     },
   };
+}
+
+/** A fresh database of this run's dialect: a SQLite file in `dataDir`, or an empty PostgreSQL database. */
+export async function freshDatabase(dataDir: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (DIALECT === "postgres") return freshPostgresDatabase();
+  return { url: `sqlite:${path.join(dataDir, "hookline.db")}`, drop: async () => {} };
 }
 
 export async function startTestHookline(env: Env = {}, options: Partial<StartOptions> = {}): Promise<TestHookline> {

@@ -1,0 +1,151 @@
+/**
+ * Leases: an attempt holds its instance until its record commits, however long that takes, and
+ * only then may the instance be claimed again. Two workers share one database here, as two worker
+ * processes would; the sender is a stand-in that takes as long as the test needs.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import { afterEach, expect, it } from "vitest";
+import { createAccount } from "../src/accounts/accounts.js";
+import { createAction } from "../src/actions/actions.js";
+import { type AttemptRecorder, createAttemptRecorder } from "../src/attempts/attempts.js";
+import { createCommitter } from "../src/db/committer.js";
+import { openStore, type Store } from "../src/db/connect.js";
+import type { AttemptResult, Sender } from "../src/deliver/sender.js";
+import { createWorker } from "../src/deliver/worker.js";
+import { newId } from "../src/ids.js";
+import { createIngest, validateEvent } from "../src/ingest/ingest.js";
+import { createLogger } from "../src/logger.js";
+import { createCipher } from "../src/secrets/cipher.js";
+import { createTrigger } from "../src/triggers/triggers.js";
+import { DIALECT, eventually, freshDatabase, tempDir } from "./helpers/hookline.js";
+
+const LEASE_MS = 300;
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** A database with one account, one trigger and one webhook action, and a function that ingests events for it. */
+async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<void> }> {
+  const dataDir = tempDir();
+  const database = await freshDatabase(dataDir);
+  const store = await openStore(database.url);
+  cleanups.push(async () => {
+    await store.close();
+    await database.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  const deps = { newId, now: Date.now };
+  const { account_id: accountId } = await createAccount(store.db, deps, "leases");
+  const trigger = await createTrigger(store.db, { ...deps, limits: { maxTriggers: 10, maxActions: 10 } }, accountId, {
+    name: "t",
+    type: "participant.confirmed",
+    enabled: true,
+  });
+  await createAction(
+    store.db,
+    { ...deps, providers: {}, cipher: createCipher(crypto.randomBytes(32)), limits: { maxActions: 10 }, failingAfterMs: 60_000 },
+    accountId,
+    trigger.id,
+    { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true },
+  );
+  const ingest = createIngest(createCommitter(store.db), { ...deps, onInstances: () => {} });
+  return {
+    store,
+    ingest: async (n) => {
+      await ingest(
+        accountId,
+        Array.from({ length: n }, (_, i) => validateEvent({ type: "participant.confirmed", data: { participant: { id: i + 1 } } })),
+      );
+    },
+  };
+}
+
+/** A sender that succeeds after `ms`, counting how often each instance was attempted. */
+function slowSender(ms: number): Sender & { calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  return {
+    calls,
+    async send(instance) {
+      calls.set(instance.id, (calls.get(instance.id) ?? 0) + 1);
+      const startedAt = Date.now();
+      await new Promise((r) => setTimeout(r, ms));
+      const result: AttemptResult = {
+        outcome: { kind: "success" },
+        sent: true,
+        confirmsDelivery: true,
+        request: {},
+        response: { status: 200, headers: {}, body: "", truncated: false },
+        startedAt,
+        durationMs: Date.now() - startedAt,
+      };
+      return result;
+    },
+  };
+}
+
+function startWorker(store: Store, sender: Sender, recorder?: (inner: AttemptRecorder) => AttemptRecorder) {
+  const committer = createCommitter(store.db);
+  const record = createAttemptRecorder(committer, { newId });
+  const worker = createWorker({
+    db: store.db,
+    committer,
+    lockClaims: store.dialect === "postgres",
+    senders: { webhook: sender, sms: sender, email: sender },
+    recorder: recorder ? recorder(record) : record,
+    policy: { maxAttempts: 5, backoff: () => 50, maxRetryAfterMs: 0 },
+    logger: createLogger("silent"),
+    concurrency: 16,
+    perEndpointConcurrency: 16,
+    leaseMs: LEASE_MS,
+    pollIntervalMs: 50,
+    shutdownGraceMs: 5_000,
+  });
+  const stop = new AbortController();
+  const done = worker.run(stop.signal);
+  cleanups.push(async () => {
+    stop.abort();
+    await done;
+  });
+  return worker;
+}
+
+async function allSucceeded(store: Store, n: number) {
+  return eventually(async () => {
+    const rows = await store.db.selectFrom("instances").select(["state", "attempts", "lease_until", "lease_token"]).execute();
+    return rows.length === n && rows.every((r) => r.state === "succeeded") ? rows : undefined;
+  });
+}
+
+it(`[${DIALECT}] an attempt that outlasts its lease several times over is renewed, not made again by another worker`, async () => {
+  const { store, ingest } = await setUp();
+  const sender = slowSender(LEASE_MS * 4);
+  startWorker(store, sender);
+  startWorker(store, sender);
+  await ingest(6);
+  const rows = await allSucceeded(store, 6);
+  expect([...sender.calls.values()]).toEqual([1, 1, 1, 1, 1, 1]);
+  expect(rows.every((r) => r.attempts === 1 && r.lease_until === null && r.lease_token === null)).toBe(true);
+});
+
+it(`[${DIALECT}] a record the database does not take at first is retried until it does, without a second attempt`, async () => {
+  const { store, ingest } = await setUp();
+  const sender = slowSender(10);
+  let failures = 0;
+  startWorker(store, sender, (inner) => async (record) => {
+    if (failures < 3) {
+      failures++;
+      throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    }
+    return inner(record);
+  });
+  await ingest(1);
+  await eventually(async () => (sender.calls.size === 1 ? true : undefined));
+  // A second worker arrives while the first is still trying to record: it must not take the instance.
+  startWorker(store, sender);
+  const [row] = await allSucceeded(store, 1);
+  expect(failures).toBe(3);
+  expect(row?.attempts).toBe(1);
+  expect([...sender.calls.values()]).toEqual([1]);
+});

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import path from "node:path";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 /**
  * The integration suite runs once per dialect (as Kysely's own tests do): on the embedded SQLite
@@ -21,6 +21,8 @@ const POSTGRES_TESTS = [
   "test/retention.test.ts",
   "test/leases.test.ts",
 ];
+/** About PostgreSQL itself (several processes on one database, a server restart): the PostgreSQL project only. */
+const POSTGRES_ONLY = ["test/scale-out.test.ts"];
 
 const postgresReady = fs.existsSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"));
 if (!postgresReady) console.warn("warning: no PostgreSQL test server (scripts/ensure-postgres.sh); the PostgreSQL project is skipped");
@@ -31,8 +33,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     reporters: ["default", "./test/helpers/summary-reporter.ts"],
     projects: [
-      { extends: true, test: { name: "sqlite", include: ["src/**/*.test.ts", "test/**/*.test.ts"] } },
-      ...(postgresReady ? [{ extends: true, test: { name: "postgres", include: POSTGRES_TESTS, env: { HOOKLINE_TEST_DIALECT: "postgres" } } }] : []),
+      { extends: true, test: { name: "sqlite", include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...POSTGRES_ONLY] } },
+      ...(postgresReady ? [{ extends: true, test: { name: "postgres", include: [...POSTGRES_TESTS, ...POSTGRES_ONLY], env: { HOOKLINE_TEST_DIALECT: "postgres" } } }] : []),
     ],
   },
 });

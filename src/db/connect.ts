@@ -86,8 +86,12 @@ async function openPostgres(url: string, max: number): Promise<Store> {
   // A database that does not answer must not hang requests: connecting gives up after 5 s (the
   // caller answers 503), and keep-alive notices a peer that vanished without closing.
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, keepAlive: true });
-  // An idle connection that the server drops must not crash the process; the pool replaces it.
+  // A connection the server drops (restart, network) must not crash the process. The pool hears
+  // it for idle connections; a checked-out one between two queries (inside a transaction) has no
+  // listener of its own, so it gets one here. Its next query fails (the caller answers 503 or
+  // retries) and the pool discards it on release, as it does every connection no longer queryable.
   pool.on("error", () => {});
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrate(db);
   return { db, dialect: "postgres", close: () => db.destroy() };

@@ -35,7 +35,8 @@ export async function listenForWork(url: string, onWork: () => void, { logger, s
   for (let delay: number = RECONNECT_MS[0]; !signal.aborted; ) {
     const client = new pg.Client({ connectionString: url, keepAlive: true });
     const lost = new Promise<void>((resolve) => {
-      client.once("error", (err) => {
+      // `on`, not `once`: a dying connection can emit several errors, and an unheard one kills the process.
+      client.on("error", (err) => {
         logger.warn({ err }, "lost the connection that listens for new work; reconnecting");
         resolve();
       });

@@ -135,7 +135,8 @@ it("1 API and 3 worker processes deliver 3,000 events; a worker killed mid-run c
 it("a PostgreSQL restart mid-run: 503 while it is away, then everything resumes and nothing is lost", async () => {
   const cluster = await startCluster();
   cleanups.push(cluster.destroy);
-  const env = deploymentEnv(cluster.url);
+  // No polling to lean on: wake-ups and the workers' own retry timers must carry the run.
+  const env = deploymentEnv(cluster.url, { HOOKLINE_POLL_INTERVAL: "600" });
   const r = await receiver();
   const tries = new Map<number, number>();
   const delivered = new Set<number>();
@@ -198,4 +199,18 @@ it("a receiver slower than half the lease is delivered once, though two workers 
   await eventually(async () => ((await unfinishedRows(database.url)) === 0 ? true : undefined), 30_000);
   const ids = r.received.filter((x) => x.path === "/slow").map((x) => participantOf(x.body));
   expect(ids.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+}, 60_000);
+
+it("an idle worker process is woken by new work at once (LISTEN/NOTIFY), not at its next poll", async () => {
+  const database = await freshPostgresDatabase();
+  cleanups.push(database.drop);
+  const env = deploymentEnv(database.url, { HOOKLINE_POLL_INTERVAL: "600" });
+  const r = await receiver();
+  const api = await serve(env, "api");
+  await serve(env, "worker");
+  const client = await setUp(env, api, r.url("/wake"));
+  // Let the worker fall asleep on an empty queue first.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await client.ingest({ type: "participant.confirmed", data: { participant: { id: 1 } } });
+  await r.waitFor(1, "/wake", 20_000);
 }, 60_000);

@@ -228,7 +228,8 @@ export function createWorker(deps: WorkerDeps): Worker {
         ({ claimed, more } = await deps.committer.run((trx) => claimDue(trx, query)));
       } catch (err) {
         deps.logger.error({ err }, "could not claim due instances");
-        await sleep(deps.pollIntervalMs, signal);
+        // The database may be back in a moment (a restart): look again soon, whatever the poll interval.
+        await sleep(Math.min(deps.pollIntervalMs, 1_000), signal);
         continue;
       }
       for (const instance of claimed) start(instance);

@@ -50,6 +50,8 @@ export interface Config {
   readonly smtp: Readonly<{ url: string; from: string }> | undefined;
   /** SMS actions' Twilio-compatible API; undefined when not configured. */
   readonly twilio: Readonly<{ baseUrl: string; accountSid: string; authToken: string; from: string }> | undefined;
+  /** OpenTelemetry collector for traces (OTLP/HTTP); undefined: tracing off. */
+  readonly otlpEndpoint: string | undefined;
   /** Where providers reach this server (status callbacks); undefined: no callbacks are requested. */
   readonly publicUrl: string | undefined;
   /** Secret a platform signs web UI embed tokens with; undefined: embedding is off. */
@@ -133,6 +135,10 @@ export const ENV_VARS = {
   HOOKLINE_SECRET_KEY: { default: "", help: "32-byte key (base64 or hex) sealing stored secrets; default: generated into <data dir>/secret.key" },
   HOOKLINE_EMBED_SECRET: { default: "", help: "shared secret (at least 32 characters) with which a platform signs embed tokens for the web UI" },
   HOOKLINE_EMBED_ORIGINS: { default: "", help: "space-separated origins allowed to embed the web UI in an iframe, e.g. https://app.example.com" },
+  HOOKLINE_OTLP_ENDPOINT: {
+    default: "",
+    help: "OpenTelemetry collector (OTLP/HTTP), e.g. http://otel-collector:4318: ingest and delivery spans are sent to <endpoint>/v1/traces",
+  },
   HOOKLINE_PUBLIC_URL: { default: "", help: "this server's URL as providers reach it, for SMS delivery callbacks, e.g. https://hooks.example.com" },
 } as const;
 
@@ -290,6 +296,7 @@ export function loadConfig(env: Env): Config {
         .map((o) => new URL(parseUrl("HOOKLINE_EMBED_ORIGINS", o, ["https:", "http:"])).origin),
     ),
     secretKey: env.HOOKLINE_SECRET_KEY ? parseSecretKey(env.HOOKLINE_SECRET_KEY) : undefined,
+    otlpEndpoint: env.HOOKLINE_OTLP_ENDPOINT ? parseUrl("HOOKLINE_OTLP_ENDPOINT", env.HOOKLINE_OTLP_ENDPOINT, ["http:", "https:"]) : undefined,
     publicUrl: env.HOOKLINE_PUBLIC_URL ? parseUrl("HOOKLINE_PUBLIC_URL", env.HOOKLINE_PUBLIC_URL, ["http:", "https:"]) : undefined,
   };
   return Object.freeze({ ...config, retrySchedule: Object.freeze([...retrySchedule]), allowedNetworks: Object.freeze([...config.allowedNetworks]) });

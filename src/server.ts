@@ -33,6 +33,7 @@ import { createRetention } from "./log/retention.js";
 import { createMetrics, renderMetrics } from "./metrics/metrics.js";
 import { createAddressPolicy } from "./net/address-policy.js";
 import { createCipher, loadOrCreateKey } from "./secrets/cipher.js";
+import { createTracing } from "./tracing.js";
 
 export const VERSION = "0.1.0";
 
@@ -60,6 +61,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const { db } = store;
   const committer = createCommitter(db);
   const metrics = createMetrics();
+  const tracing = createTracing({ endpoint: config.otlpEndpoint, version: VERSION, role: config.role });
 
   const cipher = createCipher(loadOrCreateKey(config.secretKey, config.dataDir));
   const webhook = createWebhookSender(config, { policy: createAddressPolicy(config.allowedNetworks), cipher, now });
@@ -100,6 +102,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
         pollIntervalMs: config.pollIntervalMs,
         shutdownGraceMs: config.shutdownGraceMs,
         metrics,
+        tracer: tracing.tracer,
       })
     : undefined;
   // New instances wake this process's worker at once, and (PostgreSQL) every other process's too.
@@ -108,7 +111,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     worker?.notify();
     announce?.();
   };
-  const ingest = createIngest(committer, { newId, now, onInstances, metrics });
+  const ingest = createIngest(committer, { newId, now, onInstances, metrics, tracer: tracing.tracer });
 
   const app = buildApp({
     // A worker process serves only /health, /ready and /metrics.
@@ -202,6 +205,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
         await Promise.all(background);
         await Promise.all([webhook.close(), sms?.close()]);
         mailer?.close();
+        await tracing.close();
         await store.close();
       })();
       return stopping;

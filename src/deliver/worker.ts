@@ -14,6 +14,7 @@
  * database is away) is retried until it is, or until the lease is found lost.
  */
 import { randomUUID } from "node:crypto";
+import { type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { AttemptRecorder } from "../attempts/attempts.js";
 import { attemptRow } from "../attempts/attempts.js";
@@ -42,6 +43,7 @@ export interface WorkerDeps {
   pollIntervalMs: number;
   shutdownGraceMs: number;
   metrics?: Metrics;
+  tracer?: Tracer;
 }
 
 export interface Worker {
@@ -87,6 +89,22 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   /** `freeSlot` is called as soon as the receiver has answered: recording needs no endpoint slot. */
   async function attempt(instance: ClaimedInstance, freeSlot: () => void): Promise<void> {
+    const span = deps.tracer?.startSpan("hookline.deliver", {
+      attributes: {
+        "hookline.instance_id": instance.id,
+        "hookline.action_id": instance.actionId,
+        "hookline.action_type": instance.actionType,
+        "hookline.attempt": instance.seriesAttempts + 1,
+      },
+    });
+    try {
+      await attemptAndRecord(instance, freeSlot, span);
+    } finally {
+      span?.end();
+    }
+  }
+
+  async function attemptAndRecord(instance: ClaimedInstance, freeSlot: () => void, span: Span | undefined): Promise<void> {
     let result: Awaited<ReturnType<Sender["send"]>>;
     const started = now();
     try {
@@ -117,6 +135,8 @@ export function createWorker(deps: WorkerDeps): Worker {
     freeSlot();
     const number = instance.seriesAttempts + 1;
     const decision = decide(result.outcome, number, deps.policy);
+    span?.setAttributes({ "hookline.outcome": decision.state, ...(result.response && { "http.response.status_code": result.response.status }) });
+    if (decision.state !== "succeeded") span?.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? decision.state });
     const type = { action_type: instance.actionType };
     deps.metrics?.attempts.inc({ ...type, outcome: decision.state === "retrying" ? "retry" : decision.state });
     deps.metrics?.attemptDuration.observe(type, result.durationMs / 1000);

@@ -4,6 +4,7 @@
  * The answer (202) is sent only after that transaction is durably committed; concurrent requests
  * share commits through the batcher.
  */
+import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { z } from "zod";
 import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
@@ -60,6 +61,7 @@ export interface IngestDeps {
   /** Called after a commit that created instances, to wake the delivery worker. */
   onInstances: () => void;
   metrics?: Metrics;
+  tracer?: Tracer;
 }
 
 /**
@@ -126,11 +128,25 @@ export type Ingest = (accountId: string, events: ValidEvent[]) => Promise<EventO
 /** Stores the events of one request atomically (all of them, or none), sharing the commit with concurrent writes. */
 export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
   return async (accountId, events) => {
-    const stored = await committer.run(async (trx) => {
-      const all = [];
-      for (const event of events) all.push(await storeEvent(trx, deps, accountId, event));
-      return all;
+    const span = deps.tracer?.startSpan("hookline.ingest", { attributes: { "hookline.account_id": accountId, "hookline.events": events.length } });
+    let stored: Awaited<ReturnType<typeof storeEvent>>[];
+    try {
+      stored = await committer.run(async (trx) => {
+        const all = [];
+        for (const event of events) all.push(await storeEvent(trx, deps, accountId, event));
+        return all;
+      });
+    } catch (error) {
+      span?.recordException(error as Error);
+      span?.setStatus({ code: SpanStatusCode.ERROR });
+      span?.end();
+      throw error;
+    }
+    span?.setAttributes({
+      "hookline.instances": stored.reduce((n, e) => n + (e.duplicate ? 0 : e.instances), 0),
+      ...(stored.length === 1 && { "hookline.event_id": stored[0]?.id }),
     });
+    span?.end();
     for (const e of stored) for (const type of e.actionTypes) deps.metrics?.instancesCreated.inc({ action_type: type });
     if (stored.some((e) => e.instances > 0 && !e.duplicate)) deps.onInstances();
     return stored.map(({ instanceIds: _ids, actionTypes: _types, ...out }) => out);

@@ -13,6 +13,7 @@ import { createAttemptRecorder } from "./attempts/attempts.js";
 import type { Config } from "./config.js";
 import { createCommitter } from "./db/committer.js";
 import { openStore, type Store } from "./db/connect.js";
+import { isDatabaseUnavailable } from "./db/unavailable.js";
 import { createAnnouncer, listenForWork } from "./db/wakeups.js";
 import { scheduledBackoff } from "./deliver/backoff.js";
 import { createEmailSender, createMailer } from "./deliver/email.js";
@@ -153,19 +154,30 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     rateLimiter: createRateLimiter(config.rateLimits, now),
     metrics: async () => {
       const t = now();
+      // Without the database the process still reports what it knows, and says the database is away
+      // (a scrape that fails would hide the counters just when they matter).
       const due = await db
         .selectFrom("instances")
         .select([(eb) => eb.fn.countAll<number>().as("n"), (eb) => eb.fn.min("next_attempt_at").as("oldest")])
         .where(UNFINISHED)
         .where("next_attempt_at", "<=", t)
-        .executeTakeFirstOrThrow();
+        .executeTakeFirstOrThrow()
+        .catch((err: unknown) => {
+          if (!isDatabaseUnavailable(err)) throw err;
+          return undefined;
+        });
       return renderMetrics(metrics, [
-        { name: "hookline_queue_due", help: "Unfinished instances whose next attempt is due now", value: Number(due.n) },
-        {
-          name: "hookline_queue_oldest_due_age_seconds",
-          help: "How long the oldest due instance has waited",
-          value: due.oldest == null ? 0 : (t - Number(due.oldest)) / 1000,
-        },
+        { name: "hookline_database_up", help: "1 when the database answered this scrape, 0 when it is unavailable", value: due ? 1 : 0 },
+        ...(due
+          ? [
+              { name: "hookline_queue_due", help: "Unfinished instances whose next attempt is due now", value: Number(due.n) },
+              {
+                name: "hookline_queue_oldest_due_age_seconds",
+                help: "How long the oldest due instance has waited",
+                value: due.oldest == null ? 0 : (t - Number(due.oldest)) / 1000,
+              },
+            ]
+          : []),
         { name: "hookline_attempts_in_flight", help: "Attempts waiting for their receiver in this process", value: worker?.inFlight() ?? 0 },
       ]);
     },

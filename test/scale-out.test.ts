@@ -166,6 +166,9 @@ it("a PostgreSQL restart mid-run: 503 while it is away, then everything resumes 
   };
   expect(await ready(api)).toBe(503);
   expect(await ready(worker)).toBe(503);
+  const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+  expect(metrics).toMatch(/^hookline_database_up 0$/m);
+  expect(metrics).toMatch(/^hookline_attempts_total\{/m);
   const refused = await client.ingest({ type: "participant.confirmed", data: { participant: { id: 9_999 } } }).catch((e: unknown) => e);
   expect(refused).toBeInstanceOf(HooklineApiError);
   expect(refused).toMatchObject({ status: 503, code: "database_unavailable" });

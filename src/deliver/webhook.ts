@@ -19,14 +19,17 @@ import { signatureHeaders } from "./signing.js";
 
 export const USER_AGENT = "Hookline-Webhooks/0.1 (+https://github.com/hookline/hookline)";
 
-type WebhookConfig = Pick<Config, "connectTimeoutMs" | "requestTimeoutMs" | "responseBodyCapBytes" | "perEndpointConcurrency">;
+type WebhookConfig = Pick<Config, "connectTimeoutMs" | "requestTimeoutMs" | "responseBodyCapBytes" | "concurrency">;
 
 export function createWebhookSender(
   config: WebhookConfig,
   { policy, cipher, now = Date.now }: { policy: AddressPolicy; cipher: Cipher; now?: () => number },
 ): Sender & { close(): Promise<void> } {
   const agent = new Agent({
-    connections: config.perEndpointConcurrency * 2,
+    // Per origin (host:port). Many actions share one origin (hooks.zapier.com, hooks.slack.com), and
+    // the worker already caps requests per action and in all; a tighter cap here let hanging
+    // endpoints take every connection to their host from the healthy ones on it.
+    connections: config.concurrency,
     connect: { timeout: config.connectTimeoutMs, lookup: guardedLookup(policy) },
     keepAliveTimeout: 30_000,
     headersTimeout: config.requestTimeoutMs,

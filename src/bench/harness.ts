@@ -1,0 +1,262 @@
+/**
+ * What every benchmark scenario and the soak run share: a receiver on loopback that counts what
+ * arrives (and can misbehave on purpose), a `hookline serve` child process, an API client, the load
+ * generators, and /proc readings. Loopback only, bounded loops.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { fileURLToPath } from "node:url";
+import { Pool } from "undici";
+
+export const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+export const round = (n: number, digits = 0) => Number(n.toFixed(digits));
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** CPU time used so far and peak RSS of a process, from /proc (Linux). */
+export function procStats(pid: number): { cpuMs: number; peakRssMb: number } {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    const ticks = Number(stat[11]) + Number(stat[12]); // utime + stime
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return { cpuMs: (ticks * 1000) / 100, peakRssMb: Math.round(hwm / 1024) };
+  } catch {
+    return { cpuMs: 0, peakRssMb: 0 };
+  }
+}
+
+/** What the receiver does with one request. */
+export type Behaviour = "ok" | "fail" | "reset" | "hang";
+
+export interface BenchReceiver {
+  url(path: string): string;
+  /** First arrival time (performance.timeOrigin-based ms) per `path|participant id`. */
+  arrivals: Map<string, number>;
+  /** Requests answered 2xx per key beyond the first. */
+  duplicates(): number;
+  /** Successful deliveries (first arrivals) so far. */
+  delivered(): number;
+  /** Resolves once `count` distinct keys have been delivered. */
+  waitDelivered(count: number, timeoutMs: number): Promise<void>;
+  /** Decides how each request is answered; default: 200 at once. */
+  setBehaviour(decide: (path: string, id: number) => Behaviour): void;
+  close(): Promise<void>;
+}
+
+export const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * The receiver: records the first successful arrival of each (path, participant id). A request it
+ * answers with a failure does not count as delivered; "hang" holds the request open until the
+ * client gives up; "reset" destroys the connection.
+ */
+export async function startBenchReceiver(): Promise<BenchReceiver> {
+  const arrivals = new Map<string, number>();
+  let duplicates = 0;
+  let decide: (path: string, id: number) => Behaviour = () => "ok";
+  const waiters = new Set<() => void>();
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      let id = -1;
+      try {
+        id = (JSON.parse(Buffer.concat(chunks).toString()) as { participant: { id: number } }).participant.id;
+      } catch {
+        res.writeHead(400).end();
+        return;
+      }
+      const path = req.url ?? "/";
+      const behaviour = decide(path, id);
+      if (behaviour === "hang") return; // the client's timeout ends it
+      if (behaviour === "reset") {
+        req.socket.destroy();
+        return;
+      }
+      if (behaviour === "fail") {
+        res.writeHead(503).end();
+        return;
+      }
+      const key = `${path}|${id}`;
+      if (arrivals.has(key)) duplicates++;
+      else arrivals.set(key, now());
+      res.writeHead(200).end();
+      for (const w of waiters) w();
+    });
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    arrivals,
+    duplicates: () => duplicates,
+    delivered: () => arrivals.size,
+    setBehaviour: (d) => {
+      decide = d;
+    },
+    waitDelivered(count, timeoutMs) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (arrivals.size >= count) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`only ${arrivals.size}/${count} delivered within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+export interface HooklineProcess {
+  port: number;
+  pid: number;
+  child: ChildProcess;
+  output(): string;
+  /** SIGTERM, and wait for the exit. */
+  stop(): Promise<void>;
+  /** SIGKILL, and wait for the exit. */
+  kill(): Promise<void>;
+}
+
+/** Starts `hookline serve` with `env` and resolves once it listens. */
+export function spawnHookline(env: NodeJS.ProcessEnv, { nodeArgs = [] as string[] } = {}): Promise<HooklineProcess> {
+  return spawnListening([...nodeArgs, CLI, "serve", "--port", "0"], env);
+}
+
+/** Starts a Node process that logs `"port":N … listening` when ready (Hookline, the baseline). */
+export function spawnListening(args: string[], env: NodeJS.ProcessEnv): Promise<HooklineProcess> {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, HOOKLINE_HOST: "127.0.0.1", HOOKLINE_LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const signal = async (s: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(s);
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      out = (out + c.toString()).slice(-20_000);
+      const m = /"port":(\d+).*listening/.exec(out);
+      if (m?.[1]) {
+        child.stdout?.off("data", onData);
+        resolve({ port: Number(m[1]), pid: child.pid as number, child, output: () => out, stop: () => signal("SIGTERM"), kill: () => signal("SIGKILL") });
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", (c: Buffer) => {
+      out = (out + c.toString()).slice(-20_000);
+    });
+    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited ${code} before listening:\n${out}`)));
+  });
+}
+
+/** Creates an account through the CLI (as an operator would) and returns its API key. */
+export function createAccount(env: NodeJS.ProcessEnv): string {
+  const out = execFileSync(process.execPath, [CLI, "accounts", "create", "bench", "--json"], { env: { ...process.env, ...env } }).toString();
+  return (JSON.parse(out) as { api_key: string }).api_key;
+}
+
+export interface Api {
+  call<T = { id: string }>(method: "POST" | "GET", path: string, body?: unknown): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function apiClient(port: number, apiKey: string, connections = 64): Api {
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections });
+  const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
+  return {
+    async call<T>(method: "POST" | "GET", path: string, body?: unknown) {
+      const res = await pool.request({ method, path, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
+      const text = await res.body.text();
+      if (res.statusCode >= 300) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
+      return JSON.parse(text) as T;
+    },
+    close: () => pool.close(),
+  };
+}
+
+/** One trigger with one webhook action per URL; returns the action ids. */
+export async function configure(api: Api, urls: readonly string[]): Promise<string[]> {
+  const trigger = await api.call("POST", "/api/v1/triggers", { name: "bench", type: "participant.confirmed" });
+  const ids: string[] = [];
+  for (const [i, url] of urls.entries())
+    ids.push((await api.call("POST", `/api/v1/triggers/${trigger.id}/actions`, { name: `receiver ${i}`, type: "webhook", url })).id);
+  return ids;
+}
+
+/** The event every scenario sends: a confirmed participant, about 200 bytes. */
+export function eventBody(id: number) {
+  return { type: "participant.confirmed", data: { participant: { id, sent_at: Date.now(), name: "Jane Doe", state: "confirmed", phone: "+15555550123" } } };
+}
+
+/** Ingests the given ids with `concurrency` requests in flight, `batch` events per request. */
+export async function ingestClosedLoop(api: Api, ids: readonly number[], { concurrency, batch = 1 }: { concurrency: number; batch?: number }): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < ids.length) {
+        const chunk = ids.slice(next, next + batch);
+        next += chunk.length;
+        if (batch === 1) await api.call("POST", "/api/v1/events", eventBody(chunk[0] as number));
+        else await api.call("POST", "/api/v1/events/batch", { events: chunk.map(eventBody) });
+      }
+    }),
+  );
+}
+
+/**
+ * Open-loop load: one event every 1/rate s for `seconds`, each timed from just before its request.
+ * Returns the send time per id.
+ */
+export async function ingestAtRate(api: Api, firstId: number, rate: number, seconds: number): Promise<Map<number, number>> {
+  const sentAt = new Map<number, number>();
+  const total = Math.round(rate * seconds);
+  const start = performance.now();
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    if (wait > 1) await sleep(wait);
+    const id = firstId + i;
+    sentAt.set(id, now());
+    pending.push(api.call("POST", "/api/v1/events", eventBody(id)));
+  }
+  await Promise.all(pending);
+  return sentAt;
+}
+
+/** Latencies (ms, sorted) of the ids sent at `sentAt` to `path`, from the receiver's arrivals. */
+export function latencies(receiver: BenchReceiver, sentAt: Map<number, number>, path: string): number[] {
+  const out: number[] = [];
+  for (const [id, t] of sentAt) {
+    const at = receiver.arrivals.get(`${path}|${id}`);
+    if (at !== undefined) out.push(at - t);
+  }
+  return out.sort((a, b) => a - b);
+}

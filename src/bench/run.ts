@@ -1,0 +1,178 @@
+/**
+ * `npm run bench`: the ceiling (raw undici), the baseline (BullMQ + Redis) and Hookline (SQLite,
+ * and PostgreSQL when a server is at hand) on the same receiver, in one process tree on loopback.
+ * Prints a table, writes bench-results.json and a chart (bench-chart.png, when Chromium is there).
+ *
+ *   npm run bench                       full sizes (about 15 minutes; the 1M backlog is most of it)
+ *   npm run bench -- --quick            small sizes, under a minute: a smoke check, no figures to quote
+ *   npm run bench -- --only=steady,scale   some scenarios only
+ *   npm run bench -- --profile=DIR      the SQLite steady server's V8 CPU profile into DIR
+ *
+ * PostgreSQL: HOOKLINE_BENCH_POSTGRES_URL, or the test server of scripts/ensure-postgres.sh.
+ */
+import { execFile, execFileSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { renderChart } from "./chart.js";
+import { apiClient, type BenchReceiver, ingestClosedLoop, now, round, spawnListening, startBenchReceiver } from "./harness.js";
+import { backlog, FULL, fanout, hanging, QUICK, scale, steady } from "./scenarios.js";
+
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const sizes = quick ? QUICK : FULL;
+const only = args
+  .find((a) => a.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
+const profileDir = args.find((a) => a.startsWith("--profile="))?.slice("--profile=".length);
+const wanted = (name: string) => !only || only.includes(name);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "../..");
+
+function postgresUrl(): string | undefined {
+  if (process.env.HOOKLINE_BENCH_POSTGRES_URL) return process.env.HOOKLINE_BENCH_POSTGRES_URL;
+  try {
+    execFileSync("bash", [path.join(root, "scripts/ensure-postgres.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+    return fs.readFileSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function ceiling(receiver: BenchReceiver): Promise<number> {
+  const count = sizes.throughputEvents;
+  const target = receiver.delivered() + count;
+  // Asynchronously: the receiver answering it lives in this process.
+  const { stdout: out } = await promisify(execFile)(process.execPath, [path.join(here, "ceiling.js"), receiver.url("/ceiling"), String(count), "64"]);
+  await receiver.waitDelivered(target, 60_000);
+  return round((JSON.parse(out) as { per_s: number }).per_s);
+}
+
+/** BullMQ + Redis (appendfsync always), fed by the same load generator as Hookline. */
+async function baseline(receiver: BenchReceiver): Promise<number | undefined> {
+  let redisServer: string;
+  try {
+    redisServer = execFileSync("bash", [path.join(root, "scripts/ensure-redis.sh")], { stdio: ["ignore", "pipe", "inherit"] })
+      .toString()
+      .trim();
+  } catch {
+    console.warn("warning: no Redis; the baseline is skipped");
+    return undefined;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hookline-bench-redis-"));
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const redis = spawn(
+    redisServer,
+    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+    {
+      stdio: "ignore",
+    },
+  );
+  try {
+    for (let i = 0; i < 100; i++) {
+      try {
+        execFileSync("redis-cli", ["-p", String(port), "ping"], { stdio: "ignore" });
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const server = await spawnListening([path.join(here, "baseline.js")], { BASELINE_REDIS_PORT: String(port), BASELINE_TARGET: receiver.url("/baseline") });
+    try {
+      const api = apiClient(server.port, "none");
+      const first = 10_000_000;
+      const count = sizes.throughputEvents;
+      const target = receiver.delivered() + count;
+      const start = now();
+      await ingestClosedLoop(
+        api,
+        Array.from({ length: count }, (_, i) => first + i),
+        { concurrency: 64 },
+      );
+      await receiver.waitDelivered(target, 300_000);
+      await api.close();
+      return round(count / ((now() - start) / 1000));
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    redis.kill("SIGTERM");
+    await new Promise((r) => redis.once("exit", r));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const receiver = await startBenchReceiver();
+  const results: Record<string, unknown> = {
+    machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}`,
+    mode: quick ? "quick" : "full",
+    date: new Date().toISOString(),
+  };
+  const log = (what: string) => console.error(`… ${what}`);
+  try {
+    if (wanted("ceiling")) {
+      log("ceiling: raw undici POSTs");
+      results.ceiling_per_s = await ceiling(receiver);
+    }
+    if (wanted("baseline")) {
+      log("baseline: BullMQ + Redis");
+      results.baseline_per_s = await baseline(receiver);
+    }
+    if (wanted("steady")) {
+      log("hookline on SQLite: throughput and latency");
+      const sqlite = await steady(receiver, sizes, { profileDir });
+      results.hookline_sqlite = sqlite;
+      results.hookline_per_s = sqlite.delivered_per_s;
+      results.hookline_p99_ms_at_1k = sqlite.p99_ms_at_1k;
+    }
+    const pgUrl = wanted("postgres") || wanted("scale") ? postgresUrl() : undefined;
+    if (wanted("postgres") && pgUrl) {
+      log("hookline on PostgreSQL: throughput and latency");
+      results.hookline_postgres = await steady(receiver, sizes, { postgresUrl: pgUrl });
+    }
+    if (wanted("scale") && pgUrl) {
+      log("PostgreSQL: 1, 2, 3 worker processes draining a backlog");
+      results.scale_postgres = await scale(receiver, sizes, pgUrl);
+    }
+    if (wanted("fanout")) {
+      log("fan-out: 1 event to 50 actions");
+      results.fanout = await fanout(receiver, sizes);
+    }
+    if (wanted("hanging")) {
+      log("20 % of endpoints hanging");
+      results.hanging = await hanging(receiver, sizes);
+    }
+    if (wanted("backlog")) {
+      log(`backlog of ${sizes.backlog} instances`);
+      results.backlog = await backlog(receiver, sizes);
+    }
+  } finally {
+    results.lost = 0; // every scenario waits for all of its events; a missing one fails the run instead
+    results.duplicates = receiver.duplicates();
+    await receiver.close();
+  }
+  fs.writeFileSync("bench-results.json", `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+  const chart = await renderChart(results, "bench-chart.png");
+  console.log(chart ? `chart: ${chart}` : "chart: skipped (no Chromium; scripts/ensure-chromium.sh installs it)");
+  if (Number(results.duplicates) > 0) process.exitCode = 1;
+}
+
+function printTable(results: Record<string, unknown>): void {
+  const rows: [string, unknown][] = [];
+  const walk = (prefix: string, value: unknown) => {
+    if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
+    else rows.push([prefix, value]);
+  };
+  walk("", results);
+  for (const [k, v] of rows) console.log(`${k.padEnd(44)} ${v}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

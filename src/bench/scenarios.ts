@@ -1,0 +1,289 @@
+/**
+ * The Hookline scenarios of `npm run bench`. Each starts its own `hookline serve` process(es) on a
+ * fresh database, drives them over HTTP from this process, and counts arrivals at the receiver.
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import {
+  type Api,
+  apiClient,
+  type BenchReceiver,
+  configure,
+  createAccount,
+  type HooklineProcess,
+  ingestAtRate,
+  ingestClosedLoop,
+  latencies,
+  now,
+  percentile,
+  procStats,
+  round,
+  sleep,
+  spawnHookline,
+} from "./harness.js";
+
+export interface Sizes {
+  throughputEvents: number;
+  latencySeconds: number;
+  fanoutEvents: number;
+  hangingSeconds: number;
+  backlog: number;
+  scaleEvents: number;
+}
+
+export const FULL: Sizes = { throughputEvents: 30_000, latencySeconds: 10, fanoutEvents: 1_000, hangingSeconds: 10, backlog: 1_000_000, scaleEvents: 20_000 };
+export const QUICK: Sizes = { throughputEvents: 3_000, latencySeconds: 3, fanoutEvents: 100, hangingSeconds: 3, backlog: 10_000, scaleEvents: 3_000 };
+
+const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+
+/** A fresh database: a SQLite file in a temp folder, or a new database on the given PostgreSQL server. */
+export async function freshDatabase(postgresUrl?: string): Promise<{ env: NodeJS.ProcessEnv; drop(): Promise<void> }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hookline-bench-"));
+  const base = {
+    HOOKLINE_DATA_DIR: dataDir,
+    HOOKLINE_ALLOWED_NETWORKS: "127.0.0.0/8",
+    HOOKLINE_RATE_LIMIT_INGEST: "0",
+    HOOKLINE_RATE_LIMIT_API: "0",
+    HOOKLINE_SECRET_KEY: Buffer.alloc(32, 7).toString("base64"),
+  };
+  if (!postgresUrl) return { env: base, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
+  const name = `hl_bench_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: postgresUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(postgresUrl);
+  url.pathname = `/${name}`;
+  return {
+    env: { ...base, HOOKLINE_DATABASE_URL: url.toString() },
+    async drop() {
+      const c = new pg.Client({ connectionString: postgresUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A started deployment: one `all` process (or an api process) with an account and its actions. */
+async function deploy(env: NodeJS.ProcessEnv, receiver: BenchReceiver, paths: readonly string[], options: { nodeArgs?: string[] } = {}) {
+  const apiKey = createAccount(env);
+  const server = await spawnHookline(env, options);
+  const api = apiClient(server.port, apiKey);
+  await configure(
+    api,
+    paths.map((p) => receiver.url(p)),
+  );
+  return { server, api, apiKey };
+}
+
+let nextId = 1;
+/** Fresh participant ids, so arrivals of one scenario never count for another. */
+const ids = (count: number) => {
+  const out = range(nextId, count);
+  nextId += count;
+  return out;
+};
+
+export interface SteadyResult {
+  ingest_per_s: number;
+  batch_ingest_per_s: number;
+  delivered_per_s: number;
+  batch_delivered_per_s: number;
+  cpu_ms_per_event: number;
+  latency_rate_per_s: number;
+  p50_ms_at_1k: number;
+  p99_ms_at_1k: number;
+  peak_rss_mb: number;
+}
+
+/** One action per event: throughput (single and batch ingest) and latency at 1,000 events/s. */
+export async function steady(receiver: BenchReceiver, sizes: Sizes, options: { postgresUrl?: string; profileDir?: string } = {}): Promise<SteadyResult> {
+  const db = await freshDatabase(options.postgresUrl);
+  const p = `/steady-${options.postgresUrl ? "pg" : "sqlite"}`;
+  const nodeArgs = options.profileDir ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(options.profileDir)}`] : [];
+  const { server, api } = await deploy(db.env, receiver, [p], { nodeArgs });
+  try {
+    // Warm-up: JIT, connection pools, page cache.
+    const warm = receiver.delivered() + 500;
+    await ingestClosedLoop(api, ids(500), { concurrency: 64 });
+    await receiver.waitDelivered(warm, 30_000);
+    const throughput = async (batch: number) => {
+      const target = receiver.delivered() + sizes.throughputEvents;
+      const before = procStats(server.pid);
+      const start = now();
+      await ingestClosedLoop(api, ids(sizes.throughputEvents), batch === 1 ? { concurrency: 64 } : { concurrency: 8, batch });
+      const ingestSeconds = (now() - start) / 1000;
+      await receiver.waitDelivered(target, 180_000);
+      const seconds = (now() - start) / 1000;
+      return { ingest: sizes.throughputEvents / ingestSeconds, delivered: sizes.throughputEvents / seconds, cpuMs: procStats(server.pid).cpuMs - before.cpuMs };
+    };
+    const single = await throughput(1);
+    const batched = await throughput(100);
+    const first = nextId;
+    const count = 1_000 * sizes.latencySeconds;
+    ids(count);
+    const start = now();
+    const sentAt = await ingestAtRate(api, first, 1_000, sizes.latencySeconds);
+    const rate = count / ((now() - start) / 1000);
+    await waitAll(receiver, p, sentAt.keys(), 60_000);
+    const lat = latencies(receiver, sentAt, p);
+    return {
+      ingest_per_s: round(single.ingest),
+      batch_ingest_per_s: round(batched.ingest),
+      delivered_per_s: round(single.delivered),
+      batch_delivered_per_s: round(batched.delivered),
+      cpu_ms_per_event: round(single.cpuMs / sizes.throughputEvents, 3),
+      latency_rate_per_s: round(rate),
+      p50_ms_at_1k: round(percentile(lat, 50), 1),
+      p99_ms_at_1k: round(percentile(lat, 99), 1),
+      peak_rss_mb: procStats(server.pid).peakRssMb,
+    };
+  } finally {
+    await shutdown(server, api);
+    await db.drop();
+  }
+}
+
+/** Waits until every id has arrived at `p`. */
+async function waitAll(receiver: BenchReceiver, p: string, idList: Iterable<number>, timeoutMs: number): Promise<void> {
+  const wanted = [...idList];
+  const deadline = Date.now() + timeoutMs;
+  while (wanted.some((id) => !receiver.arrivals.has(`${p}|${id}`))) {
+    if (Date.now() > deadline) throw new Error(`not all events reached ${p} within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+async function shutdown(server: HooklineProcess, api: Api): Promise<void> {
+  await api.close();
+  await server.stop();
+}
+
+/** One event, 50 actions: deliveries per second. */
+export async function fanout(receiver: BenchReceiver, sizes: Sizes): Promise<{ deliveries_per_s: number; events_per_s: number; peak_rss_mb: number }> {
+  const db = await freshDatabase();
+  const paths = range(0, 50).map((i) => `/fanout/${i}`);
+  const { server, api } = await deploy(db.env, receiver, paths);
+  try {
+    const deliveries = sizes.fanoutEvents * paths.length;
+    const target = receiver.delivered() + deliveries;
+    const start = now();
+    await ingestClosedLoop(api, ids(sizes.fanoutEvents), { concurrency: 16 });
+    await receiver.waitDelivered(target, 300_000);
+    const seconds = (now() - start) / 1000;
+    return { deliveries_per_s: round(deliveries / seconds), events_per_s: round(sizes.fanoutEvents / seconds), peak_rss_mb: procStats(server.pid).peakRssMb };
+  } finally {
+    await shutdown(server, api);
+    await db.drop();
+  }
+}
+
+/**
+ * Ten actions per event at 100 events/s (1,000 deliveries/s); then the same with two of the ten
+ * endpoints (20 %) hanging until the request timeout. Reports the healthy endpoints' p99 in both.
+ */
+export async function hanging(
+  receiver: BenchReceiver,
+  sizes: Sizes,
+): Promise<{ healthy_p99_ms_no_fault: number; healthy_p99_ms_with_hangs: number; ratio: number }> {
+  const run = async (hang: boolean) => {
+    const db = await freshDatabase();
+    const tag = hang ? "hang" : "calm";
+    const paths = range(0, 10).map((i) => `/${tag}/${i}`);
+    receiver.setBehaviour((p) => (hang && (p === `/${tag}/0` || p === `/${tag}/1`) ? "hang" : "ok"));
+    const { server, api } = await deploy({ ...db.env, HOOKLINE_REQUEST_TIMEOUT: "2" }, receiver, paths);
+    try {
+      const first = nextId;
+      ids(100 * sizes.hangingSeconds);
+      const sentAt = await ingestAtRate(api, first, 100, sizes.hangingSeconds);
+      const healthy = paths.slice(2);
+      for (const p of healthy) await waitAll(receiver, p, sentAt.keys(), 60_000);
+      return percentile(
+        healthy.flatMap((p) => latencies(receiver, sentAt, p)).sort((a, b) => a - b),
+        99,
+      );
+    } finally {
+      receiver.setBehaviour(() => "ok");
+      await shutdown(server, api);
+      await db.drop();
+    }
+  };
+  const calm = await run(false);
+  const hung = await run(true);
+  return { healthy_p99_ms_no_fault: round(calm, 1), healthy_p99_ms_with_hangs: round(hung, 1), ratio: round(hung / calm, 2) };
+}
+
+/**
+ * A backlog of `sizes.backlog` instances: ingested (batches of 500) while the one endpoint holds the
+ * only delivery slot, then a fresh server drains it. Reports ingest rate, drain rate and peak RSS.
+ */
+export async function backlog(
+  receiver: BenchReceiver,
+  sizes: Sizes,
+): Promise<{ instances: number; ingest_per_s: number; drain_per_s: number; ingest_peak_rss_mb: number; drain_peak_rss_mb: number }> {
+  const db = await freshDatabase();
+  const p = "/backlog";
+  receiver.setBehaviour((path) => (path === p ? "hang" : "ok"));
+  const filling = await deploy({ ...db.env, HOOKLINE_CONCURRENCY: "1", HOOKLINE_SHUTDOWN_GRACE: "0" }, receiver, [p]);
+  let ingestSeconds = 0;
+  let ingestRss = 0;
+  try {
+    const start = now();
+    await ingestClosedLoop(filling.api, ids(sizes.backlog), { concurrency: 4, batch: 500 });
+    ingestSeconds = (now() - start) / 1000;
+    ingestRss = procStats(filling.server.pid).peakRssMb;
+  } finally {
+    await shutdown(filling.server, filling.api);
+  }
+  receiver.setBehaviour(() => "ok");
+  const target = receiver.delivered() + sizes.backlog;
+  const start = now();
+  const draining = await spawnHookline(db.env);
+  try {
+    await receiver.waitDelivered(target, 3_600_000);
+    const seconds = (now() - start) / 1000;
+    return {
+      instances: sizes.backlog,
+      ingest_per_s: round(sizes.backlog / ingestSeconds),
+      drain_per_s: round(sizes.backlog / seconds),
+      ingest_peak_rss_mb: ingestRss,
+      drain_peak_rss_mb: procStats(draining.pid).peakRssMb,
+    };
+  } finally {
+    await draining.stop();
+    await db.drop();
+  }
+}
+
+/**
+ * PostgreSQL scale-out: a backlog ingested through an `api` process, then drained by 1, 2 and 3
+ * `worker` processes (a fresh database each time). Deliveries per second from the workers' start.
+ */
+export async function scale(receiver: BenchReceiver, sizes: Sizes, postgresUrl: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const workers of [1, 2, 3]) {
+    const db = await freshDatabase(postgresUrl);
+    const p = `/scale-${workers}`;
+    // Each worker may keep 64 requests in flight to the one endpoint.
+    const env = { ...db.env, HOOKLINE_ENDPOINT_CONCURRENCY: "64" };
+    const { server, api } = await deploy({ ...env, HOOKLINE_ROLE: "api" }, receiver, [p]);
+    const started: HooklineProcess[] = [];
+    try {
+      await ingestClosedLoop(api, ids(sizes.scaleEvents), { concurrency: 4, batch: 500 });
+      const target = receiver.delivered() + sizes.scaleEvents;
+      const start = now();
+      for (let i = 0; i < workers; i++) started.push(await spawnHookline({ ...env, HOOKLINE_ROLE: "worker" }));
+      await receiver.waitDelivered(target, 600_000);
+      out[`workers_${workers}_per_s`] = round(sizes.scaleEvents / ((now() - start) / 1000));
+    } finally {
+      for (const w of started) await w.stop();
+      await shutdown(server, api);
+      await db.drop();
+    }
+  }
+  return out;
+}

@@ -60,7 +60,8 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const newId = options.newId ?? defaultNewId;
   const store = await openStore(config.databaseUrl, { poolSize: config.databasePool });
   const { db } = store;
-  const committer = createCommitter(db);
+  // PostgreSQL takes several transactions at once; half the pool, the rest left for reads.
+  const committer = createCommitter(db, { parallel: store.dialect === "postgres" ? Math.max(1, Math.floor(config.databasePool / 2)) : 1 });
   const metrics = createMetrics();
   const tracing = createTracing({ endpoint: config.otlpEndpoint, version: VERSION, role: config.role });
 

@@ -42,6 +42,8 @@ export interface BenchReceiver {
   arrivals: Map<string, number>;
   /** Requests answered 2xx per key beyond the first. */
   duplicates(): number;
+  /** Each repeat of a key answered 2xx: when it first arrived and when again. */
+  repeats: { key: string; first: number; again: number }[];
   /** Successful deliveries (first arrivals) so far. */
   delivered(): number;
   /** Resolves once `count` distinct keys have been delivered. */
@@ -60,7 +62,7 @@ export const now = () => performance.timeOrigin + performance.now();
  */
 export async function startBenchReceiver(): Promise<BenchReceiver> {
   const arrivals = new Map<string, number>();
-  let duplicates = 0;
+  const repeats: BenchReceiver["repeats"] = [];
   let decide: (path: string, id: number) => Behaviour = () => "ok";
   const waiters = new Set<() => void>();
   const sockets = new Set<Socket>();
@@ -87,7 +89,8 @@ export async function startBenchReceiver(): Promise<BenchReceiver> {
         return;
       }
       const key = `${path}|${id}`;
-      if (arrivals.has(key)) duplicates++;
+      const first = arrivals.get(key);
+      if (first !== undefined) repeats.push({ key, first, again: now() });
       else arrivals.set(key, now());
       res.writeHead(200).end();
       for (const w of waiters) w();
@@ -103,7 +106,8 @@ export async function startBenchReceiver(): Promise<BenchReceiver> {
   return {
     url: (path) => `http://127.0.0.1:${port}${path}`,
     arrivals,
-    duplicates: () => duplicates,
+    duplicates: () => repeats.length,
+    repeats,
     delivered: () => arrivals.size,
     setBehaviour: (d) => {
       decide = d;

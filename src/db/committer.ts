@@ -7,6 +7,10 @@
  * If a shared transaction fails, each of its units is retried in a transaction of its own, so one
  * bad unit fails alone and never takes its neighbours down with it. Units must therefore be safe to
  * run again after a rollback (they are: a rolled-back transaction left nothing behind).
+ *
+ * `parallel` transactions may be open at once. SQLite has one writer, so 1 there. PostgreSQL runs
+ * transactions side by side (and groups their commits itself); with one at a time, every statement's
+ * round trip was serialised behind every other's, and the database waited on the network.
  */
 import type { Db, Tx } from "./schema.js";
 
@@ -25,9 +29,11 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-export function createCommitter(db: Db, { maxBatch = 500 }: { maxBatch?: number } = {}): Committer {
+export function createCommitter(db: Db, { maxBatch = 500, parallel = 1 }: { maxBatch?: number; parallel?: number } = {}): Committer {
   let queue: Pending[] = [];
-  let running: Promise<void> | undefined;
+  let active = 0;
+  let scheduled = false;
+  const idle: (() => void)[] = [];
 
   async function writeBatch(batch: Pending[]): Promise<void> {
     try {
@@ -52,26 +58,36 @@ export function createCommitter(db: Db, { maxBatch = 500 }: { maxBatch?: number 
     }
   }
 
-  async function loop(): Promise<void> {
-    // Let every unit that arrived in this tick join the first batch.
-    await new Promise<void>((r) => setImmediate(r));
-    while (queue.length > 0) {
+  /** Starts batches while there are units waiting and transactions to spare. */
+  function pump(): void {
+    while (queue.length > 0 && active < parallel) {
       const batch = queue.slice(0, maxBatch);
       queue = queue.slice(batch.length);
-      await writeBatch(batch);
+      active++;
+      void writeBatch(batch).finally(() => {
+        active--;
+        pump();
+        if (active === 0 && queue.length === 0) for (const resolve of idle.splice(0)) resolve();
+      });
     }
-    running = undefined;
   }
 
   return {
     run<T>(work: Work<T>) {
       return new Promise<T>((resolve, reject) => {
         queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
-        running ??= loop();
+        if (scheduled) return;
+        scheduled = true;
+        // Let every unit that arrives in this tick join the first batch.
+        setImmediate(() => {
+          scheduled = false;
+          pump();
+        });
       });
     },
-    async drain() {
-      while (running) await running;
+    drain() {
+      if (active === 0 && queue.length === 0 && !scheduled) return Promise.resolve();
+      return new Promise<void>((resolve) => idle.push(resolve));
     },
   };
 }

@@ -20,6 +20,7 @@ const POSTGRES_TESTS = [
   "test/ui.test.ts",
   "test/retention.test.ts",
   "test/leases.test.ts",
+  "test/wakeups.test.ts",
 ];
 /** About PostgreSQL itself (several processes on one database, a server restart): the PostgreSQL project only. */
 const POSTGRES_ONLY = ["test/scale-out.test.ts"];

@@ -112,7 +112,8 @@ async function main() {
     mode: quick ? "quick" : "full",
     date: new Date().toISOString(),
   };
-  const log = (what: string) => console.error(`… ${what}`);
+  const began = now();
+  const log = (what: string) => console.error(`… ${((now() - began) / 1000).toFixed(0).padStart(4)} s  ${what}`);
   try {
     if (wanted("ceiling")) {
       log("ceiling: raw undici POSTs");
@@ -150,6 +151,7 @@ async function main() {
       log(`backlog of ${sizes.backlog} instances`);
       results.backlog = await backlog(receiver, sizes);
     }
+    log("done");
   } finally {
     results.lost = 0; // every scenario waits for all of its events; a missing one fails the run instead
     results.duplicates = receiver.duplicates();

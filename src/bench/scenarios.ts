@@ -34,7 +34,7 @@ export interface Sizes {
 }
 
 export const FULL: Sizes = { throughputEvents: 30_000, latencySeconds: 10, fanoutEvents: 1_000, hangingSeconds: 10, backlog: 1_000_000, scaleEvents: 20_000 };
-export const QUICK: Sizes = { throughputEvents: 3_000, latencySeconds: 3, fanoutEvents: 100, hangingSeconds: 3, backlog: 10_000, scaleEvents: 3_000 };
+export const QUICK: Sizes = { throughputEvents: 1_500, latencySeconds: 2, fanoutEvents: 30, hangingSeconds: 2, backlog: 5_000, scaleEvents: 1_000 };
 
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 

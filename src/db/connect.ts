@@ -7,6 +7,7 @@ import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_sessions.js";
 import * as m003 from "./migrations/003_failing.js";
 import * as m004 from "./migrations/004_lease_token.js";
+import * as m005 from "./migrations/005_claim_index.js";
 import type { Database, Db } from "./schema.js";
 
 /** Migrations are listed here, not discovered on disk, so the bundle needs no file-system layout. */
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "002_sessions": m002,
   "003_failing": m003,
   "004_lease_token": m004,
+  "005_claim_index": m005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -33,7 +33,8 @@ export function createAnnouncer(db: Db, logger: Logger): () => void {
  */
 export async function listenForWork(url: string, onWork: () => void, { logger, signal }: { logger: Logger; signal: AbortSignal }): Promise<void> {
   for (let delay: number = RECONNECT_MS[0]; !signal.aborted; ) {
-    const client = new pg.Client({ connectionString: url, keepAlive: true });
+    // A connect that hangs (a server half-way through starting or stopping) must not stop us listening.
+    const client = new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: 5_000 });
     const lost = new Promise<void>((resolve) => {
       // `on`, not `once`: a dying connection can emit several errors, and an unheard one kills the process.
       client.on("error", (err) => {

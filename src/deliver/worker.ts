@@ -113,7 +113,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       freeSlot();
       if (hardStop.signal.aborted) {
         // Shut down mid-attempt: give the instance back untouched; it is due again at once.
-        await deps.committer.run((trx) => releaseLease(trx, instance.id, instance.leaseToken)).catch(() => {});
+        await deps.committer.run((trx) => releaseLease(trx, instance.id, instance.leaseToken, now())).catch(() => {});
         deps.logger.debug({ instance: instance.id, err: error }, "attempt abandoned at shutdown");
         return;
       }
@@ -172,6 +172,9 @@ export function createWorker(deps: WorkerDeps): Worker {
     for (let delay: number = RECORD_RETRY_MS[0]; ; delay = Math.min(delay * 2, RECORD_RETRY_MS[1])) {
       try {
         await deps.recorder(record);
+        // A retry is due again soon: look once its record is in. (The slot was freed, and the worker
+        // woken, before this commit; a claim running meanwhile could not yet see the new due time.)
+        if (decision.state === "retrying") notify();
         return;
       } catch (err) {
         deps.logger.error({ instance: instance.id, err }, "could not record attempt; retrying");
@@ -258,8 +261,10 @@ export function createWorker(deps: WorkerDeps): Worker {
       let wait = deps.pollIntervalMs;
       if (claimed.length === 0 && inFlight < deps.concurrency) {
         const due = await nextDueAt(deps.db).catch(() => undefined);
-        // A due time in the past belongs to leased or skipped instances: their completion wakes us.
         if (due !== undefined && due > now()) wait = Math.min(wait, due - now());
+        // Due already but not claimed: skipped for a saturated endpoint (a completion wakes us), or
+        // locked by another transaction just then. Look again soon rather than at the next poll.
+        else if (due !== undefined) wait = Math.min(wait, 1_000);
       }
       await sleep(wait, signal);
     }

@@ -7,7 +7,7 @@ import { type RawBuilder, type SqlBool, sql } from "kysely";
 import type { Executor, InstanceRow, InstanceState, NewInstance, Tx } from "../db/schema.js";
 
 /**
- * "Unfinished": the predicate of the partial index `instances_due` (migration 001), written as the
+ * "Unfinished": the predicate of the partial index `instances_claim` (migration 005), written as the
  * same literal SQL. SQLite uses a partial index only when the query repeats its WHERE term; with
  * bound parameters instead of literals it scanned the whole table on every claim.
  */
@@ -100,7 +100,9 @@ export async function claimDue(
   }
   const more = candidates.length === scan;
   if (picked.length === 0) return { claimed: [], more };
-  await trx.updateTable("instances").set({ lease_until: leaseUntil, lease_token: token }).where("id", "in", picked).execute();
+  // next_attempt_at moves to the lease's end too: if this attempt is lost (the worker dies), that is
+  // when the instance is due again. It also keeps instances in flight out of the next claim's scan.
+  await trx.updateTable("instances").set({ lease_until: leaseUntil, lease_token: token, next_attempt_at: leaseUntil }).where("id", "in", picked).execute();
   const rows = await trx
     .selectFrom("instances")
     .innerJoin("actions", "actions.id", "instances.action_id")
@@ -126,7 +128,10 @@ export async function claimDue(
   return { claimed: rows.map((r) => ({ ...r, leaseToken: token })), more };
 }
 
-/** When the next unfinished instance falls due (ignoring live leases), so the worker can sleep until then. */
+/**
+ * When the next unfinished instance falls due, so the worker can sleep until then. Instances in
+ * flight count with their lease's end: a worker that died has its instances taken over on time.
+ */
 export async function nextDueAt(db: Executor): Promise<number | undefined> {
   const row = await db
     .selectFrom("instances")
@@ -194,8 +199,13 @@ export async function completeAttempt(db: Executor, c: Completion): Promise<bool
 }
 
 /** Gives a claimed instance back untouched (shutdown mid-attempt): it is due again at once. */
-export async function releaseLease(db: Executor, instanceId: string, leaseToken: string): Promise<void> {
-  await db.updateTable("instances").set({ lease_until: null, lease_token: null }).where("id", "=", instanceId).where("lease_token", "=", leaseToken).execute();
+export async function releaseLease(db: Executor, instanceId: string, leaseToken: string, now: number): Promise<void> {
+  await db
+    .updateTable("instances")
+    .set({ lease_until: null, lease_token: null, next_attempt_at: now })
+    .where("id", "=", instanceId)
+    .where("lease_token", "=", leaseToken)
+    .execute();
 }
 
 /**
@@ -208,7 +218,7 @@ export async function renewLeases(db: Executor, tokens: readonly string[], until
   if (tokens.length === 0) return 0;
   const result = await db
     .updateTable("instances")
-    .set({ lease_until: until })
+    .set({ lease_until: until, next_attempt_at: until })
     .where("lease_token", "in", tokens)
     .where("lease_until", "is not", null)
     .executeTakeFirst();

@@ -149,7 +149,8 @@ export interface HooklineProcess {
 
 /** Starts `hookline serve` with `env` and resolves once it listens. */
 export function spawnHookline(env: NodeJS.ProcessEnv, { nodeArgs = [] as string[] } = {}): Promise<HooklineProcess> {
-  return spawnListening([...nodeArgs, CLI, "serve", "--port", "0"], env);
+  // A free port unless the caller fixed one (the soak restarts the server on the same port).
+  return spawnListening([...nodeArgs, CLI, "serve", "--port", env.HOOKLINE_PORT ?? "0"], env);
 }
 
 /** Starts a Node process that logs `"port":N … listening` when ready (Hookline, the baseline). */

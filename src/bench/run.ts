@@ -59,6 +59,8 @@ async function baseline(receiver: BenchReceiver): Promise<number | undefined> {
       .toString()
       .trim();
   } catch {
+    // With CI=true a missing service fails the run, as in the tests.
+    if (process.env.CI === "true") throw new Error("Redis is needed for the baseline and could not be installed");
     console.warn("warning: no Redis; the baseline is skipped");
     return undefined;
   }
@@ -131,6 +133,10 @@ async function main() {
       results.hookline_p99_ms_at_1k = sqlite.p99_ms_at_1k;
     }
     const pgUrl = wanted("postgres") || wanted("scale") ? postgresUrl() : undefined;
+    if ((wanted("postgres") || wanted("scale")) && !pgUrl) {
+      if (process.env.CI === "true") throw new Error("PostgreSQL is needed for the PostgreSQL scenarios and could not be had");
+      console.warn("warning: no PostgreSQL; its scenarios are skipped");
+    }
     if (wanted("postgres") && pgUrl) {
       log("hookline on PostgreSQL: throughput and latency");
       results.hookline_postgres = await steady(receiver, sizes, { postgresUrl: pgUrl });

@@ -3,10 +3,11 @@
  * in between — no ingest, no database, no queue. Runs as its own process (as Hookline does), so the
  * receiver and this sender share the two cores the way Hookline's bench does.
  *
- *   node dist/bench/ceiling.js <url> <count> <concurrency>   → prints {"per_s": …}
+ *   node dist/bench/ceiling.js <url> <count> <concurrency> [<rate> <seconds>]
+ *     → prints {"per_s": …} and, with a rate, the request round trips' p50/p99 at that fixed rate
  */
 import { Pool } from "undici";
-import { eventBody, now } from "./harness.js";
+import { eventBody, now, percentile, round, sleep } from "./harness.js";
 
 /** Roughly what Hookline delivers for one event: the payload plus the Standard Webhooks headers. */
 function payload(id: number): string {
@@ -15,32 +16,49 @@ function payload(id: number): string {
 }
 
 async function main() {
-  const [url = "", countText = "0", concurrencyText = "64"] = process.argv.slice(2);
+  const [url = "", countText = "0", concurrencyText = "64", rateText, secondsText] = process.argv.slice(2);
   const target = new URL(url);
   const count = Number(countText);
   const pool = new Pool(target.origin, { connections: Number(concurrencyText) });
+  const post = async (id: number) => {
+    const res = await pool.request({
+      method: "POST",
+      path: target.pathname,
+      headers: {
+        "content-type": "application/json",
+        "webhook-id": `ins_${id}`,
+        "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
+        "webhook-signature": "v1,x",
+      },
+      body: payload(id),
+    });
+    await res.body.dump();
+  };
   let next = 1;
   const start = now();
   await Promise.all(
     Array.from({ length: Number(concurrencyText) }, async () => {
-      while (next <= count) {
-        const id = next++;
-        const res = await pool.request({
-          method: "POST",
-          path: target.pathname,
-          headers: {
-            "content-type": "application/json",
-            "webhook-id": `ins_${id}`,
-            "webhook-timestamp": String(Math.floor(Date.now() / 1000)),
-            "webhook-signature": "v1,x",
-          },
-          body: payload(id),
-        });
-        await res.body.dump();
-      }
+      while (next <= count) await post(next++);
     }),
   );
-  process.stdout.write(`${JSON.stringify({ per_s: count / ((now() - start) / 1000) })}\n`);
+  const result: Record<string, number> = { per_s: round(count / ((now() - start) / 1000)) };
+  if (rateText && secondsText) {
+    const rate = Number(rateText);
+    const total = rate * Number(secondsText);
+    const began = performance.now();
+    const times: number[] = [];
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const wait = began + (i * 1000) / rate - performance.now();
+      if (wait > 1) await sleep(wait);
+      const t = now();
+      pending.push(post(count + 1 + i).then(() => void times.push(now() - t)));
+    }
+    await Promise.all(pending);
+    times.sort((a, b) => a - b);
+    Object.assign(result, { p50_ms_at_1k: round(percentile(times, 50), 1), p99_ms_at_1k: round(percentile(times, 99), 1) });
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
   await pool.close();
 }
 

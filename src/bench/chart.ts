@@ -44,6 +44,8 @@ export function chartSvg(r: Results): { svg: string; width: number; height: numb
     ["Hookline backlog drain", get(r, "backlog", "drain_per_s")],
   ];
   const latency: [string, number | undefined][] = [
+    ["ceiling p99 @1k/s (round trip)", get(r, "ceiling", "p99_ms_at_1k")],
+    ["baseline p99 @1k/s", get(r, "baseline", "p99_ms_at_1k")],
     ["Hookline SQLite p50 @1k/s", get(r, "hookline_sqlite", "p50_ms_at_1k")],
     ["Hookline SQLite p99 @1k/s", get(r, "hookline_sqlite", "p99_ms_at_1k")],
     ["Hookline PG p50 @1k/s", get(r, "hookline_postgres", "p50_ms_at_1k")],

@@ -153,14 +153,32 @@ export function spawnHookline(env: NodeJS.ProcessEnv, { nodeArgs = [] as string[
   return spawnListening([...nodeArgs, CLI, "serve", "--port", env.HOOKLINE_PORT ?? "0"], env);
 }
 
+/** Children still running; killed if this process exits first (a failed run leaves no servers behind). */
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
+/** Kills `child` with this process if it is still running then. */
+export function trackChild(child: ChildProcess): void {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+}
+
 /** Starts a Node process that logs `"port":N … listening` when ready (Hookline, the baseline). */
 export function spawnListening(args: string[], env: NodeJS.ProcessEnv): Promise<HooklineProcess> {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, HOOKLINE_HOST: "127.0.0.1", HOOKLINE_LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  children.add(child);
   let out = "";
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const exited = new Promise<void>((r) =>
+    child.once("exit", () => {
+      children.delete(child);
+      r();
+    }),
+  );
   const signal = async (s: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(s);
     await exited;

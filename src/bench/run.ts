@@ -17,7 +17,20 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { renderChart } from "./chart.js";
-import { apiClient, type BenchReceiver, ingestClosedLoop, now, round, spawnListening, startBenchReceiver } from "./harness.js";
+import {
+  apiClient,
+  type BenchReceiver,
+  ingestAtRate,
+  ingestClosedLoop,
+  latencies,
+  now,
+  percentile,
+  procStats,
+  round,
+  spawnListening,
+  startBenchReceiver,
+  trackChild,
+} from "./harness.js";
 import { backlog, FULL, fanout, hanging, QUICK, scale, steady } from "./scenarios.js";
 
 const args = process.argv.slice(2);
@@ -42,17 +55,24 @@ function postgresUrl(): string | undefined {
   }
 }
 
-async function ceiling(receiver: BenchReceiver): Promise<number> {
+async function ceiling(receiver: BenchReceiver): Promise<{ per_s: number; p50_ms_at_1k: number; p99_ms_at_1k: number }> {
   const count = sizes.throughputEvents;
-  const target = receiver.delivered() + count;
+  const target = receiver.delivered() + count + 1_000 * sizes.latencySeconds;
   // Asynchronously: the receiver answering it lives in this process.
-  const { stdout: out } = await promisify(execFile)(process.execPath, [path.join(here, "ceiling.js"), receiver.url("/ceiling"), String(count), "64"]);
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    path.join(here, "ceiling.js"),
+    receiver.url("/ceiling"),
+    String(count),
+    "64",
+    "1000",
+    String(sizes.latencySeconds),
+  ]);
   await receiver.waitDelivered(target, 60_000);
-  return round((JSON.parse(out) as { per_s: number }).per_s);
+  return JSON.parse(stdout) as { per_s: number; p50_ms_at_1k: number; p99_ms_at_1k: number };
 }
 
 /** BullMQ + Redis (appendfsync always), fed by the same load generator as Hookline. */
-async function baseline(receiver: BenchReceiver): Promise<number | undefined> {
+async function baseline(receiver: BenchReceiver): Promise<Record<string, number> | undefined> {
   let redisServer: string;
   try {
     redisServer = execFileSync("bash", [path.join(root, "scripts/ensure-redis.sh")], { stdio: ["ignore", "pipe", "inherit"] })
@@ -73,6 +93,7 @@ async function baseline(receiver: BenchReceiver): Promise<number | undefined> {
       stdio: "ignore",
     },
   );
+  trackChild(redis);
   try {
     for (let i = 0; i < 100; i++) {
       try {
@@ -88,6 +109,7 @@ async function baseline(receiver: BenchReceiver): Promise<number | undefined> {
       const first = 10_000_000;
       const count = sizes.throughputEvents;
       const target = receiver.delivered() + count;
+      const before = procStats(server.pid).cpuMs + procStats(redis.pid as number).cpuMs;
       const start = now();
       await ingestClosedLoop(
         api,
@@ -95,8 +117,21 @@ async function baseline(receiver: BenchReceiver): Promise<number | undefined> {
         { concurrency: 64 },
       );
       await receiver.waitDelivered(target, 300_000);
+      const perS = count / ((now() - start) / 1000);
+      const cpu = procStats(server.pid).cpuMs + procStats(redis.pid as number).cpuMs - before;
+      // Latency at 1,000 events/s, measured as for Hookline.
+      const sentAt = await ingestAtRate(api, first + count, 1_000, sizes.latencySeconds);
+      await receiver.waitDelivered(target + sentAt.size, 120_000);
+      const lat = latencies(receiver, sentAt, "/baseline");
       await api.close();
-      return round(count / ((now() - start) / 1000));
+      return {
+        per_s: round(perS),
+        cpu_ms_per_event: round(cpu / count, 3), // the node process and Redis together
+        p50_ms_at_1k: round(percentile(lat, 50), 1),
+        p99_ms_at_1k: round(percentile(lat, 99), 1),
+        peak_rss_mb: procStats(server.pid).peakRssMb,
+        redis_peak_rss_mb: procStats(redis.pid as number).peakRssMb,
+      };
     } finally {
       await server.stop();
     }
@@ -109,21 +144,33 @@ async function baseline(receiver: BenchReceiver): Promise<number | undefined> {
 
 async function main() {
   const receiver = await startBenchReceiver();
+  // With --only, the other scenarios' figures of an earlier run in the same mode are kept.
+  const earlier = only && fs.existsSync("bench-results.json") ? (JSON.parse(fs.readFileSync("bench-results.json", "utf8")) as Record<string, unknown>) : {};
   const results: Record<string, unknown> = {
+    ...(earlier.mode === (quick ? "quick" : "full") ? earlier : {}),
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}`,
     mode: quick ? "quick" : "full",
     date: new Date().toISOString(),
   };
   const began = now();
-  const log = (what: string) => console.error(`… ${((now() - began) / 1000).toFixed(0).padStart(4)} s  ${what}`);
+  const save = () => fs.writeFileSync("bench-results.json", `${JSON.stringify(results, null, 2)}\n`);
+  // Each scenario's figures are saved as soon as they are known (a long run cut short keeps them).
+  const log = (what: string) => {
+    save();
+    console.error(`… ${((now() - began) / 1000).toFixed(0).padStart(4)} s  ${what}`);
+  };
   try {
     if (wanted("ceiling")) {
       log("ceiling: raw undici POSTs");
-      results.ceiling_per_s = await ceiling(receiver);
+      const c = await ceiling(receiver);
+      results.ceiling = c;
+      results.ceiling_per_s = c.per_s;
     }
     if (wanted("baseline")) {
       log("baseline: BullMQ + Redis");
-      results.baseline_per_s = await baseline(receiver);
+      const b = await baseline(receiver);
+      results.baseline = b;
+      results.baseline_per_s = b?.per_s;
     }
     if (wanted("steady")) {
       log("hookline on SQLite: throughput and latency");
@@ -163,7 +210,7 @@ async function main() {
     results.duplicates = receiver.duplicates();
     await receiver.close();
   }
-  fs.writeFileSync("bench-results.json", `${JSON.stringify(results, null, 2)}\n`);
+  save();
   printTable(results);
   const chart = await renderChart(results, "bench-chart.png");
   console.log(chart ? `chart: ${chart}` : "chart: skipped (no Chromium; scripts/ensure-chromium.sh installs it)");

@@ -60,6 +60,12 @@ export interface Worker {
 }
 
 const CLAIM_BATCH = 100;
+/**
+ * A claim's scan past saturated endpoints' backlogs costs as much as those backlogs are long. While
+ * it finds other work it runs whenever needed; each time it finds none it waits longer before the
+ * next (1 s doubling to 5 s), so a large stuck backlog costs one long scan every few seconds.
+ */
+const LOOK_PAST_SATURATED_MS = [1_000, 5_000] as const;
 /** A record that failed to commit is retried after 0.25 s, doubling up to 5 s. */
 const RECORD_RETRY_MS = [250, 5_000] as const;
 
@@ -76,6 +82,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   // Claim tokens: unique per worker run and claim, so a late completion of an old claim never matches a newer one.
   const workerId = randomUUID();
   let claims = 0;
+  let lastLookPastSaturated = 0;
+  let lookPastDelay = 0;
   /** Claims with attempts not yet recorded → how many: their leases are renewed. */
   const heldClaims = new Map<string, number>();
 
@@ -247,8 +255,23 @@ export function createWorker(deps: WorkerDeps): Worker {
       let more = false;
       try {
         const token = `${workerId}:${++claims}`;
-        const query = { now: now(), leaseMs: deps.leaseMs, limit: Math.min(free, CLAIM_BATCH), room, saturated: saturated(), lock: deps.lockClaims, token };
-        ({ claimed, more } = await deps.committer.run((trx) => claimDue(trx, query)));
+        const t = now();
+        const query = {
+          now: t,
+          leaseMs: deps.leaseMs,
+          limit: Math.min(free, CLAIM_BATCH),
+          room,
+          saturated: saturated(),
+          lookPastSaturated: t - lastLookPastSaturated >= lookPastDelay,
+          lock: deps.lockClaims,
+          token,
+        };
+        const result = await deps.committer.run((trx) => claimDue(trx, query));
+        ({ claimed, more } = result);
+        if (result.lookedPastSaturated) {
+          lastLookPastSaturated = t;
+          lookPastDelay = claimed.length > 0 ? 0 : Math.min(Math.max(lookPastDelay * 2, LOOK_PAST_SATURATED_MS[0]), LOOK_PAST_SATURATED_MS[1]);
+        }
       } catch (err) {
         deps.logger.error({ err }, "could not claim due instances");
         // The database may be back in a moment (a restart): look again soon, whatever the poll interval.

@@ -48,9 +48,12 @@ export interface ClaimedInstance {
  * instance is due when it is unfinished, its time has come and no live lease holds it — so
  * instances whose worker died are claimed again once their lease expires.
  *
- * At most `limit` in all, and at most `room(actionId)` per action. Actions whose endpoint is at its
- * concurrency limit (`saturated`) are left out of the scan itself, so a slow endpoint's backlog can
- * neither take the slots of the others nor fill the scan window ahead of them.
+ * At most `limit` in all, and at most `room(actionId)` per action. The scan reads a window of the
+ * earliest due instances (its cost bounded by the window). When the window holds only work of
+ * actions whose endpoint is at its concurrency limit (`saturated`), a slow endpoint's backlog could
+ * hide the other actions' work behind it; then, if `lookPastSaturated`, a second scan leaves the
+ * saturated actions out. That scan walks past the whole backlog (it costs O(backlog)), so the
+ * worker rations it while it finds nothing (worker.ts).
  * Must run inside a transaction (the committer's), so choosing and leasing are one atomic step.
  * `more` says the scan window was full: more may be due for other actions.
  */
@@ -62,6 +65,7 @@ export async function claimDue(
     limit,
     room,
     saturated,
+    lookPastSaturated = true,
     lock = false,
     token,
   }: {
@@ -70,36 +74,50 @@ export async function claimDue(
     limit: number;
     room: (actionId: string) => number;
     saturated: readonly string[];
+    lookPastSaturated?: boolean;
     lock?: boolean;
     token: string;
   },
-): Promise<{ claimed: ClaimedInstance[]; more: boolean }> {
-  if (limit <= 0) return { claimed: [], more: false };
+): Promise<{ claimed: ClaimedInstance[]; more: boolean; lookedPastSaturated: boolean }> {
+  if (limit <= 0) return { claimed: [], more: false, lookedPastSaturated: false };
   const leaseUntil = now + leaseMs;
   const scan = limit * 4;
-  let query = trx
-    .selectFrom("instances")
-    .select(["id", "action_id"])
-    .where(UNFINISHED)
-    .where("next_attempt_at", "<=", now)
-    .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
-    .orderBy("next_attempt_at")
-    .limit(scan);
-  if (saturated.length > 0) query = query.where("action_id", "not in", saturated);
-  // PostgreSQL, shared by several workers: rows another worker is claiming right now are skipped, not waited for.
-  if (lock) query = query.forUpdate().skipLocked();
-  const candidates = await query.execute();
-  const taken = new Map<string, number>();
-  const picked: string[] = [];
-  for (const c of candidates) {
-    if (picked.length >= limit) break;
-    const n = taken.get(c.action_id) ?? 0;
-    if (n >= room(c.action_id)) continue;
-    taken.set(c.action_id, n + 1);
-    picked.push(c.id);
+  const window = (skip: readonly string[]) => {
+    let query = trx
+      .selectFrom("instances")
+      .select(["id", "action_id"])
+      .where(UNFINISHED)
+      .where("next_attempt_at", "<=", now)
+      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
+      .orderBy("next_attempt_at")
+      .limit(scan);
+    if (skip.length > 0) query = query.where("action_id", "not in", skip);
+    // PostgreSQL, shared by several workers: rows another worker is claiming right now are skipped, not waited for.
+    if (lock) query = query.forUpdate().skipLocked();
+    return query.execute();
+  };
+  const pick = (candidates: { id: string; action_id: string }[]) => {
+    const taken = new Map<string, number>();
+    const picked: string[] = [];
+    for (const c of candidates) {
+      if (picked.length >= limit) break;
+      const n = taken.get(c.action_id) ?? 0;
+      if (n >= room(c.action_id)) continue;
+      taken.set(c.action_id, n + 1);
+      picked.push(c.id);
+    }
+    return picked;
+  };
+  let candidates = await window([]);
+  let picked = pick(candidates);
+  let lookedPastSaturated = false;
+  if (picked.length === 0 && candidates.length === scan && saturated.length > 0 && lookPastSaturated) {
+    candidates = await window(saturated);
+    picked = pick(candidates);
+    lookedPastSaturated = true;
   }
   const more = candidates.length === scan;
-  if (picked.length === 0) return { claimed: [], more };
+  if (picked.length === 0) return { claimed: [], more, lookedPastSaturated };
   // next_attempt_at moves to the lease's end too: if this attempt is lost (the worker dies), that is
   // when the instance is due again. It also keeps instances in flight out of the next claim's scan.
   await trx.updateTable("instances").set({ lease_until: leaseUntil, lease_token: token, next_attempt_at: leaseUntil }).where("id", "in", picked).execute();
@@ -125,7 +143,7 @@ export async function claimDue(
     ])
     .where("instances.id", "in", picked)
     .execute();
-  return { claimed: rows.map((r) => ({ ...r, leaseToken: token })), more };
+  return { claimed: rows.map((r) => ({ ...r, leaseToken: token })), more, lookedPastSaturated };
 }
 
 /**

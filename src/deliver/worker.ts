@@ -87,9 +87,16 @@ export function createWorker(deps: WorkerDeps): Worker {
   /** Claims with attempts not yet recorded → how many: their leases are renewed. */
   const heldClaims = new Map<string, number>();
 
-  function notify(): void {
+  /** Look again now (a slot was freed). */
+  function wakeUp(): void {
     woken = true;
     wake?.();
+  }
+
+  /** New work was committed: look now, past saturated endpoints' backlogs too (it may be hidden there). */
+  function notify(): void {
+    lookPastDelay = 0;
+    wakeUp();
   }
 
   const room = (actionId: string) => deps.perEndpointConcurrency - (perAction.get(actionId) ?? 0);
@@ -215,7 +222,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       const n = (perAction.get(instance.actionId) ?? 1) - 1;
       if (n === 0) perAction.delete(instance.actionId);
       else perAction.set(instance.actionId, n);
-      notify();
+      wakeUp();
     };
     const p: Promise<void> = attempt(instance, freeSlot)
       .catch((err) => deps.logger.error({ err, instance: instance.id }, "attempt failed unexpectedly"))

@@ -5,7 +5,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import pg from "pg";
+import { createScratchDatabase } from "../db/scratch-database.js";
 import {
   type Api,
   apiClient,
@@ -49,20 +49,11 @@ export async function freshDatabase(postgresUrl?: string): Promise<{ env: NodeJS
     HOOKLINE_SECRET_KEY: Buffer.alloc(32, 7).toString("base64"),
   };
   if (!postgresUrl) return { env: base, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
-  const name = `hl_bench_${Math.random().toString(36).slice(2, 10)}`;
-  const admin = new pg.Client({ connectionString: postgresUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(postgresUrl);
-  url.pathname = `/${name}`;
+  const database = await createScratchDatabase(postgresUrl, "hl_bench");
   return {
-    env: { ...base, HOOKLINE_DATABASE_URL: url.toString() },
+    env: { ...base, HOOKLINE_DATABASE_URL: database.url },
     async drop() {
-      const c = new pg.Client({ connectionString: postgresUrl });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
+      await database.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

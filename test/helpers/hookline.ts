@@ -5,6 +5,7 @@ import path from "node:path";
 import { createAccount } from "../../src/accounts/accounts.js";
 import { HooklineClient, type InstanceDetailOut } from "../../src/client/index.js";
 import { type Env, loadConfig } from "../../src/config.js";
+import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { newId } from "../../src/ids.js";
 import { createLogger } from "../../src/logger.js";
 import { type Hookline, type StartOptions, startHookline } from "../../src/server.js";
@@ -72,23 +73,7 @@ export function postgresUrl(): string | undefined {
 export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const base = postgresUrl();
   if (!base) throw new Error("no PostgreSQL test server: run scripts/ensure-postgres.sh");
-  const { default: pg } = await import("pg");
-  const name = `hl_${Math.random().toString(36).slice(2, 12)}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: base });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+  return createScratchDatabase(base);
 }
 
 /** A fresh database of this run's dialect: a SQLite file in `dataDir`, or an empty PostgreSQL database. */

@@ -150,8 +150,10 @@ export function createWorker(deps: WorkerDeps): Worker {
     freeSlot();
     const number = instance.seriesAttempts + 1;
     const decision = decide(result.outcome, number, deps.policy);
-    span?.setAttributes({ "hookline.outcome": decision.state, ...(result.response && { "http.response.status_code": result.response.status }) });
-    if (decision.state !== "succeeded") span?.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? decision.state });
+    if (span?.isRecording()) {
+      span.setAttributes({ "hookline.outcome": decision.state, ...(result.response && { "http.response.status_code": result.response.status }) });
+      if (decision.state !== "succeeded") span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? decision.state });
+    }
     const type = { action_type: instance.actionType };
     deps.metrics?.attempts.inc({ ...type, outcome: decision.state === "retrying" ? "retry" : decision.state });
     deps.metrics?.attemptDuration.observe(type, result.durationMs / 1000);

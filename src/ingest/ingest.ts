@@ -142,10 +142,12 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
       span?.end();
       throw error;
     }
-    span?.setAttributes({
-      "hookline.instances": stored.reduce((n, e) => n + (e.duplicate ? 0 : e.instances), 0),
-      ...(stored.length === 1 && { "hookline.event_id": stored[0]?.id }),
-    });
+    // Only a recording span (tracing on) is worth the attributes' work on this hot path.
+    if (span?.isRecording())
+      span.setAttributes({
+        "hookline.instances": stored.reduce((n, e) => n + (e.duplicate ? 0 : e.instances), 0),
+        ...(stored.length === 1 && { "hookline.event_id": stored[0]?.id }),
+      });
     span?.end();
     for (const e of stored) for (const type of e.actionTypes) deps.metrics?.instancesCreated.inc({ action_type: type });
     if (stored.some((e) => e.instances > 0 && !e.duplicate)) deps.onInstances();

@@ -122,8 +122,10 @@ it("1 API and 3 worker processes deliver 3,000 events; a worker killed mid-run c
   await eventually(async () => (firstArrival.size === 3_000 ? true : undefined), 90_000);
   const lost = Array.from({ length: 3_000 }, (_, i) => i + 1).filter((id) => !firstArrival.has(id));
   expect(lost).toEqual([]);
-  // A duplicate is an attempt the killed worker had in flight: first delivered before the kill, at most its concurrency.
-  expect(duplicates.length).toBeLessThanOrEqual(8);
+  // A duplicate is an attempt the killed worker had not yet recorded: first delivered before the kill.
+  // Those are its attempts in flight (at most its concurrency, 8) and those answered whose records
+  // were still waiting for their commit (a freed slot is claimed again before that): a few dozen at most.
+  expect(duplicates.length).toBeLessThanOrEqual(3 * 8);
   for (const id of duplicates) expect(firstArrival.get(id)).toBeLessThanOrEqual(killedAt);
   // The work was shared: both surviving workers delivered; the API process delivered nothing.
   expect(await attemptsMade((workers[1] as ServerProcess).port)).toBeGreaterThan(0);

@@ -239,7 +239,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-    if (woken) return;
+    // Already stopping (aborted while claiming): an abort listener added now would never fire.
+    if (woken || signal.aborted) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {

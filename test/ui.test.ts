@@ -23,7 +23,9 @@ beforeAll(async () => {
   h = await startTestHookline({ HOOKLINE_EMBED_SECRET: EMBED_SECRET, HOOKLINE_RETRY_SCHEDULE: "1,1,1,1", HOOKLINE_FAILING_AFTER: "0.5" });
   receiver = await startReceiver();
   browser = await launch();
-});
+  // Launching Chromium while both dialects' suites (and the multi-process tests) load the two cores
+  // has taken over the default 30 s in CI; a slow start is not what this file tests.
+}, 120_000);
 afterAll(async () => {
   await browser?.close();
   await h?.stop();

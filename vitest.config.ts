@@ -21,12 +21,21 @@ const POSTGRES_TESTS = [
   "test/retention.test.ts",
   "test/leases.test.ts",
   "test/wakeups.test.ts",
+  "test/instance-detail.test.ts",
 ];
 /** About PostgreSQL itself (several processes on one database, a server restart): the PostgreSQL project only. */
 const POSTGRES_ONLY = ["test/scale-out.test.ts"];
+/**
+ * Tests that load the machine themselves (several Hookline processes, kill -9, a browser) run after
+ * the rest, one file at a time: beside the full suite on two cores their timings stretched past
+ * their bounds (a browser start over 30 s, a test send answered "pending" after 15 s).
+ */
+const ALONE = ["test/crash.test.ts", "test/ui.test.ts", ...POSTGRES_ONLY];
 
 const postgresReady = fs.existsSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"));
 if (!postgresReady) console.warn("warning: no PostgreSQL test server (scripts/ensure-postgres.sh); the PostgreSQL project is skipped");
+
+const postgresEnv = { HOOKLINE_TEST_DIALECT: "postgres" };
 
 export default defineConfig({
   test: {
@@ -34,8 +43,12 @@ export default defineConfig({
     hookTimeout: 30_000,
     reporters: ["default", "./test/helpers/summary-reporter.ts"],
     projects: [
-      { extends: true, test: { name: "sqlite", include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...POSTGRES_ONLY] } },
-      ...(postgresReady ? [{ extends: true, test: { name: "postgres", include: [...POSTGRES_TESTS, ...POSTGRES_ONLY], env: { HOOKLINE_TEST_DIALECT: "postgres" } } }] : []),
+      { extends: true, test: { name: "sqlite", include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...ALONE] } },
+      ...(postgresReady ? [{ extends: true, test: { name: "postgres", include: POSTGRES_TESTS.filter((f) => !ALONE.includes(f)), env: postgresEnv } }] : []),
+      { extends: true, test: { name: "sqlite, alone", include: ALONE.filter((f) => !POSTGRES_ONLY.includes(f)), sequence: { groupOrder: 1 }, fileParallelism: false } },
+      ...(postgresReady
+        ? [{ extends: true, test: { name: "postgres, alone", include: [...POSTGRES_TESTS, ...POSTGRES_ONLY].filter((f) => ALONE.includes(f)), env: postgresEnv, sequence: { groupOrder: 2 }, fileParallelism: false } }]
+        : []),
     ],
   },
 });

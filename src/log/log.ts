@@ -149,11 +149,14 @@ function attemptOut(row: AttemptRow, payload: string): z.output<typeof AttemptOu
 }
 
 export async function getInstanceDetail(db: Executor, accountId: string, id: string): Promise<InstanceDetailOut> {
-  const row = await getInstanceRow(db, accountId, id);
+  let row = await getInstanceRow(db, accountId, id);
   if (!row) throw new NotFoundError("instance", id);
   const event = await db.selectFrom("events").select("object").where("id", "=", row.event_id).executeTakeFirstOrThrow();
   const payload = buildPayload(row.object_key, event.object, row.id);
   const attempts = await db.selectFrom("attempts").selectAll().where("instance_id", "=", id).orderBy("id").execute();
+  // Separate reads, not one snapshot: an attempt committed after the row was read (with the row's new
+  // state, in one transaction) would show beside the state from before it. Read the row again then.
+  if (attempts.length > row.attempts) row = (await getInstanceRow(db, accountId, id)) ?? row;
   return { ...instanceOut(row), payload: JSON.parse(payload), attempt_log: attempts.map((a) => attemptOut(a, payload)) };
 }
 

@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import pino from "pino";
 import { createAccount } from "../../src/accounts/accounts.js";
 import { HooklineClient, type InstanceDetailOut } from "../../src/client/index.js";
 import { type Env, loadConfig } from "../../src/config.js";
@@ -86,7 +87,10 @@ export async function startTestHookline(env: Env = {}, options: Partial<StartOpt
   const dataDir = env.HOOKLINE_DATA_DIR ?? tempDir();
   const database = DIALECT === "postgres" && !env.HOOKLINE_DATABASE_URL ? await freshPostgresDatabase() : undefined;
   const config = loadConfig({ ...TEST_ENV, HOOKLINE_DATA_DIR: dataDir, ...(database && { HOOKLINE_DATABASE_URL: database.url }), ...env });
-  const hookline = await startHookline(config, { logger: createLogger(config.logLevel), ...options });
+  // HOOKLINE_TEST_LOG=<file>: the test servers' debug log, for chasing a failure.
+  const logFile = process.env.HOOKLINE_TEST_LOG;
+  const logger = logFile ? createLogger("debug", pino.destination(logFile)) : createLogger(config.logLevel);
+  const hookline = await startHookline(config, { logger, ...options });
   const address = hookline.app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   const baseUrl = `http://127.0.0.1:${port}`;

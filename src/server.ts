@@ -109,8 +109,8 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     : undefined;
   // New instances wake this process's worker at once, and (PostgreSQL) every other process's too.
   const announce = store.dialect === "postgres" ? createAnnouncer(db, logger) : undefined;
-  const onInstances = () => {
-    worker?.notify();
+  const onInstances = (actionIds?: readonly string[]) => {
+    worker?.notify(actionIds);
     announce?.();
   };
   const ingest = createIngest(committer, { newId, now, onInstances, metrics, tracer: tracing.tracer });

@@ -1,10 +1,11 @@
 /**
- * Leases: an attempt holds its instance until its record commits, however long that takes, and
- * only then may the instance be claimed again. Two workers share one database here, as two worker
+ * Claims and leases: an attempt holds its instance until its record commits, however long that
+ * takes, and only then may the instance be claimed again; a claim reads little to find its work. Two workers share one database here, as two worker
  * processes would; the sender is a stand-in that takes as long as the test needs.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, UnknownRow } from "kysely";
 import { afterEach, expect, it } from "vitest";
 import { createAccount } from "../src/accounts/accounts.js";
 import { createAction } from "../src/actions/actions.js";
@@ -27,7 +28,7 @@ afterEach(async () => {
 });
 
 /** A database with one account, one trigger and one webhook action, and a function that ingests events for it. */
-async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<void> }> {
+async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<void>; actionId: string }> {
   const dataDir = tempDir();
   const database = await freshDatabase(dataDir);
   const store = await openStore(database.url);
@@ -43,7 +44,7 @@ async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<v
     type: "participant.confirmed",
     enabled: true,
   });
-  await createAction(
+  const action = await createAction(
     store.db,
     { ...deps, providers: {}, cipher: createCipher(crypto.randomBytes(32)), limits: { maxActions: 10 }, failingAfterMs: 60_000 },
     accountId,
@@ -53,6 +54,7 @@ async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<v
   const ingest = createIngest(createCommitter(store.db), { ...deps, onInstances: () => {} });
   return {
     store,
+    actionId: action.id,
     ingest: async (n) => {
       await ingest(
         accountId,
@@ -85,11 +87,16 @@ function slowSender(ms: number): Sender & { calls: Map<string, number> } {
   };
 }
 
-function startWorker(store: Store, sender: Sender, recorder?: (inner: AttemptRecorder) => AttemptRecorder) {
-  const committer = createCommitter(store.db);
+function startWorker(
+  store: Store,
+  sender: Sender,
+  recorder?: (inner: AttemptRecorder) => AttemptRecorder,
+  { db = store.db, perEndpointConcurrency = 16 }: { db?: Store["db"]; perEndpointConcurrency?: number } = {},
+) {
+  const committer = createCommitter(db);
   const record = createAttemptRecorder(committer, { newId });
   const worker = createWorker({
-    db: store.db,
+    db,
     committer,
     lockClaims: store.dialect === "postgres",
     senders: { webhook: sender, sms: sender, email: sender },
@@ -97,7 +104,7 @@ function startWorker(store: Store, sender: Sender, recorder?: (inner: AttemptRec
     policy: { maxAttempts: 5, backoff: () => 50, maxRetryAfterMs: 0 },
     logger: createLogger("silent"),
     concurrency: 16,
-    perEndpointConcurrency: 16,
+    perEndpointConcurrency,
     leaseMs: LEASE_MS,
     pollIntervalMs: 50,
     shutdownGraceMs: 5_000,
@@ -148,4 +155,58 @@ it(`[${DIALECT}] a record the database does not take at first is retried until i
   expect(failures).toBe(3);
   expect(row?.attempts).toBe(1);
   expect([...sender.calls.values()]).toEqual([1]);
+});
+
+/** Counts the claim's reads of due instances: rows returned, and scans past saturated endpoints ("not in"). */
+function claimReads(): KyselyPlugin & { rows: number[]; pastSaturated: number } {
+  const windows = new Set<unknown>();
+  const reads = {
+    rows: [] as number[],
+    pastSaturated: 0,
+    transformQuery(args: PluginTransformQueryArgs) {
+      const text = JSON.stringify(args.node);
+      if (args.node.kind === "SelectQueryNode" && text.includes('"next_attempt_at"') && text.includes('"limit"')) {
+        windows.add(args.queryId);
+        if (text.includes('"not in"')) reads.pastSaturated++;
+      }
+      return args.node;
+    },
+    async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+      if (windows.delete(args.queryId)) reads.rows.push(args.result.rows.length);
+      return args.result;
+    },
+  };
+  return reads;
+}
+
+it(`[${DIALECT}] with its endpoint saturated, new work for that endpoint does not send each claim through its whole backlog`, async () => {
+  const { store, ingest, actionId } = await setUp();
+  const reads = claimReads();
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const sender = slowSender(0);
+  const held: Sender = {
+    async send(instance, signal) {
+      await released;
+      return sender.send(instance, signal);
+    },
+  };
+  const worker = startWorker(store, held, undefined, { db: store.db.withPlugin(reads), perEndpointConcurrency: 2 });
+  await ingest(200);
+  await eventually(async () => (worker.inFlight() === 2 ? true : undefined));
+
+  reads.rows.length = 0;
+  reads.pastSaturated = 0;
+  for (let i = 0; i < 10; i++) {
+    await ingest(1);
+    worker.notify([actionId]);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  // Its own new work cannot be claimed while it is saturated: no scan past it (each walked all 200+
+  // due rows), and each claim's window is a few times what one endpoint can take, not 4 × the batch.
+  expect(reads.pastSaturated).toBe(0);
+  expect(Math.max(0, ...reads.rows)).toBeLessThanOrEqual(16);
+
+  release();
+  await allSucceeded(store, 210);
 });

@@ -53,8 +53,8 @@ export interface Worker {
    * `shutdownGraceMs`, aborts and releases the rest, and waits for every record to commit.
    */
   run(signal: AbortSignal): Promise<void>;
-  /** New work was committed: look now. */
-  notify(): void;
+  /** New work was committed (for these actions, when known): look now. */
+  notify(actionIds?: readonly string[]): void;
   /** Attempts waiting for their receiver right now. */
   inFlight(): number;
 }
@@ -93,9 +93,13 @@ export function createWorker(deps: WorkerDeps): Worker {
     wake?.();
   }
 
-  /** New work was committed: look now, past saturated endpoints' backlogs too (it may be hidden there). */
-  function notify(): void {
-    lookPastDelay = 0;
+  /**
+   * New work was committed: look now, and past saturated endpoints' backlogs too if it may be hidden
+   * there. Work for endpoints that are saturated themselves is not: with one busy endpoint taking a
+   * steady stream of events, every claim walked that endpoint's whole backlog to find nothing.
+   */
+  function notify(actionIds?: readonly string[]): void {
+    if (!actionIds || actionIds.some((id) => room(id) > 0)) lookPastDelay = 0;
     wakeUp();
   }
 
@@ -271,6 +275,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           leaseMs: deps.leaseMs,
           limit: Math.min(free, CLAIM_BATCH),
           room,
+          maxPerAction: deps.perEndpointConcurrency,
           saturated: saturated(),
           lookPastSaturated: t - lastLookPastSaturated >= lookPastDelay,
           lock: deps.lockClaims,

@@ -53,7 +53,8 @@ export interface ApiDeps {
   newId: IdGenerator;
   now: () => number;
   /** Wakes the delivery worker (after a resend). */
-  onInstances: () => void;
+  /** New instances were committed: for these actions, or (no list) for any. */
+  onInstances: (actionIds?: readonly string[]) => void;
 }
 
 const list = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item) });

@@ -59,7 +59,8 @@ export interface IngestDeps {
   newId: IdGenerator;
   now: () => number;
   /** Called after a commit that created instances, to wake the delivery worker. */
-  onInstances: () => void;
+  /** New instances were committed, for these actions. */
+  onInstances: (actionIds: readonly string[]) => void;
   metrics?: Metrics;
   tracer?: Tracer;
 }
@@ -74,7 +75,7 @@ export async function storeEvent(
   accountId: string,
   event: ValidEvent,
   only?: FiredAction,
-): Promise<EventOut & { instanceIds: string[]; actionTypes: string[] }> {
+): Promise<EventOut & { instanceIds: string[]; actionIds: string[]; actionTypes: string[] }> {
   if (event.idempotencyKey !== undefined) {
     const existing = await trx
       .selectFrom("events")
@@ -88,7 +89,7 @@ export async function storeEvent(
         .select((eb) => eb.fn.countAll<number>().as("n"))
         .where("event_id", "=", existing.id)
         .executeTakeFirstOrThrow();
-      return { id: existing.id, instances: Number(count.n), duplicate: true, instanceIds: [], actionTypes: [] };
+      return { id: existing.id, instances: Number(count.n), duplicate: true, instanceIds: [], actionIds: [], actionTypes: [] };
     }
   }
   const now = deps.now();
@@ -120,7 +121,14 @@ export async function storeEvent(
     updated_at: now,
   }));
   await insertInstances(trx, instances);
-  return { id: eventId, instances: instances.length, duplicate: false, instanceIds: instances.map((i) => i.id), actionTypes: fired.map((f) => f.actionType) };
+  return {
+    id: eventId,
+    instances: instances.length,
+    duplicate: false,
+    instanceIds: instances.map((i) => i.id),
+    actionIds: fired.map((f) => f.actionId),
+    actionTypes: fired.map((f) => f.actionType),
+  };
 }
 
 export type Ingest = (accountId: string, events: ValidEvent[]) => Promise<EventOut[]>;
@@ -150,7 +158,8 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
       });
     span?.end();
     for (const e of stored) for (const type of e.actionTypes) deps.metrics?.instancesCreated.inc({ action_type: type });
-    if (stored.some((e) => e.instances > 0 && !e.duplicate)) deps.onInstances();
-    return stored.map(({ instanceIds: _ids, actionTypes: _types, ...out }) => out);
+    const actionIds = stored.flatMap((e) => e.actionIds);
+    if (actionIds.length > 0) deps.onInstances(actionIds);
+    return stored.map(({ instanceIds: _ids, actionIds: _actions, actionTypes: _types, ...out }) => out);
   };
 }

@@ -20,7 +20,7 @@ export interface TestSendDeps {
   committer: Committer;
   newId: IdGenerator;
   now: () => number;
-  onInstances: () => void;
+  onInstances: (actionIds: readonly string[]) => void;
   /** How long to wait for the first attempt: longer than one attempt can take. */
   waitMs: number;
 }
@@ -31,7 +31,7 @@ export async function testSend(deps: TestSendDeps, accountId: string, actionId: 
   const type = trigger.type as TriggerTypeName;
   const event = validateEvent({ type, data: input.data ?? triggerType(type).example });
   const stored = await deps.committer.run((trx) => storeEvent(trx, deps, accountId, event, { actionId, actionType: action.type, triggerType: type }));
-  deps.onInstances();
+  deps.onInstances([actionId]);
   const instanceId = stored.instanceIds[0] as string;
   const deadline = deps.now() + deps.waitMs;
   for (;;) {

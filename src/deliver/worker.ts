@@ -84,6 +84,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   let claims = 0;
   let lastLookPastSaturated = 0;
   let lookPastDelay = 0;
+  /** Actions in the last claim's window (unknown before the first). */
+  let actionsDue: number | undefined;
   /** Claims with attempts not yet recorded → how many: their leases are renewed. */
   const heldClaims = new Map<string, number>();
 
@@ -276,6 +278,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           limit: Math.min(free, CLAIM_BATCH),
           room,
           maxPerAction: deps.perEndpointConcurrency,
+          actionsDue,
           saturated: saturated(),
           lookPastSaturated: t - lastLookPastSaturated >= lookPastDelay,
           lock: deps.lockClaims,
@@ -283,6 +286,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         };
         const result = await deps.committer.run((trx) => claimDue(trx, query));
         ({ claimed, more } = result);
+        actionsDue = result.actionsDue;
         if (result.lookedPastSaturated) {
           lastLookPastSaturated = t;
           lookPastDelay = claimed.length > 0 ? 0 : Math.min(Math.max(lookPastDelay * 2, LOOK_PAST_SATURATED_MS[0]), LOOK_PAST_SATURATED_MS[1]);

@@ -65,6 +65,7 @@ export async function claimDue(
     limit,
     room,
     maxPerAction,
+    actionsDue,
     saturated,
     lookPastSaturated = true,
     lock = false,
@@ -76,17 +77,21 @@ export async function claimDue(
     room: (actionId: string) => number;
     /** The most one action may have in flight: sizes the window read. */
     maxPerAction: number;
+    /** How many actions the previous claim's window held (unknown at first): sizes this one's. */
+    actionsDue?: number;
     saturated: readonly string[];
     lookPastSaturated?: boolean;
     lock?: boolean;
     token: string;
   },
-): Promise<{ claimed: ClaimedInstance[]; more: boolean; lookedPastSaturated: boolean }> {
-  if (limit <= 0) return { claimed: [], more: false, lookedPastSaturated: false };
+): Promise<{ claimed: ClaimedInstance[]; more: boolean; lookedPastSaturated: boolean; actionsDue: number }> {
+  if (limit <= 0) return { claimed: [], more: false, lookedPastSaturated: false, actionsDue: actionsDue ?? 0 };
   const leaseUntil = now + leaseMs;
-  // Enough rows to fill the claim when several actions are due, without reading hundreds to pick a
-  // few when one busy action is (rows read per claim were 40 times those picked at 4 × limit).
-  const scan = Math.min(limit * 4, Math.max(16, 2 * maxPerAction));
+  // Enough rows to fill the claim from the actions that are due, without reading hundreds to pick a
+  // few when one busy action is (rows read per claim were 40 times those picked at 4 × limit). A
+  // window of twice what each action can take, times the actions the last window held, adapts:
+  // one action's backlog costs 2 × its concurrency, ten actions' ten times that.
+  const scan = Math.min(limit * 4, Math.max(16, 2 * maxPerAction * Math.max(1, actionsDue ?? limit)));
   const window = (skip: readonly string[]) => {
     let query = trx
       .selectFrom("instances")
@@ -122,7 +127,8 @@ export async function claimDue(
     lookedPastSaturated = true;
   }
   const more = candidates.length === scan;
-  if (picked.length === 0) return { claimed: [], more, lookedPastSaturated };
+  const seen = new Set(candidates.map((c) => c.action_id)).size;
+  if (picked.length === 0) return { claimed: [], more, lookedPastSaturated, actionsDue: seen };
   // next_attempt_at moves to the lease's end too: if this attempt is lost (the worker dies), that is
   // when the instance is due again. It also keeps instances in flight out of the next claim's scan.
   await trx.updateTable("instances").set({ lease_until: leaseUntil, lease_token: token, next_attempt_at: leaseUntil }).where("id", "in", picked).execute();
@@ -148,7 +154,7 @@ export async function claimDue(
     ])
     .where("instances.id", "in", picked)
     .execute();
-  return { claimed: rows.map((r) => ({ ...r, leaseToken: token })), more, lookedPastSaturated };
+  return { claimed: rows.map((r) => ({ ...r, leaseToken: token })), more, lookedPastSaturated, actionsDue: seen };
 }
 
 /**

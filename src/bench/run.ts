@@ -189,7 +189,7 @@ async function main() {
       results.hookline_postgres = await steady(receiver, sizes, { postgresUrl: pgUrl });
     }
     if (wanted("scale") && pgUrl) {
-      log("PostgreSQL: 1, 2, 3 worker processes draining a backlog");
+      log(`PostgreSQL: ${sizes.scaleWorkers.join(", ")} worker processes draining a backlog`);
       results.scale_postgres = await scale(receiver, sizes, pgUrl);
     }
     if (wanted("fanout")) {

@@ -3,6 +3,7 @@
  * same transaction, batched across concurrent deliveries (one commit for many attempts).
  */
 import type { Committer } from "../db/committer.js";
+import { prepare } from "../db/prepared.js";
 import type { NewAttempt } from "../db/schema.js";
 import type { AttemptResult } from "../deliver/sender.js";
 import type { IdGenerator } from "../ids.js";
@@ -44,16 +45,32 @@ export function attemptRow(
 /** Records an attempt; resolves to false when the instance was no longer this worker's to record. */
 export type AttemptRecorder = (record: AttemptRecord) => Promise<boolean>;
 
+/** Hot (one per attempt): prepared once (db/prepared.ts). */
+const insertAttempt = prepare<NewAttempt>((db, p) =>
+  db.insertInto("attempts").values({
+    id: p.id,
+    instance_id: p.instance_id,
+    account_id: p.account_id,
+    series: p.series,
+    number: p.number,
+    started_at: p.started_at,
+    duration_ms: p.duration_ms,
+    outcome: p.outcome,
+    request: p.request,
+    response_status: p.response_status,
+    response_headers: p.response_headers,
+    response_body: p.response_body,
+    response_body_truncated: p.response_body_truncated,
+    error: p.error,
+  }),
+);
+
 export function createAttemptRecorder(committer: Committer, { newId }: { newId: IdGenerator }): AttemptRecorder {
   return (record) =>
     committer.run(async (trx) => {
       // An instance deleted with its action, or re-claimed after our lease ran out, is not ours to record.
       const held = await completeAttempt(trx, record.completion);
-      if (held)
-        await trx
-          .insertInto("attempts")
-          .values({ id: newId("att"), ...record.attempt })
-          .execute();
+      if (held) await insertAttempt(trx, { id: newId("att"), ...record.attempt });
       return held;
     });
 }

@@ -7,7 +7,7 @@ import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction
 
 /** A bigint column read back as a number (PostgreSQL's driver is told to parse int8 as number). */
 type Millis = ColumnType<number, number, number>;
-type Flag = 0 | 1;
+export type Flag = 0 | 1;
 
 export interface AccountTable {
   id: string;
@@ -158,6 +158,7 @@ export type ActionRow = Selectable<ActionTable>;
 export type EventRow = Selectable<EventTable>;
 export type InstanceRow = Selectable<InstanceTable>;
 export type NewInstance = Insertable<InstanceTable>;
+export type NewEvent = Insertable<EventTable>;
 export type AttemptRow = Selectable<AttemptTable>;
 export type NewAttempt = Insertable<AttemptTable>;
 export type { Generated };

@@ -8,7 +8,8 @@ import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { z } from "zod";
 import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
-import type { NewInstance, Tx } from "../db/schema.js";
+import { prepare } from "../db/prepared.js";
+import type { NewEvent, NewInstance, Tx } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
 import { insertInstances } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
@@ -55,6 +56,13 @@ export function validateBatch(body: unknown): ValidEvent[] {
   return events.map((event, i) => validateEvent(event, `events[${i}]`));
 }
 
+/** Hot (one per event): prepared once (db/prepared.ts). */
+const insertEvent = prepare<Required<NewEvent>>((db, p) =>
+  db
+    .insertInto("events")
+    .values({ id: p.id, account_id: p.account_id, type: p.type, object: p.object, idempotency_key: p.idempotency_key, created_at: p.created_at }),
+);
+
 export interface IngestDeps {
   newId: IdGenerator;
   now: () => number;
@@ -94,12 +102,16 @@ export async function storeEvent(
   }
   const now = deps.now();
   const eventId = deps.newId("evt");
-  await trx
-    .insertInto("events")
-    .values({ id: eventId, account_id: accountId, type: event.type, object: event.objectJson, idempotency_key: event.idempotencyKey ?? null, created_at: now })
-    .execute();
+  await insertEvent(trx, {
+    id: eventId,
+    account_id: accountId,
+    type: event.type,
+    object: event.objectJson,
+    idempotency_key: event.idempotencyKey ?? null,
+    created_at: now,
+  });
   const fired = only ? [only] : await findFiredActions(trx, accountId, event.type);
-  const instances: NewInstance[] = fired.map((f) => ({
+  const instances: Required<NewInstance>[] = fired.map((f) => ({
     id: deps.newId("ins"),
     account_id: accountId,
     action_id: f.actionId,
@@ -115,6 +127,7 @@ export async function storeEvent(
     series_attempts: 0,
     next_attempt_at: now,
     lease_until: null,
+    lease_token: null,
     last_status: null,
     last_error: null,
     created_at: now,

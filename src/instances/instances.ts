@@ -4,7 +4,8 @@
  * queue's rules live in one place.
  */
 import { type RawBuilder, type SqlBool, sql } from "kysely";
-import type { Executor, InstanceRow, InstanceState, NewInstance, Tx } from "../db/schema.js";
+import { prepare } from "../db/prepared.js";
+import type { Executor, Flag, InstanceRow, InstanceState, NewInstance, Tx } from "../db/schema.js";
 
 /**
  * "Unfinished": the predicate of the partial index `instances_claim` (migration 005), written as the
@@ -13,8 +14,37 @@ import type { Executor, InstanceRow, InstanceState, NewInstance, Tx } from "../d
  */
 export const UNFINISHED: RawBuilder<SqlBool> = sql<SqlBool>`state in ('pending', 'retrying')`;
 
-export async function insertInstances(db: Executor, rows: NewInstance[]): Promise<void> {
-  // SQLite caps bound parameters per statement; 19 columns × 40 rows stays well under it.
+/** Hot (one per instance at ingest): prepared once (db/prepared.ts). Every column is given. */
+const insertInstance = prepare<Required<NewInstance>>((db, p) =>
+  db.insertInto("instances").values({
+    id: p.id,
+    account_id: p.account_id,
+    action_id: p.action_id,
+    event_id: p.event_id,
+    trigger_type: p.trigger_type,
+    event_type: p.event_type,
+    object_key: p.object_key,
+    state: p.state,
+    sent: p.sent,
+    delivered: p.delivered,
+    attempts: p.attempts,
+    series: p.series,
+    series_attempts: p.series_attempts,
+    next_attempt_at: p.next_attempt_at,
+    lease_until: p.lease_until,
+    lease_token: p.lease_token,
+    last_status: p.last_status,
+    last_error: p.last_error,
+    created_at: p.created_at,
+    updated_at: p.updated_at,
+  }),
+);
+
+export async function insertInstances(db: Executor, rows: Required<NewInstance>[]): Promise<void> {
+  // The common case, one instance per event, runs prepared. Several (a fan-out) share multi-row
+  // statements, one round trip per 40 rows on PostgreSQL; building them is shared by their rows.
+  // SQLite caps bound parameters per statement; 20 columns × 40 rows stays well under it.
+  if (rows.length === 1 && rows[0]) return void (await insertInstance(db, rows[0]));
   for (let i = 0; i < rows.length; i += 40) {
     await db
       .insertInto("instances")
@@ -188,42 +218,68 @@ export interface Completion {
  * Records an attempt's effect on its instance and frees the lease. Returns false when this worker
  * no longer holds the instance (deleted, or its lease expired and another worker took it).
  */
-export async function completeAttempt(db: Executor, c: Completion): Promise<boolean> {
-  const result = await db
+// Hot (one per attempt): prepared once (db/prepared.ts). `sent` and `delivered` are flags that only
+// ever turn on here (a provider's delivery callback may already have set `delivered`; a resend clears
+// it), so the new value is ORed in.
+const finishAttempt = prepare<{
+  id: string;
+  token: string;
+  state: InstanceState;
+  sent: Flag;
+  delivered: Flag;
+  nextAttemptAt: number;
+  status: number | null;
+  error: string | null;
+  now: number;
+}>((db, p) =>
+  db
     .updateTable("instances")
-    .set((eb) => ({
-      state: c.state,
-      sent: c.sent ? 1 : eb.ref("sent"),
-      // Never cleared here: a provider's delivery callback may already have set it (a resend clears it).
-      delivered: c.delivered ? 1 : eb.ref("delivered"),
+    .set({
+      state: p.state,
+      sent: sql<Flag>`sent | ${p.sent}`,
+      delivered: sql<Flag>`delivered | ${p.delivered}`,
       attempts: sql`attempts + 1`,
       series_attempts: sql`series_attempts + 1`,
-      next_attempt_at: c.nextAttemptAt,
+      next_attempt_at: p.nextAttemptAt,
       lease_until: null,
       lease_token: null,
-      last_status: c.status,
-      last_error: c.error,
-      updated_at: c.now,
-    }))
-    .where("id", "=", c.instanceId)
-    .where("lease_token", "=", c.leaseToken)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) return false;
+      last_status: p.status,
+      last_error: p.error,
+      updated_at: p.now,
+    })
+    .where("id", "=", p.id)
+    .where("lease_token", "=", p.token),
+);
+const startFailingSpell = prepare<{ id: string; now: number }>((db, p) =>
+  db
+    .updateTable("actions")
+    .set({ failing_since: sql`coalesce(failing_since, ${p.now})` })
+    .where("id", "=", p.id),
+);
+const endFailingSpell = prepare<{ id: string }>((db, p) =>
+  db.updateTable("actions").set({ failing_since: null, failing_notified_at: null }).where("id", "=", p.id).where("failing_since", "is not", null),
+);
+
+/**
+ * Records an attempt's effect on its instance and frees the lease. Returns false when this worker
+ * no longer holds the instance (deleted, or its lease expired and another worker took it).
+ */
+export async function completeAttempt(db: Executor, c: Completion): Promise<boolean> {
+  const result = await finishAttempt(db, {
+    id: c.instanceId,
+    token: c.leaseToken,
+    state: c.state,
+    sent: c.sent ? 1 : 0,
+    delivered: c.delivered ? 1 : 0,
+    nextAttemptAt: c.nextAttemptAt,
+    status: c.status,
+    error: c.error,
+    now: c.now,
+  });
+  if (Number(result.numAffectedRows) !== 1) return false;
   // The action's health: a final failure starts (or continues) a failing spell; a success ends it.
-  if (c.state === "failed") {
-    await db
-      .updateTable("actions")
-      .set({ failing_since: sql`coalesce(failing_since, ${c.now})` })
-      .where("id", "=", c.actionId)
-      .execute();
-  } else if (c.state === "succeeded") {
-    await db
-      .updateTable("actions")
-      .set({ failing_since: null, failing_notified_at: null })
-      .where("id", "=", c.actionId)
-      .where("failing_since", "is not", null)
-      .execute();
-  }
+  if (c.state === "failed") await startFailingSpell(db, { id: c.actionId, now: c.now });
+  else if (c.state === "succeeded") await endFailingSpell(db, { id: c.actionId });
   return true;
 }
 

@@ -61,7 +61,10 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const store = await openStore(config.databaseUrl, { poolSize: config.databasePool });
   const { db } = store;
   // PostgreSQL takes several transactions at once; half the pool, the rest left for reads.
-  const committer = createCommitter(db, { parallel: store.dialect === "postgres" ? Math.max(1, Math.floor(config.databasePool / 2)) : 1 });
+  const committer = createCommitter(db, {
+    parallel: store.dialect === "postgres" ? Math.max(1, Math.floor(config.databasePool / 2)) : 1,
+    ...(store.durability && { durability: store.durability }),
+  });
   const metrics = createMetrics();
   const tracing = createTracing({ endpoint: config.otlpEndpoint, version: VERSION, role: config.role });
 

@@ -62,4 +62,57 @@ describe("committer", () => {
     await Promise.all(Array.from({ length: 5 }, () => committer.run(async () => 1)));
     expect(stats.maxOpen).toBe(1);
   });
+
+  it("with deferred durability, answers a unit once its commit is on disk, a claim once it is visible, and commits the next batch meanwhile", async () => {
+    const { db, stats } = fakeDb();
+    const syncs: (() => void)[] = [];
+    const durability = { defer: () => {}, sync: () => new Promise<void>((resolve) => syncs.push(resolve)) };
+    const committer = createCommitter(db, { durability });
+    const events: string[] = [];
+    const ingest = committer.run(async () => "event", { onVisible: () => events.push("visible") }).then(() => events.push("answered"));
+    const claim = committer.run(async () => "claim", { durable: false }).then(() => events.push("claimed"));
+    await claim;
+    expect(events).toEqual(["visible", "claimed"]);
+    expect(syncs).toHaveLength(1);
+    // The disk has not answered, yet the next batch commits.
+    await committer.run(async () => "next", { durable: false });
+    expect(stats.transactions).toBe(2);
+    let drained = false;
+    const drain = committer.drain().then(() => (drained = true));
+    for (const resolve of syncs.splice(0)) resolve();
+    await ingest;
+    expect(events).toEqual(["visible", "claimed", "answered"]);
+    await drain;
+    expect(drained).toBe(true);
+  });
+
+  it("fails the units of a commit whose fsync failed", async () => {
+    const { db } = fakeDb();
+    const durability = { defer: () => {}, sync: () => Promise.reject(new Error("EIO")) };
+    const committer = createCommitter(db, { durability });
+    await expect(committer.run(async () => "event")).rejects.toThrow("EIO");
+    await expect(committer.run(async () => "claim", { durable: false })).resolves.toBe("claim");
+  });
+
+  it("never runs a unit twice when a callback after its commit fails", async () => {
+    const { db, stats } = fakeDb();
+    const committer = createCommitter(db);
+    let runs = 0;
+    const failing = committer.run(
+      async () => {
+        runs++;
+        return "a";
+      },
+      {
+        onVisible: () => {
+          throw new Error("listener failed");
+        },
+      },
+    );
+    const other = committer.run(async () => "b");
+    await expect(failing).rejects.toThrow("listener failed");
+    await expect(other).resolves.toBe("b");
+    expect(runs).toBe(1);
+    expect(stats.transactions).toBe(1);
+  });
 });

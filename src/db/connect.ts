@@ -1,7 +1,4 @@
-import fs from "node:fs";
-import path from "node:path";
-import SQLite from "better-sqlite3";
-import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect } from "kysely";
 import pg from "pg";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_sessions.js";
@@ -9,6 +6,7 @@ import * as m003 from "./migrations/003_failing.js";
 import * as m004 from "./migrations/004_lease_token.js";
 import * as m005 from "./migrations/005_claim_index.js";
 import type { Database, Db } from "./schema.js";
+import { type DeferredSync, openSqlite } from "./sqlite.js";
 
 /** Migrations are listed here, not discovered on disk, so the bundle needs no file-system layout. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -29,32 +27,13 @@ export async function migrate(db: Db): Promise<void> {
   }
 }
 
-/**
- * Kysely prepares every query anew; on the hot path that was an eighth of the server's CPU. The
- * same SQL text is prepared once and reused (bounded: dynamic IN-lists produce many texts).
- * Safe because Kysely runs each statement to completion (no streaming) on one connection.
- */
-function withStatementCache(sqlite: SQLite.Database, max = 500) {
-  const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(sql: string) {
-      let statement = cache.get(sql);
-      if (!statement) {
-        if (cache.size >= max) cache.clear();
-        statement = sqlite.prepare(sql);
-        cache.set(sql, statement);
-      }
-      return statement;
-    },
-  };
-}
-
 export type Dialect = "sqlite" | "postgres";
 
 export interface Store {
   readonly db: Db;
   readonly dialect: Dialect;
+  /** SQLite on a file: commits reach the disk after they are visible; the committer waits for it (sqlite.ts). */
+  readonly durability?: DeferredSync;
   close(): Promise<void>;
 }
 
@@ -62,23 +41,21 @@ export interface Store {
  * Opens the database named by the URL and brings its schema up to date: `sqlite:<path>` (the
  * embedded default) or `postgres://…` (several processes on one database).
  *
- * SQLite runs in WAL mode with synchronous=FULL: a commit is on disk (fsynced WAL) before it
- * returns, so an event acknowledged after its commit survives kill -9 and power loss. The cost
- * of one fsync per commit is shared by batching many writes per transaction (see committer.ts).
+ * SQLite runs in WAL mode, and a write resolves only once the WAL is fsynced (sqlite.ts), off the
+ * main thread: an event acknowledged after its commit survives kill -9 and power loss. The cost of
+ * one fsync per commit is shared by batching many writes per transaction (see committer.ts).
  * PostgreSQL's commits are durable by default (synchronous_commit=on).
  */
 export async function openStore(databaseUrl: string, { poolSize = 10 }: { poolSize?: number } = {}): Promise<Store> {
   if (databaseUrl.startsWith("postgres://") || databaseUrl.startsWith("postgresql://")) return openPostgres(databaseUrl, poolSize);
-  const file = databaseUrl.slice("sqlite:".length);
-  if (file !== ":memory:") fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const sqlite = new SQLite(file);
-  sqlite.pragma("journal_mode = WAL");
-  sqlite.pragma("synchronous = FULL");
-  sqlite.pragma("foreign_keys = ON");
-  sqlite.pragma("busy_timeout = 5000");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  await migrate(db);
-  return { db, dialect: "sqlite", close: () => db.destroy() };
+  const { db, durability, close } = openSqlite(databaseUrl.slice("sqlite:".length));
+  try {
+    await migrate(db);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { db, dialect: "sqlite", ...(durability && { durability }), close };
 }
 
 // int8 (bigint) columns hold epoch milliseconds and counts, all far below 2^53: read them as numbers.

@@ -212,7 +212,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     const tokens = [...heldClaims.keys()];
     if (tokens.length === 0) return;
     try {
-      await deps.committer.run((trx) => renewLeases(trx, tokens, now() + deps.leaseMs));
+      await deps.committer.run((trx) => renewLeases(trx, tokens, now() + deps.leaseMs), { durable: false });
     } catch (err) {
       deps.logger.warn({ err }, "could not renew leases");
     }
@@ -284,7 +284,9 @@ export function createWorker(deps: WorkerDeps): Worker {
           lock: deps.lockClaims,
           token,
         };
-        const result = await deps.committer.run((trx) => claimDue(trx, query));
+        // Sending needs the lease visible, not on disk: a lease lost with the machine means the instance
+        // is claimed again after a restart, as it would be had the process died mid-attempt.
+        const result = await deps.committer.run((trx) => claimDue(trx, query), { durable: false });
         ({ claimed, more } = result);
         actionsDue = result.actionsDue;
         if (result.lookedPastSaturated) {

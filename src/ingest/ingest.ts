@@ -152,11 +152,22 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
     const span = deps.tracer?.startSpan("hookline.ingest", { attributes: { "hookline.account_id": accountId, "hookline.events": events.length } });
     let stored: Awaited<ReturnType<typeof storeEvent>>[];
     try {
-      stored = await committer.run(async (trx) => {
-        const all = [];
-        for (const event of events) all.push(await storeEvent(trx, deps, accountId, event));
-        return all;
-      });
+      stored = await committer.run(
+        async (trx) => {
+          const all = [];
+          for (const event of events) all.push(await storeEvent(trx, deps, accountId, event));
+          return all;
+        },
+        {
+          // The worker may start on the instances as soon as they are visible; the answer waits for
+          // the disk. Should the machine fail in between, the unanswered event is sent again by its
+          // client: at least once, still.
+          onVisible: (all) => {
+            const actionIds = all.flatMap((e) => e.actionIds);
+            if (actionIds.length > 0) deps.onInstances(actionIds);
+          },
+        },
+      );
     } catch (error) {
       span?.recordException(error as Error);
       span?.setStatus({ code: SpanStatusCode.ERROR });
@@ -171,8 +182,6 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
       });
     span?.end();
     for (const e of stored) for (const type of e.actionTypes) deps.metrics?.instancesCreated.inc({ action_type: type });
-    const actionIds = stored.flatMap((e) => e.actionIds);
-    if (actionIds.length > 0) deps.onInstances(actionIds);
     return stored.map(({ instanceIds: _ids, actionIds: _actions, actionTypes: _types, ...out }) => out);
   };
 }

@@ -211,7 +211,13 @@ export interface Api {
   close(): Promise<void>;
 }
 
-export function apiClient(port: number, apiKey: string, connections = 64): Api {
+/**
+ * `connections` bounds the requests in flight. It is large by default so that open-loop load
+ * (`ingestAtRate`) stays open: with 64, acknowledgements slowed by one slow fsync (each waits for
+ * the disk) used every connection, and the next events waited in the client, their latency counted
+ * from before that wait. Closed-loop load sets its own concurrency (`ingestClosedLoop`).
+ */
+export function apiClient(port: number, apiKey: string, connections = 1_024): Api {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections });
   const headers = { authorization: `Bearer ${apiKey}`, "content-type": "application/json" };
   return {

@@ -11,7 +11,7 @@ import { resolveSession } from "./accounts/sessions.js";
 import type { ProviderProblems } from "./actions/actions.js";
 import { createAttemptRecorder } from "./attempts/attempts.js";
 import type { Config } from "./config.js";
-import { createCommitter } from "./db/committer.js";
+import { committerOptions, createCommitter } from "./db/committer.js";
 import { openStore, type Store } from "./db/connect.js";
 import { isDatabaseUnavailable } from "./db/unavailable.js";
 import { createAnnouncer, listenForWork } from "./db/wakeups.js";
@@ -60,11 +60,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const newId = options.newId ?? defaultNewId;
   const store = await openStore(config.databaseUrl, { poolSize: config.databasePool });
   const { db } = store;
-  // PostgreSQL takes several transactions at once; half the pool, the rest left for reads.
-  const committer = createCommitter(db, {
-    parallel: store.dialect === "postgres" ? Math.max(1, Math.floor(config.databasePool / 2)) : 1,
-    ...(store.durability && { durability: store.durability }),
-  });
+  const committer = createCommitter(db, committerOptions(store, config.databasePool));
   const metrics = createMetrics();
   const tracing = createTracing({ endpoint: config.otlpEndpoint, version: VERSION, role: config.role });
 

@@ -10,7 +10,7 @@ import { afterEach, expect, it } from "vitest";
 import { createAccount } from "../src/accounts/accounts.js";
 import { createAction } from "../src/actions/actions.js";
 import { type AttemptRecorder, createAttemptRecorder } from "../src/attempts/attempts.js";
-import { createCommitter } from "../src/db/committer.js";
+import { committerOptions, createCommitter } from "../src/db/committer.js";
 import { openStore, type Store } from "../src/db/connect.js";
 import type { AttemptResult, Sender } from "../src/deliver/sender.js";
 import { createWorker } from "../src/deliver/worker.js";
@@ -51,7 +51,7 @@ async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<v
     trigger.id,
     { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true },
   );
-  const ingest = createIngest(createCommitter(store.db), { ...deps, onInstances: () => {} });
+  const ingest = createIngest(createCommitter(store.db, committerOptions(store, 10)), { ...deps, onInstances: () => {} });
   return {
     store,
     actionId: action.id,
@@ -93,7 +93,11 @@ function startWorker(
   recorder?: (inner: AttemptRecorder) => AttemptRecorder,
   { db = store.db, perEndpointConcurrency = 16 }: { db?: Store["db"]; perEndpointConcurrency?: number } = {},
 ) {
-  const committer = createCommitter(db);
+  // Set up as the server's (openStore's default pool of 10): on SQLite its committer waits for the
+  // WAL's fsync itself, so lease renewals never wait for the disk. A committer without that waited
+  // for each fsync before its next transaction, and on a loaded machine a slow fsync held a renewal
+  // back past the 300 ms lease, letting the second worker take the instance (a flaky test).
+  const committer = createCommitter(db, committerOptions(store, 10));
   const record = createAttemptRecorder(committer, { newId });
   const worker = createWorker({
     db,

@@ -16,6 +16,7 @@
  * transactions side by side (and groups their commits itself); with one at a time, every statement's
  * round trip was serialised behind every other's, and the database waited on the network.
  */
+import type { Store } from "./connect.js";
 import type { Db, Tx } from "./schema.js";
 import type { DeferredSync } from "./sqlite.js";
 
@@ -44,6 +45,17 @@ interface Pending {
   options: RunOptions<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+}
+
+/**
+ * How a process sets its committer up for its store. PostgreSQL takes several transactions at once:
+ * half the pool, the rest left for reads. SQLite's committer waits for the WAL's fsync itself.
+ */
+export function committerOptions(store: Pick<Store, "dialect" | "durability">, poolSize: number): { parallel: number; durability?: DeferredSync } {
+  return {
+    parallel: store.dialect === "postgres" ? Math.max(1, Math.floor(poolSize / 2)) : 1,
+    ...(store.durability && { durability: store.durability }),
+  };
 }
 
 /**

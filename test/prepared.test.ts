@@ -7,7 +7,7 @@ import fs from "node:fs";
 import { sql } from "kysely";
 import { afterEach, expect, it } from "vitest";
 import { openStore, type Store } from "../src/db/connect.js";
-import { PreparedStatementError, prepare } from "../src/db/prepared.js";
+import { PreparedStatementError, prepare, prepareInsert } from "../src/db/prepared.js";
 import { DIALECT, freshDatabase, tempDir } from "./helpers/hookline.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -69,4 +69,17 @@ it(`[${DIALECT}] refuses a statement whose placeholder would be written into the
   const { db } = await store();
   const inlined = prepare<{ name: string }>((db, p) => db.selectFrom("accounts").select("id").where("name", "=", sql.lit(p.name)));
   await expect(inlined(db, { name: "x" })).rejects.toThrow(/inlined/);
+});
+
+it(`[${DIALECT}] an insert prepared from its first row's columns stores every later row whole`, async () => {
+  const { db } = await store();
+  const insert = prepareInsert("accounts");
+  await insert(db, { id: "acc_1", name: "one", notification_email: null, created_at: 1 });
+  // Keys in another order name the same columns.
+  await insert(db, { created_at: 2, notification_email: "b@example.com", name: "two", id: "acc_2" });
+  expect(await db.selectFrom("accounts").selectAll().orderBy("id").execute()).toEqual([
+    { id: "acc_1", name: "one", notification_email: null, created_at: 1 },
+    { id: "acc_2", name: "two", notification_email: "b@example.com", created_at: 2 },
+  ]);
+  await expect(insert(db, { id: "acc_3", name: "three", created_at: 3 } as never)).rejects.toThrow(PreparedStatementError);
 });

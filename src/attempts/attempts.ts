@@ -3,7 +3,7 @@
  * same transaction, batched across concurrent deliveries (one commit for many attempts).
  */
 import type { Committer } from "../db/committer.js";
-import { prepare } from "../db/prepared.js";
+import { prepareInsert } from "../db/prepared.js";
 import type { NewAttempt } from "../db/schema.js";
 import type { AttemptResult } from "../deliver/sender.js";
 import type { IdGenerator } from "../ids.js";
@@ -12,7 +12,7 @@ import { storedHeaders } from "./headers.js";
 
 export interface AttemptRecord {
   completion: Completion;
-  attempt: Omit<NewAttempt, "id">;
+  attempt: Omit<Required<NewAttempt>, "id">;
 }
 
 function withStoredHeaders(request: Record<string, unknown>): Record<string, unknown> {
@@ -24,7 +24,7 @@ export function attemptRow(
   instance: { id: string; accountId: string; series: number; seriesAttempts: number },
   result: AttemptResult,
   outcome: NewAttempt["outcome"],
-): Omit<NewAttempt, "id"> {
+): Omit<Required<NewAttempt>, "id"> {
   return {
     instance_id: instance.id,
     account_id: instance.accountId,
@@ -46,24 +46,7 @@ export function attemptRow(
 export type AttemptRecorder = (record: AttemptRecord) => Promise<boolean>;
 
 /** Hot (one per attempt): prepared once (db/prepared.ts). */
-const insertAttempt = prepare<NewAttempt>((db, p) =>
-  db.insertInto("attempts").values({
-    id: p.id,
-    instance_id: p.instance_id,
-    account_id: p.account_id,
-    series: p.series,
-    number: p.number,
-    started_at: p.started_at,
-    duration_ms: p.duration_ms,
-    outcome: p.outcome,
-    request: p.request,
-    response_status: p.response_status,
-    response_headers: p.response_headers,
-    response_body: p.response_body,
-    response_body_truncated: p.response_body_truncated,
-    error: p.error,
-  }),
-);
+const insertAttempt = prepareInsert("attempts");
 
 export function createAttemptRecorder(committer: Committer, { newId }: { newId: IdGenerator }): AttemptRecorder {
   return (record) =>

@@ -14,8 +14,8 @@
  * with `is`): compiling checks that every placeholder became exactly a parameter. Plugins'
  * `transformQuery` does not run on prepared statements (their results still pass `transformResult`).
  */
-import { type Compilable, type CompiledQuery, createQueryId, type QueryResult } from "kysely";
-import type { Executor } from "./schema.js";
+import { type Compilable, type CompiledQuery, createQueryId, type Insertable, type QueryResult } from "kysely";
+import type { Database, Executor } from "./schema.js";
 
 /** Placeholder values: a string no real value starts with. */
 const MARK = "\u0000hookline-param:";
@@ -62,5 +62,21 @@ export function prepare<P extends Record<string, unknown>, R = unknown>(build: (
     });
     // A query id of its own per run: plugins pair a query with its result by it.
     return db.executeQuery<R>({ ...compiled.query, queryId: createQueryId(), parameters });
+  };
+}
+
+/**
+ * An insert of one whole row into `table`, prepared on its first call with that row's keys as its
+ * columns. Callers give every column (`Required<…>`), so every row has the same keys and no column
+ * list is written out twice.
+ */
+export function prepareInsert<T extends keyof Database & string>(table: T): Prepared<Required<Insertable<Database[T]>>, unknown> {
+  let insert: Prepared<Record<string, unknown>, unknown> | undefined;
+  return (db, row) => {
+    const values = row as Record<string, unknown>;
+    insert ??= prepare<Record<string, unknown>>((db, p) =>
+      db.insertInto(table).values(Object.fromEntries(Object.keys(values).map((column) => [column, p[column]])) as never),
+    );
+    return insert(db, values);
   };
 }

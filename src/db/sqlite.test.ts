@@ -27,10 +27,11 @@ afterEach(async () => {
   store = undefined;
 });
 
-function open(walSync: () => WalSync) {
+/** A store on a fresh file (its path in `file`), closed after the test. */
+function open(walSync?: () => WalSync): SqliteStore & { file: string } {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hookline-sqlite-")), "test.db");
-  store = openSqlite(file, { walSync });
-  return store.db;
+  store = openSqlite(file, walSync ? { walSync } : {});
+  return { ...store, file };
 }
 
 const settledYet = async (p: Promise<unknown>) => {
@@ -42,7 +43,7 @@ const settledYet = async (p: Promise<unknown>) => {
 
 it("a write resolves only after the WAL fsync, and the connection serves reads meanwhile", async () => {
   const fsync = heldSync();
-  const db = open(fsync.walSync);
+  const { db } = open(fsync.walSync);
   await sql`create table t (n integer)`.execute(db);
   fsync.state.hold = true;
 
@@ -57,7 +58,7 @@ it("a write resolves only after the WAL fsync, and the connection serves reads m
 
 it("a transaction waits for one fsync after its commit; reads wait for none", async () => {
   const fsync = heldSync();
-  const db = open(fsync.walSync);
+  const { db } = open(fsync.walSync);
   await sql`create table t (n integer)`.execute(db);
   fsync.state.hold = true;
 
@@ -75,9 +76,7 @@ it("a transaction waits for one fsync after its commit; reads wait for none", as
 });
 
 it("checkpoints the WAL on its own thread, not on the committing connection", async () => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hookline-sqlite-")), "test.db");
-  store = openSqlite(file);
-  const db = store.db;
+  const { db, file } = open();
   await sql`create table t (n integer, pad text)`.execute(db);
   for (let i = 0; i < 50; i++) await sql`insert into t values (${i}, ${"x".repeat(4000)})`.execute(db);
   const walPages = () => fs.statSync(`${file}-wal`).size;
@@ -91,9 +90,7 @@ it("checkpoints the WAL on its own thread, not on the committing connection", as
 
 it("a transaction whose user took the fsync over (the group committer) is released at its commit", async () => {
   const fsync = heldSync();
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hookline-sqlite-")), "test.db");
-  store = openSqlite(file, { walSync: fsync.walSync });
-  const { db, durability } = store;
+  const { db, durability } = open(fsync.walSync);
   await sql`create table t (n integer)`.execute(db);
   fsync.state.hold = true;
 

@@ -52,8 +52,7 @@ export interface ApiDeps {
   ingest: Ingest;
   newId: IdGenerator;
   now: () => number;
-  /** Wakes the delivery worker (after a resend). */
-  /** New instances were committed: for these actions, or (no list) for any. */
+  /** Wakes the delivery worker: new instances for these actions, or (no list, a resend) for any. */
   onInstances: (actionIds?: readonly string[]) => void;
 }
 

@@ -8,8 +8,8 @@ import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { z } from "zod";
 import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
-import { prepare } from "../db/prepared.js";
-import type { NewEvent, NewInstance, Tx } from "../db/schema.js";
+import { prepareInsert } from "../db/prepared.js";
+import type { NewInstance, Tx } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
 import { insertInstances } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
@@ -57,17 +57,12 @@ export function validateBatch(body: unknown): ValidEvent[] {
 }
 
 /** Hot (one per event): prepared once (db/prepared.ts). */
-const insertEvent = prepare<Required<NewEvent>>((db, p) =>
-  db
-    .insertInto("events")
-    .values({ id: p.id, account_id: p.account_id, type: p.type, object: p.object, idempotency_key: p.idempotency_key, created_at: p.created_at }),
-);
+const insertEvent = prepareInsert("events");
 
 export interface IngestDeps {
   newId: IdGenerator;
   now: () => number;
-  /** Called after a commit that created instances, to wake the delivery worker. */
-  /** New instances were committed, for these actions. */
+  /** New instances are committed (visible) for these actions: wakes the delivery worker. */
   onInstances: (actionIds: readonly string[]) => void;
   metrics?: Metrics;
   tracer?: Tracer;

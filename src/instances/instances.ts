@@ -4,7 +4,7 @@
  * queue's rules live in one place.
  */
 import { type RawBuilder, type SqlBool, sql } from "kysely";
-import { prepare } from "../db/prepared.js";
+import { prepare, prepareInsert } from "../db/prepared.js";
 import type { Executor, Flag, InstanceRow, InstanceState, NewInstance, Tx } from "../db/schema.js";
 
 /**
@@ -14,31 +14,8 @@ import type { Executor, Flag, InstanceRow, InstanceState, NewInstance, Tx } from
  */
 export const UNFINISHED: RawBuilder<SqlBool> = sql<SqlBool>`state in ('pending', 'retrying')`;
 
-/** Hot (one per instance at ingest): prepared once (db/prepared.ts). Every column is given. */
-const insertInstance = prepare<Required<NewInstance>>((db, p) =>
-  db.insertInto("instances").values({
-    id: p.id,
-    account_id: p.account_id,
-    action_id: p.action_id,
-    event_id: p.event_id,
-    trigger_type: p.trigger_type,
-    event_type: p.event_type,
-    object_key: p.object_key,
-    state: p.state,
-    sent: p.sent,
-    delivered: p.delivered,
-    attempts: p.attempts,
-    series: p.series,
-    series_attempts: p.series_attempts,
-    next_attempt_at: p.next_attempt_at,
-    lease_until: p.lease_until,
-    lease_token: p.lease_token,
-    last_status: p.last_status,
-    last_error: p.last_error,
-    created_at: p.created_at,
-    updated_at: p.updated_at,
-  }),
-);
+/** Hot (one per instance at ingest): prepared once (db/prepared.ts). */
+const insertInstance = prepareInsert("instances");
 
 export async function insertInstances(db: Executor, rows: Required<NewInstance>[]): Promise<void> {
   // The common case, one instance per event, runs prepared. Several (a fan-out) share multi-row
@@ -214,10 +191,6 @@ export interface Completion {
   now: number;
 }
 
-/**
- * Records an attempt's effect on its instance and frees the lease. Returns false when this worker
- * no longer holds the instance (deleted, or its lease expired and another worker took it).
- */
 // Hot (one per attempt): prepared once (db/prepared.ts). `sent` and `delivered` are flags that only
 // ever turn on here (a provider's delivery callback may already have set `delivered`; a resend clears
 // it), so the new value is ORed in.

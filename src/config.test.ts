@@ -28,6 +28,12 @@ describe("config", () => {
     expect(loadConfig({ HOOKLINE_ROLE: "worker", HOOKLINE_DATABASE_URL: "postgres://h@db/hookline" }).role).toBe("worker");
   });
 
+  it("makes webhook requests on a thread of their own unless HOOKLINE_WEBHOOK_THREAD=off", () => {
+    expect(loadConfig({}).webhookThread).toBe(true);
+    expect(loadConfig({ HOOKLINE_WEBHOOK_THREAD: "off" }).webhookThread).toBe(false);
+    expect(() => loadConfig({ HOOKLINE_WEBHOOK_THREAD: "maybe" })).toThrow(/HOOKLINE_WEBHOOK_THREAD="maybe": expected on or off/);
+  });
+
   it("keeps a lease longer than the longest attempt", () => {
     const config = loadConfig({ HOOKLINE_REQUEST_TIMEOUT: "15", HOOKLINE_LEASE_MARGIN: "10" });
     expect(config.leaseMs).toBe(25_000);

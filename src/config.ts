@@ -39,6 +39,8 @@ export interface Config {
   readonly maxActions: number;
   readonly concurrency: number;
   readonly perEndpointConcurrency: number;
+  /** Webhook requests run on a thread of their own (deliver/webhook-thread.ts). */
+  readonly webhookThread: boolean;
   /** How long a claimed instance is reserved for one worker: always longer than one attempt can take. */
   readonly leaseMs: number;
   /** Fallback poll interval; new work and due retries wake the worker without waiting for it. */
@@ -122,6 +124,10 @@ export const ENV_VARS = {
   },
   HOOKLINE_CONCURRENCY: { default: "256", help: "deliveries in flight at once, in all" },
   HOOKLINE_ENDPOINT_CONCURRENCY: { default: "16", help: "deliveries in flight at once to one action's endpoint" },
+  HOOKLINE_WEBHOOK_THREAD: {
+    default: "on",
+    help: "on: webhook requests are made on a thread of their own, beside the one with the database (uses a second core); off: on the one thread",
+  },
   HOOKLINE_LEASE_MARGIN: { default: "15", help: "seconds a claim outlives the longest attempt before another worker may take it" },
   HOOKLINE_SHUTDOWN_GRACE: { default: "10", help: "seconds attempts in flight may finish after SIGTERM; later ones are released for the next start" },
   HOOKLINE_POLL_INTERVAL: { default: "1", help: "fallback seconds between checks for due work" },
@@ -280,6 +286,7 @@ export function loadConfig(env: Env): Config {
     maxActions: parseValue("HOOKLINE_MAX_ACTIONS", positiveInt("HOOKLINE_MAX_ACTIONS"), get("HOOKLINE_MAX_ACTIONS")),
     concurrency: parseValue("HOOKLINE_CONCURRENCY", positiveInt("HOOKLINE_CONCURRENCY"), get("HOOKLINE_CONCURRENCY")),
     perEndpointConcurrency: parseValue("HOOKLINE_ENDPOINT_CONCURRENCY", positiveInt("HOOKLINE_ENDPOINT_CONCURRENCY"), get("HOOKLINE_ENDPOINT_CONCURRENCY")),
+    webhookThread: parseValue("HOOKLINE_WEBHOOK_THREAD", z.enum(["on", "off"], "expected on or off"), get("HOOKLINE_WEBHOOK_THREAD")) === "on",
     leaseMs: requestTimeoutMs + leaseMarginMs,
     pollIntervalMs: Math.round(parseValue("HOOKLINE_POLL_INTERVAL", seconds("HOOKLINE_POLL_INTERVAL").positive(), get("HOOKLINE_POLL_INTERVAL")) * 1000),
     shutdownGraceMs: Math.round(parseValue("HOOKLINE_SHUTDOWN_GRACE", seconds("HOOKLINE_SHUTDOWN_GRACE"), get("HOOKLINE_SHUTDOWN_GRACE")) * 1000),

@@ -21,6 +21,7 @@ import { createFailingNotifier } from "./deliver/failing-notice.js";
 import { notConfiguredSender } from "./deliver/sender.js";
 import { createSmsSender } from "./deliver/sms.js";
 import { createWebhookSender } from "./deliver/webhook.js";
+import { createWebhookThread } from "./deliver/webhook-thread.js";
 import { createWorker, type Worker } from "./deliver/worker.js";
 import { buildApp } from "./http/app.js";
 import { providerCallbacks } from "./http/provider-callbacks.js";
@@ -64,8 +65,15 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const metrics = createMetrics();
   const tracing = createTracing({ endpoint: config.otlpEndpoint, version: VERSION, role: config.role });
 
-  const cipher = createCipher(loadOrCreateKey(config.secretKey, config.dataDir));
-  const webhook = createWebhookSender(config, { policy: createAddressPolicy(config.allowedNetworks), cipher, now });
+  const cipherKey = loadOrCreateKey(config.secretKey, config.dataDir);
+  const cipher = createCipher(cipherKey);
+  const runsApi = config.role !== "worker";
+  const runsWorker = config.role !== "api";
+  const webhook = !runsWorker
+    ? undefined
+    : config.webhookThread
+      ? createWebhookThread({ config, allowedNetworks: config.allowedNetworks, key: cipherKey }, { logger })
+      : createWebhookSender(config, { policy: createAddressPolicy(config.allowedNetworks), cipher, now });
   const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { now }) : undefined;
   const mailer = config.smtp ? createMailer({ ...config, smtp: config.smtp }) : undefined;
   const email = mailer && config.smtp ? createEmailSender(mailer, { smtp: config.smtp }, { now }) : undefined;
@@ -76,9 +84,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     }),
     ...(!email && { email: "email provider not configured: set HOOKLINE_SMTP_URL" }),
   };
-  const runsApi = config.role !== "worker";
-  const runsWorker = config.role !== "api";
-  const worker = runsWorker
+  const worker = webhook
     ? createWorker({
         db,
         committer,
@@ -215,7 +221,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
         await app.close();
         stopWorker.abort();
         await Promise.all(background);
-        await Promise.all([webhook.close(), sms?.close()]);
+        await Promise.all([webhook?.close(), sms?.close()]);
         mailer?.close();
         await tracing.close();
         await store.close();

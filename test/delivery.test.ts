@@ -309,3 +309,22 @@ describe("metrics", () => {
     for (const line of text.trim().split("\n")) expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? -?[\d.e+-]+)$/);
   });
 });
+
+describe("webhook delivery on the main thread (HOOKLINE_WEBHOOK_THREAD=off)", () => {
+  it("delivers, signed, and records the attempt as with the thread", async () => {
+    const single = await startTestHookline({ HOOKLINE_WEBHOOK_THREAD: "off" });
+    try {
+      const { client: own } = await single.account();
+      const trigger = await own.createTrigger({ name: "single", type: "participant.confirmed" });
+      const action = await own.createAction(trigger.id, { name: "single", type: "webhook", url: receiver.url("/single-thread") });
+      await own.ingest({ type: "participant.confirmed", data: triggerType("participant.confirmed").example as Record<string, unknown> });
+      const instance = await finishedInstance(own, action.id);
+      expect(instance).toMatchObject({ state: "succeeded", attempts: 1, last_status: 200 });
+      const [request] = await receiver.waitFor(1, "/single-thread");
+      const secret = (await own.revealSecret(action.id)).secret;
+      expect(() => new Webhook(secret).verify(request?.body ?? "", request?.headers as Record<string, string>)).not.toThrow();
+    } finally {
+      await single.stop();
+    }
+  });
+});

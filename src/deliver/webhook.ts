@@ -19,7 +19,7 @@ import { signatureHeaders } from "./signing.js";
 
 export const USER_AGENT = "Hookline-Webhooks/0.1 (+https://github.com/hookline/hookline)";
 
-type WebhookConfig = Pick<Config, "connectTimeoutMs" | "requestTimeoutMs" | "responseBodyCapBytes" | "concurrency">;
+export type WebhookConfig = Pick<Config, "connectTimeoutMs" | "requestTimeoutMs" | "responseBodyCapBytes" | "concurrency">;
 
 export function createWebhookSender(
   config: WebhookConfig,

@@ -1,0 +1,47 @@
+/** The webhook thread's side (webhook-thread.ts): the ordinary webhook sender, fed by messages. */
+import { parentPort, workerData } from "node:worker_threads";
+import { createAddressPolicy } from "../net/address-policy.js";
+import { createCipher } from "../secrets/cipher.js";
+import { createWebhookSender } from "./webhook.js";
+import type { FromThread, ToThread, WebhookThreadData } from "./webhook-thread.js";
+
+const port = parentPort;
+if (!port) throw new Error("webhook-thread-entry runs only as a worker thread");
+const data = workerData as WebhookThreadData;
+const sender = createWebhookSender(data.config, { policy: createAddressPolicy(data.allowedNetworks), cipher: createCipher(Buffer.from(data.key)) });
+const running = new Map<number, AbortController>();
+
+let replies: FromThread = [];
+function reply(entry: FromThread[number]): void {
+  // Answers arriving in the same turn of the event loop go back as one message.
+  if (replies.length === 0)
+    setImmediate(() => {
+      port?.postMessage(replies);
+      replies = [];
+    });
+  replies.push(entry);
+}
+
+port.on("message", (message: ToThread) => {
+  switch (message.t) {
+    case "send":
+      for (const { seq, instance } of message.jobs) {
+        const abort = new AbortController();
+        running.set(seq, abort);
+        sender
+          .send(instance, abort.signal)
+          .then(
+            (result) => reply({ seq, result }),
+            (error: unknown) => reply({ seq, error: error instanceof Error ? error.message : String(error) }),
+          )
+          .finally(() => running.delete(seq));
+      }
+      break;
+    case "abort":
+      for (const seq of message.seqs) running.get(seq)?.abort();
+      break;
+    case "close":
+      void sender.close().finally(() => port.close());
+      break;
+  }
+});

@@ -1,0 +1,104 @@
+import { randomBytes } from "node:crypto";
+import { pino } from "pino";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Receiver, startReceiver } from "../../test/helpers/receiver.js";
+import type { ClaimedInstance } from "../instances/instances.js";
+import { parseCidr } from "../net/cidr.js";
+import { createCipher } from "../secrets/cipher.js";
+import { createWebhookThread, type WebhookThreadData } from "./webhook-thread.js";
+
+const key = randomBytes(32);
+const cipher = createCipher(key);
+const secret = `whsec_${randomBytes(24).toString("base64")}`;
+const logger = pino({ level: "silent" });
+const config = { connectTimeoutMs: 1_000, requestTimeoutMs: 2_000, responseBodyCapBytes: 1_024, concurrency: 8 };
+const data = (allowed: string[]): WebhookThreadData => ({ config, allowedNetworks: allowed.map(parseCidr), key });
+
+let receiver: Receiver;
+beforeAll(async () => {
+  receiver = await startReceiver();
+});
+afterAll(() => receiver.close());
+
+function instance(id: string, url: string, headers?: Record<string, string>): ClaimedInstance {
+  return {
+    id,
+    accountId: "acc_1",
+    actionId: "act_1",
+    actionType: "webhook",
+    settings: JSON.stringify({ url, ...(headers && { headers: cipher.seal(JSON.stringify(headers)) }) }),
+    secret: cipher.seal(secret),
+    previousSecret: null,
+    previousSecretUntil: null,
+    objectKey: "appointment",
+    object: JSON.stringify({ id: 7 }),
+    series: 1,
+    seriesAttempts: 0,
+    attempts: 0,
+    createdAt: Date.now(),
+    leaseToken: "token",
+  };
+}
+
+describe("the webhook thread", () => {
+  it("opens the sealed settings, signs and posts on its own thread, and returns the answer", async () => {
+    const thread = createWebhookThread(data(["127.0.0.0/8"]), { logger });
+    try {
+      receiver.respond("/ok", () => ({ status: 201, body: "created", headers: { "x-answer": "yes" } }));
+      const results = await Promise.all(
+        ["ins_1", "ins_2", "ins_3"].map((id) => thread.send(instance(id, receiver.url("/ok"), { authorization: "Bearer t" }), new AbortController().signal)),
+      );
+      expect(results.map((r) => r.response?.status)).toEqual([201, 201, 201]);
+      expect(results[0]).toMatchObject({ outcome: { kind: "success" }, sent: true, response: { body: "created", headers: { "x-answer": "yes" } } });
+      // The request log keeps the custom header's name only.
+      expect(results[0]?.request).toMatchObject({ method: "POST", headers: { authorization: "[redacted]" } });
+      const got = receiver.received.filter((r) => r.path === "/ok");
+      expect(got).toHaveLength(3);
+      const first = got.find((r) => r.headers["webhook-id"] === "ins_1");
+      expect(first?.headers.authorization).toBe("Bearer t");
+      expect(() => new Webhook(secret).verify(first?.body ?? "", first?.headers as Record<string, string>)).not.toThrow();
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("keeps the private-network guard: a loopback receiver not allowed is refused", async () => {
+    const thread = createWebhookThread(data([]), { logger });
+    try {
+      const result = await thread.send(instance("ins_4", receiver.url("/ok")), new AbortController().signal);
+      expect(result).toMatchObject({ outcome: { kind: "permanent" }, sent: false });
+      expect(result.error).toMatch(/^blocked/);
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("aborts a request in flight on the thread when the signal aborts (shutdown)", async () => {
+    const thread = createWebhookThread(data(["127.0.0.0/8"]), { logger });
+    try {
+      receiver.respond("/hang", () => undefined);
+      const abort = new AbortController();
+      const sent = thread.send(instance("ins_5", receiver.url("/hang")), abort.signal);
+      await receiver.waitFor(1, "/hang");
+      abort.abort(new Error("shutting down"));
+      await expect(sent).rejects.toThrow("shutting down");
+    } finally {
+      await thread.close();
+    }
+  });
+
+  it("ends the attempts of a thread that dies as temporary failures, and starts a new thread", async () => {
+    const entry = new URL("../../test/helpers/crashing-thread.mjs", import.meta.url);
+    const thread = createWebhookThread(data(["127.0.0.0/8"]), { logger, entry });
+    try {
+      const first = await thread.send(instance("ins_6", receiver.url("/ok")), new AbortController().signal);
+      expect(first).toMatchObject({ outcome: { kind: "temporary", message: "webhook thread stopped (exit code 3)" }, sent: false });
+      // The new thread takes the next attempt (and, being the same stand-in, dies on it too).
+      const second = await thread.send(instance("ins_7", receiver.url("/ok")), new AbortController().signal);
+      expect(second.outcome.kind).toBe("temporary");
+    } finally {
+      await thread.close();
+    }
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * The webhook sender on a thread of its own. The delivery worker (claims, records, retries) stays
+ * on the main thread with the database; each attempt's outbound half — opening the action's sealed
+ * settings and secrets, building and signing the payload, the HTTP exchange with the receiver and
+ * reading its answer — runs on this thread, on the machine's other core. Measured on the steady
+ * bench, that half was 28 % of the main thread's time (BENCHMARKS.md).
+ *
+ * Jobs and results cross in batches (one message per turn of either event loop, not one per
+ * attempt): claims start up to 100 attempts at once, and answers arrive in bursts.
+ *
+ * The thread holds no state that matters: an attempt is only ever recorded by the main thread. If
+ * the thread dies (a bug), its attempts in flight end as temporary failures — retried like any
+ * network error — and a new thread takes over.
+ */
+import { Worker } from "node:worker_threads";
+import type { Logger } from "pino";
+import type { ClaimedInstance } from "../instances/instances.js";
+import type { Cidr } from "../net/cidr.js";
+import type { AttemptResult, Sender } from "./sender.js";
+import type { WebhookConfig } from "./webhook.js";
+
+/** What the thread builds its sender from (cloned into it). */
+export interface WebhookThreadData {
+  config: WebhookConfig;
+  allowedNetworks: readonly Cidr[];
+  /** The key sealing actions' settings and secrets. */
+  key: Uint8Array;
+}
+
+export type ToThread = { t: "send"; jobs: { seq: number; instance: ClaimedInstance }[] } | { t: "abort"; seqs: number[] } | { t: "close" };
+export type FromThread = ({ seq: number; result: AttemptResult } | { seq: number; error: string })[];
+
+interface Pending {
+  resolve(result: AttemptResult): void;
+  reject(error: unknown): void;
+  signal: AbortSignal;
+  onAbort(): void;
+  startedAt: number;
+}
+
+/**
+ * The thread's code is the compiled entry beside this module. Under the test runner this module is
+ * TypeScript source, which a worker thread cannot load: the thread then runs the build in dist/
+ * (`npm test` builds first).
+ */
+function entryUrl(): URL {
+  const here = import.meta.url;
+  if (here.endsWith(".ts")) return new URL(here.replace(/\/src\/deliver\/webhook-thread\.ts$/, "/dist/deliver/webhook-thread-entry.js"));
+  return new URL("./webhook-thread-entry.js", here);
+}
+
+export function createWebhookThread(
+  data: WebhookThreadData,
+  { logger, entry = entryUrl() }: { logger: Logger /** The thread's code (a test may stand in for it). */; entry?: URL },
+): Sender & { close(): Promise<void> } {
+  const pending = new Map<number, Pending>();
+  let seq = 0;
+  let outbox: ToThread & { t: "send" } = { t: "send", jobs: [] };
+  let flushScheduled = false;
+  let closing = false;
+  let thread = spawn();
+
+  function spawn(): Worker {
+    const worker = new Worker(entry, { workerData: data, name: "hookline-webhooks" });
+    worker.on("message", (replies: FromThread) => {
+      for (const reply of replies) {
+        const p = pending.get(reply.seq);
+        if (!p) continue;
+        settle(reply.seq, p);
+        if ("result" in reply) p.resolve(reply.result);
+        else if (p.signal.aborted) p.reject(p.signal.reason);
+        else p.reject(new Error(reply.error));
+      }
+    });
+    worker.on("error", (err) => logger.error({ err }, "webhook thread failed"));
+    worker.on("exit", (code) => {
+      if (!closing) logger.error({ code }, "webhook thread stopped; starting a new one");
+      // Whatever it had in flight may or may not have reached its receiver: retried, as after a reset.
+      for (const [n, p] of pending) {
+        settle(n, p);
+        const message = `webhook thread stopped (exit code ${code})`;
+        p.resolve({
+          outcome: { kind: "temporary", message },
+          sent: false,
+          confirmsDelivery: true,
+          request: {},
+          error: message,
+          startedAt: p.startedAt,
+          durationMs: Date.now() - p.startedAt,
+        });
+      }
+      if (!closing) thread = spawn();
+    });
+    return worker;
+  }
+
+  function settle(n: number, p: Pending): void {
+    pending.delete(n);
+    p.signal.removeEventListener("abort", p.onAbort);
+  }
+
+  function flush(): void {
+    flushScheduled = false;
+    if (outbox.jobs.length === 0) return;
+    thread.postMessage(outbox satisfies ToThread);
+    outbox = { t: "send", jobs: [] };
+  }
+
+  function send(instance: ClaimedInstance, signal: AbortSignal): Promise<AttemptResult> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (closing) return Promise.reject(new Error("the webhook thread is closed"));
+    const n = ++seq;
+    return new Promise<AttemptResult>((resolve, reject) => {
+      const onAbort = () => thread.postMessage({ t: "abort", seqs: [n] } satisfies ToThread);
+      signal.addEventListener("abort", onAbort, { once: true });
+      pending.set(n, { resolve, reject, signal, onAbort, startedAt: Date.now() });
+      outbox.jobs.push({ seq: n, instance });
+      // Attempts started in the same turn (one claim's batch) go as one message.
+      if (!flushScheduled) {
+        flushScheduled = true;
+        queueMicrotask(flush);
+      }
+    });
+  }
+
+  return {
+    send,
+    async close() {
+      if (closing) return;
+      closing = true;
+      flush();
+      const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
+      thread.postMessage({ t: "close" } satisfies ToThread);
+      await exited;
+    },
+  };
+}

@@ -118,7 +118,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     worker?.notify(actionIds);
     announce?.();
   };
-  const ingest = createIngest(committer, { newId, now, onInstances, metrics, tracer: tracing.tracer });
+  const ingest = createIngest(committer, { newId, now, onInstances, metrics, tracer: tracing.tracer, ...(worker && { reserve: worker.reserve }) });
 
   const app = buildApp({
     // A worker process serves only /health, /ready and /metrics.

@@ -13,7 +13,7 @@ import { type AttemptRecorder, createAttemptRecorder } from "../src/attempts/att
 import { committerOptions, createCommitter } from "../src/db/committer.js";
 import { openStore, type Store } from "../src/db/connect.js";
 import type { AttemptResult, Sender } from "../src/deliver/sender.js";
-import { createWorker } from "../src/deliver/worker.js";
+import { createWorker, type Worker } from "../src/deliver/worker.js";
 import { newId } from "../src/ids.js";
 import { createIngest, validateEvent } from "../src/ingest/ingest.js";
 import { createLogger } from "../src/logger.js";
@@ -28,7 +28,7 @@ afterEach(async () => {
 });
 
 /** A database with one account, one trigger and one webhook action, and a function that ingests events for it. */
-async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<void>; actionId: string }> {
+async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<void>; actionId: string; accountId: string }> {
   const dataDir = tempDir();
   const database = await freshDatabase(dataDir);
   const store = await openStore(database.url);
@@ -55,6 +55,7 @@ async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<v
   return {
     store,
     actionId: action.id,
+    accountId,
     ingest: async (n) => {
       await ingest(
         accountId,
@@ -91,7 +92,13 @@ function startWorker(
   store: Store,
   sender: Sender,
   recorder?: (inner: AttemptRecorder) => AttemptRecorder,
-  { db = store.db, perEndpointConcurrency = 16 }: { db?: Store["db"]; perEndpointConcurrency?: number } = {},
+  {
+    db = store.db,
+    perEndpointConcurrency = 16,
+    concurrency = 16,
+    pollIntervalMs = 50,
+    backoffMs = 50,
+  }: { db?: Store["db"]; perEndpointConcurrency?: number; concurrency?: number; pollIntervalMs?: number; backoffMs?: number } = {},
 ) {
   // Set up as the server's (openStore's default pool of 10): on SQLite its committer waits for the
   // WAL's fsync itself, so lease renewals never wait for the disk. A committer without that waited
@@ -105,12 +112,12 @@ function startWorker(
     lockClaims: store.dialect === "postgres",
     senders: { webhook: sender, sms: sender, email: sender },
     recorder: recorder ? recorder(record) : record,
-    policy: { maxAttempts: 5, backoff: () => 50, maxRetryAfterMs: 0 },
+    policy: { maxAttempts: 5, backoff: () => backoffMs, maxRetryAfterMs: 0 },
     logger: createLogger("silent"),
-    concurrency: 16,
+    concurrency,
     perEndpointConcurrency,
     leaseMs: LEASE_MS,
-    pollIntervalMs: 50,
+    pollIntervalMs,
     shutdownGraceMs: 5_000,
   });
   const stop = new AbortController();
@@ -219,4 +226,155 @@ it(`[${DIALECT}] with its endpoint saturated, new work for that endpoint does no
     release();
   }
   await allSucceeded(store, 210);
+});
+
+/** Ingest as the server wires it to its worker: new instances handed over when it has room. */
+function handingIngest(store: Store, accountId: string, worker: Worker, db: Store["db"] = store.db) {
+  const ingest = createIngest(createCommitter(db, committerOptions(store, 10)), {
+    newId,
+    now: Date.now,
+    onInstances: (actionIds) => worker.notify(actionIds),
+    reserve: worker.reserve,
+  });
+  return (...ids: number[]) =>
+    ingest(
+      accountId,
+      ids.map((id) => validateEvent({ type: "participant.confirmed", data: { participant: { id } } })),
+    );
+}
+
+/** The lease each instance had when its attempt started (read by the sender from the database). */
+function leaseCheckingSender(store: Store, inner: Sender): Sender & { leases: Map<string, string | null> } {
+  const leases = new Map<string, string | null>();
+  return {
+    leases,
+    async send(instance, signal) {
+      const row = await store.db.selectFrom("instances").select("lease_token").where("id", "=", instance.id).executeTakeFirstOrThrow();
+      leases.set(instance.id, row.lease_token === instance.leaseToken ? "own" : row.lease_token);
+      return inner.send(instance, signal);
+    },
+  };
+}
+
+it(`[${DIALECT}] a new instance the worker has room for is born leased to it and attempted without a claim`, async () => {
+  const { store, accountId } = await setUp();
+  const reads = claimReads();
+  const sender = slowSender(0);
+  const checking = leaseCheckingSender(store, sender);
+  const worker = startWorker(store, checking, undefined, { db: store.db.withPlugin(reads) });
+  // The worker's first claim (at its start) finds the queue empty: nothing waits that a new instance could overtake.
+  await eventually(async () => (reads.rows.length > 0 ? true : undefined));
+  reads.rows.length = 0;
+  const ingest = handingIngest(store, accountId, worker);
+  await ingest(1, 2, 3);
+  await ingest(4);
+  const rows = await allSucceeded(store, 4);
+  expect(rows.every((r) => r.attempts === 1 && r.lease_token === null)).toBe(true);
+  expect([...sender.calls.values()]).toEqual([1, 1, 1, 1]);
+  expect([...checking.leases.values()]).toEqual(["own", "own", "own", "own"]);
+  // The fallback poll may still claim now and then; no claim found any of them.
+  expect(reads.rows.every((n) => n === 0)).toBe(true);
+});
+
+it(`[${DIALECT}] a new instance is not handed over past older work for its action: it waits for a claim, in order`, async () => {
+  const { store, accountId } = await setUp();
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const order: number[] = [];
+  const sender = slowSender(0);
+  const held: Sender = {
+    async send(instance, signal) {
+      order.push((JSON.parse(instance.object) as { id: number }).id);
+      await released;
+      return sender.send(instance, signal);
+    },
+  };
+  const reads = claimReads();
+  const worker = startWorker(store, held, undefined, { db: store.db.withPlugin(reads), perEndpointConcurrency: 2 });
+  await eventually(async () => (reads.rows.length > 0 ? true : undefined));
+  const ingest = handingIngest(store, accountId, worker);
+  try {
+    await ingest(1, 2, 3, 4);
+    await eventually(async () => (worker.inFlight() === 2 ? true : undefined));
+    // Two slots: two instances born leased (and started), two left for a claim.
+    const leased = await store.db.selectFrom("instances").select("lease_token").execute();
+    expect(leased.filter((r) => r.lease_token !== null)).toHaveLength(2);
+    expect(order.sort()).toEqual([1, 2]);
+    // A later event must not take a slot ahead of those two.
+    await ingest(5);
+  } finally {
+    release();
+  }
+  await allSucceeded(store, 5);
+  expect(order).toHaveLength(5);
+  expect(order.slice(2, 4).sort()).toEqual([3, 4]);
+  expect(order[4]).toBe(5);
+});
+
+it(`[${DIALECT}] a slot reserved for an ingest that fails is given back, and a rerun of a unit reuses its own`, async () => {
+  const { store, accountId } = await setUp();
+  const sender = slowSender(0);
+  const checking = leaseCheckingSender(store, sender);
+  const reads = claimReads();
+  const worker = startWorker(store, checking, undefined, { db: store.db.withPlugin(reads), perEndpointConcurrency: 1 });
+  await eventually(async () => (reads.rows.length > 0 ? true : undefined));
+  // The idempotency look-up of the key "boom" fails: after the event before it in the same request
+  // has reserved the one slot.
+  const failing: KyselyPlugin = {
+    transformQuery(args) {
+      if (args.node.kind === "SelectQueryNode" && JSON.stringify(args.node).includes('"boom"')) throw new Error("refused for the test");
+      return args.node;
+    },
+    async transformResult(args) {
+      return args.result;
+    },
+  };
+  const ingest = createIngest(createCommitter(store.db.withPlugin(failing), committerOptions(store, 10)), {
+    newId,
+    now: Date.now,
+    onInstances: (actionIds) => worker.notify(actionIds),
+    reserve: worker.reserve,
+  });
+  const event = (id: number, key?: string) =>
+    validateEvent({ type: "participant.confirmed", data: { participant: { id } }, ...(key && { idempotency_key: key }) });
+  // Same tick, so one shared transaction: it fails, and each unit is run again alone.
+  const [bad, good] = await Promise.allSettled([ingest(accountId, [event(1), event(2, "boom")]), ingest(accountId, [event(3)])]);
+  expect(bad.status).toBe("rejected");
+  expect(good.status).toBe("fulfilled");
+  await allSucceeded(store, 1);
+  await eventually(async () => (worker.inFlight() === 0 ? true : undefined));
+  // The one slot is free again: the next event is handed over and delivered.
+  await ingest(accountId, [event(4)]);
+  await allSucceeded(store, 2);
+  expect([...sender.calls.values()]).toEqual([1, 1]);
+  expect([...checking.leases.values()].at(-1)).toBe("own");
+});
+
+it(`[${DIALECT}] a retry that falls due while the worker is full is attempted once a slot frees, not at the next poll`, async () => {
+  const { store, accountId } = await setUp();
+  const slow = slowSender(600);
+  let failedOnce = false;
+  // Participant 1 fails at once (retried 300 ms later); the others take 600 ms each.
+  const sender: Sender = {
+    async send(instance, signal) {
+      if ((JSON.parse(instance.object) as { id: number }).id === 1 && !failedOnce) {
+        failedOnce = true;
+        const startedAt = Date.now();
+        return { outcome: { kind: "temporary", message: "503" }, sent: true, confirmsDelivery: true, request: {}, startedAt, durationMs: 0 };
+      }
+      return slow.send(instance, signal);
+    },
+  };
+  const reads = claimReads();
+  // Two slots, and a poll that never comes within the test.
+  const worker = startWorker(store, sender, undefined, { db: store.db.withPlugin(reads), concurrency: 2, pollIntervalMs: 60_000, backoffMs: 300 });
+  await eventually(async () => (reads.rows.length > 0 ? true : undefined));
+  const ingest = handingIngest(store, accountId, worker);
+  await ingest(1);
+  await eventually(async () => ((await store.db.selectFrom("instances").select("state").executeTakeFirst())?.state === "retrying" ? true : undefined));
+  // Both slots taken before the retry falls due: when it does, the worker is full and cannot claim it.
+  await ingest(2, 3);
+  expect(worker.inFlight()).toBe(2);
+  const rows = await allSucceeded(store, 3);
+  expect(rows.map((r) => r.attempts).sort()).toEqual([1, 1, 2]);
 });

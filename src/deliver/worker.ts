@@ -7,6 +7,12 @@
  * Concurrency is bounded in all (`concurrency`) and per action endpoint (`perEndpointConcurrency`):
  * a slow endpoint holds at most its own slots, and its backlog is skipped while it is saturated.
  *
+ * Hand-off: when the worker has a free slot and nothing older waits for an action, ingest gives a
+ * new instance of that action straight to it (`reserve`): the instance is inserted already leased to
+ * this worker, as a claim would leave it, and attempted as soon as its commit is visible. That saves
+ * a claim (a transaction of three statements) per event and a turn of the committer in the latency.
+ * Anything not handed over — no room, older work waiting, another process's — is claimed as before.
+ *
  * Leases: each claim has a token; while any of its attempts is unfinished (waiting for the receiver
  * or for its record to commit) the worker renews the claim's lease every third of `leaseMs`, so a
  * slow attempt is never claimed again by another worker, and a worker that dies stops renewing and
@@ -57,6 +63,24 @@ export interface Worker {
   notify(actionIds?: readonly string[]): void;
   /** Attempts waiting for their receiver right now. */
   inFlight(): number;
+  /**
+   * A slot for a new instance of `actionId` that ingest is about to commit, when the worker has one
+   * free and no older work waiting for that action; undefined otherwise (the instance is then
+   * claimed as usual). The instance is born leased to this worker and attempted once committed,
+   * without a claim.
+   */
+  reserve(actionId: string): Handoff | undefined;
+}
+
+/** A slot reserved for a new instance (Worker.reserve). Exactly one of start/cancel takes effect. */
+export interface Handoff {
+  /** The lease the instance is born with. */
+  readonly leaseToken: string;
+  readonly leaseUntil: number;
+  /** The instance is committed (visible): attempt it now. */
+  start(instance: ClaimedInstance): void;
+  /** It was not committed after all: the slot is free again. */
+  cancel(): void;
 }
 
 const CLAIM_BATCH = 100;
@@ -88,6 +112,20 @@ export function createWorker(deps: WorkerDeps): Worker {
   let actionsDue: number | undefined;
   /** Claims with attempts not yet recorded → how many: their leases are renewed. */
   const heldClaims = new Map<string, number>();
+  /**
+   * Actions with due work not yet claimed, as far as this worker knows: "all" until a claim has
+   * taken everything its window held. A new instance of an action with older work waiting is not
+   * handed to the worker at ingest (it would overtake that work); it waits for a claim.
+   */
+  let waiting: Set<string> | "all" = "all";
+  /** Counts notifications, so a claim that raced one does not clear what it announced. */
+  let notifications = 0;
+  /**
+   * Nothing unclaimed falls due before this time, as of the last look (undefined: not known; the
+   * worker was full, the look failed, or new work was announced since).
+   */
+  let idleUntil: number | undefined;
+  let stopping = false;
 
   /** Look again now (a slot was freed). */
   function wakeUp(): void {
@@ -102,6 +140,10 @@ export function createWorker(deps: WorkerDeps): Worker {
    */
   function notify(actionIds?: readonly string[]): void {
     if (!actionIds || actionIds.some((id) => room(id) > 0)) lookPastDelay = 0;
+    notifications++;
+    idleUntil = undefined;
+    if (!actionIds) waiting = "all";
+    else if (waiting !== "all") for (const id of actionIds) waiting.add(id);
     wakeUp();
   }
 
@@ -218,30 +260,77 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
   }
 
-  function start(instance: ClaimedInstance): void {
+  /**
+   * Takes a slot for one attempt of `actionId` under the claim `leaseToken` (its lease is renewed
+   * from now on). `freeSlot` gives back the endpoint slot; `release` ends the claim's hold too.
+   */
+  function occupy(actionId: string, leaseToken: string): { freeSlot: () => void; release: () => void } {
     inFlight++;
-    heldClaims.set(instance.leaseToken, (heldClaims.get(instance.leaseToken) ?? 0) + 1);
-    perAction.set(instance.actionId, (perAction.get(instance.actionId) ?? 0) + 1);
+    heldClaims.set(leaseToken, (heldClaims.get(leaseToken) ?? 0) + 1);
+    perAction.set(actionId, (perAction.get(actionId) ?? 0) + 1);
     let held = true;
     const freeSlot = () => {
       if (!held) return;
       held = false;
       inFlight--;
-      const n = (perAction.get(instance.actionId) ?? 1) - 1;
-      if (n === 0) perAction.delete(instance.actionId);
-      else perAction.set(instance.actionId, n);
-      wakeUp();
+      const n = (perAction.get(actionId) ?? 1) - 1;
+      if (n === 0) perAction.delete(actionId);
+      else perAction.set(actionId, n);
+      // A free slot is worth a claim only if work may be waiting for one: with new instances handed
+      // over at ingest, a claim after every attempt found nothing, at the cost of a commit each.
+      if (waiting === "all" || waiting.size > 0 || idleUntil === undefined || now() >= idleUntil) wakeUp();
     };
-    const p: Promise<void> = attempt(instance, freeSlot)
+    const release = () => {
+      freeSlot();
+      const left = (heldClaims.get(leaseToken) ?? 1) - 1;
+      if (left === 0) heldClaims.delete(leaseToken);
+      else heldClaims.set(leaseToken, left);
+    };
+    return { freeSlot, release };
+  }
+
+  function launch(instance: ClaimedInstance, slot: ReturnType<typeof occupy>): void {
+    const p: Promise<void> = attempt(instance, slot.freeSlot)
       .catch((err) => deps.logger.error({ err, instance: instance.id }, "attempt failed unexpectedly"))
       .finally(() => {
-        freeSlot();
-        const left = (heldClaims.get(instance.leaseToken) ?? 1) - 1;
-        if (left === 0) heldClaims.delete(instance.leaseToken);
-        else heldClaims.set(instance.leaseToken, left);
+        slot.release();
         unfinished.delete(p);
       });
     unfinished.add(p);
+  }
+
+  const start = (instance: ClaimedInstance) => launch(instance, occupy(instance.actionId, instance.leaseToken));
+
+  function reserve(actionId: string): Handoff | undefined {
+    if (stopping || waiting === "all" || waiting.has(actionId) || inFlight >= deps.concurrency || room(actionId) <= 0) return undefined;
+    const leaseToken = `${workerId}:${++claims}`;
+    const slot = occupy(actionId, leaseToken);
+    // Shutdown waits for the reserved slot as for an attempt: its instance may yet be committed.
+    let settle!: () => void;
+    const reserved = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    unfinished.add(reserved);
+    let settled = false;
+    const end = () => {
+      settled = true;
+      unfinished.delete(reserved);
+      settle();
+    };
+    return {
+      leaseToken,
+      leaseUntil: now() + deps.leaseMs,
+      start(instance) {
+        if (settled) return;
+        launch(instance, slot);
+        end();
+      },
+      cancel() {
+        if (settled) return;
+        slot.release();
+        end();
+      },
+    };
   }
 
   async function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -286,8 +375,13 @@ export function createWorker(deps: WorkerDeps): Worker {
         };
         // Sending needs the lease visible, not on disk: a lease lost with the machine means the instance
         // is claimed again after a restart, as it would be had the process died mid-attempt.
+        const notified = notifications;
         const result = await deps.committer.run((trx) => claimDue(trx, query), { durable: false });
         ({ claimed, more } = result);
+        // What this claim left behind is what is waiting; unless new work was announced meanwhile,
+        // which it may not have seen.
+        // (A claim with no room to claim anything did not look.)
+        if (notifications === notified && query.limit > 0) waiting = more ? "all" : new Set(result.leftBehind);
         actionsDue = result.actionsDue;
         if (result.lookedPastSaturated) {
           lastLookPastSaturated = t;
@@ -303,12 +397,21 @@ export function createWorker(deps: WorkerDeps): Worker {
       // More may be due (a full batch, or a scan window full of other actions' work): look again now.
       if (claimed.length > 0 && (claimed.length === CLAIM_BATCH || more) && deps.concurrency - inFlight > 0) continue;
       let wait = deps.pollIntervalMs;
-      if (claimed.length === 0 && inFlight < deps.concurrency) {
-        const due = await nextDueAt(deps.db).catch(() => undefined);
-        if (due !== undefined && due > now()) wait = Math.min(wait, due - now());
+      idleUntil = undefined;
+      // Sleep until the next retry falls due, whether or not this claim took anything: a freed slot
+      // wakes the worker only while work may be waiting, and that is known from here (`idleUntil`).
+      if (inFlight < deps.concurrency) {
+        const notified = notifications;
+        const due = await nextDueAt(deps.db).catch(() => null);
+        if (due === null) {
+          // Not known: a freed slot looks again.
+        } else if (due === undefined || due > now()) {
+          if (due !== undefined) wait = Math.min(wait, due - now());
+          if (notifications === notified) idleUntil = due ?? Number.POSITIVE_INFINITY;
+        }
         // Due already but not claimed: skipped for a saturated endpoint (a completion wakes us), or
         // locked by another transaction just then. Look again soon rather than at the next poll.
-        else if (due !== undefined) wait = Math.min(wait, 1_000);
+        else if (claimed.length === 0) wait = Math.min(wait, 1_000);
       }
       await sleep(wait, signal);
     }
@@ -318,14 +421,17 @@ export function createWorker(deps: WorkerDeps): Worker {
     name: "delivery",
     notify,
     inFlight: () => inFlight,
+    reserve,
     async run(signal) {
       const renewal = setInterval(() => void renew(), Math.max(1, Math.floor(deps.leaseMs / 3)));
       renewal.unref();
       await run(signal);
+      stopping = true;
       // Stopped claiming. Attempts in flight may finish within the grace period; any still running
       // after it are aborted and their instances released, to be attempted again on the next start.
       const timer = setTimeout(() => hardStop.abort(), deps.shutdownGraceMs);
-      await Promise.all([...unfinished]);
+      // Until none is left: a slot reserved at ingest becomes an attempt only once its commit is in.
+      while (unfinished.size > 0) await Promise.all([...unfinished]);
       clearTimeout(timer);
       clearInterval(renewal);
       await deps.committer.drain();

@@ -2,7 +2,8 @@
  * Ingest: the platform tells Hookline what happened. An event is validated against the catalogue,
  * then — in ONE transaction — stored with one instance per enabled action of every trigger it fires.
  * The answer (202) is sent only after that transaction is durably committed; concurrent requests
- * share commits through the batcher.
+ * share commits through the batcher. An instance this process's worker has room for is born leased
+ * to it and handed over once committed (Worker.reserve).
  */
 import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { z } from "zod";
@@ -10,8 +11,9 @@ import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalog
 import type { Committer } from "../db/committer.js";
 import { prepareInsert } from "../db/prepared.js";
 import type { NewInstance, Tx } from "../db/schema.js";
+import type { Handoff } from "../deliver/worker.js";
 import type { IdGenerator } from "../ids.js";
-import { insertInstances } from "../instances/instances.js";
+import { type ClaimedInstance, insertInstances } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { parseInput } from "../validation.js";
@@ -64,6 +66,11 @@ export interface IngestDeps {
   now: () => number;
   /** New instances are committed (visible) for these actions: wakes the delivery worker. */
   onInstances: (actionIds: readonly string[]) => void;
+  /**
+   * This process's delivery worker, when it runs one: a new instance it has a free slot for is born
+   * leased to it and handed over once committed, without a claim (Worker.reserve).
+   */
+  reserve?: (actionId: string) => Handoff | undefined;
   metrics?: Metrics;
   tracer?: Tracer;
 }
@@ -74,11 +81,20 @@ export interface IngestDeps {
  */
 export async function storeEvent(
   trx: Tx,
-  deps: Pick<IngestDeps, "newId" | "now">,
+  deps: Pick<IngestDeps, "newId" | "now" | "reserve">,
   accountId: string,
   event: ValidEvent,
   only?: FiredAction,
-): Promise<EventOut & { instanceIds: string[]; actionIds: string[]; actionTypes: string[] }> {
+): Promise<
+  EventOut & {
+    instanceIds: string[];
+    /** Actions of the instances left for a claim. */
+    actionIds: string[];
+    actionTypes: string[];
+    /** Instances born leased to this process's worker: start them once committed. */
+    handoffs: { handoff: Handoff; instance: ClaimedInstance }[];
+  }
+> {
   if (event.idempotencyKey !== undefined) {
     const existing = await trx
       .selectFrom("events")
@@ -92,7 +108,7 @@ export async function storeEvent(
         .select((eb) => eb.fn.countAll<number>().as("n"))
         .where("event_id", "=", existing.id)
         .executeTakeFirstOrThrow();
-      return { id: existing.id, instances: Number(count.n), duplicate: true, instanceIds: [], actionIds: [], actionTypes: [] };
+      return { id: existing.id, instances: Number(count.n), duplicate: true, instanceIds: [], actionIds: [], actionTypes: [], handoffs: [] };
     }
   }
   const now = deps.now();
@@ -106,36 +122,63 @@ export async function storeEvent(
     created_at: now,
   });
   const fired = only ? [only] : await findFiredActions(trx, accountId, event.type);
-  const instances: Required<NewInstance>[] = fired.map((f) => ({
-    id: deps.newId("ins"),
-    account_id: accountId,
-    action_id: f.actionId,
-    event_id: eventId,
-    trigger_type: f.triggerType,
-    event_type: event.type,
-    object_key: event.objectKey,
-    state: "pending",
-    sent: 0,
-    delivered: 0,
-    attempts: 0,
-    series: 1,
-    series_attempts: 0,
-    next_attempt_at: now,
-    lease_until: null,
-    lease_token: null,
-    last_status: null,
-    last_error: null,
-    created_at: now,
-    updated_at: now,
-  }));
+  const handoffs: { handoff: Handoff; instance: ClaimedInstance }[] = [];
+  const left: FiredAction[] = [];
+  const instances: Required<NewInstance>[] = fired.map((f) => {
+    const id = deps.newId("ins");
+    const handoff = f.sending && deps.reserve?.(f.actionId);
+    if (handoff && f.sending) {
+      handoffs.push({
+        handoff,
+        instance: {
+          id,
+          accountId,
+          actionId: f.actionId,
+          actionType: f.actionType as ClaimedInstance["actionType"],
+          ...f.sending,
+          objectKey: event.objectKey,
+          object: event.objectJson,
+          series: 1,
+          seriesAttempts: 0,
+          attempts: 0,
+          createdAt: now,
+          leaseToken: handoff.leaseToken,
+        },
+      });
+    } else left.push(f);
+    return {
+      id,
+      account_id: accountId,
+      action_id: f.actionId,
+      event_id: eventId,
+      trigger_type: f.triggerType,
+      event_type: event.type,
+      object_key: event.objectKey,
+      state: "pending",
+      sent: 0,
+      delivered: 0,
+      attempts: 0,
+      series: 1,
+      series_attempts: 0,
+      // Born leased (claimed) as a claim leaves it: due again when the lease ends, should it be lost.
+      next_attempt_at: handoff ? handoff.leaseUntil : now,
+      lease_until: handoff ? handoff.leaseUntil : null,
+      lease_token: handoff ? handoff.leaseToken : null,
+      last_status: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+    };
+  });
   await insertInstances(trx, instances);
   return {
     id: eventId,
     instances: instances.length,
     duplicate: false,
     instanceIds: instances.map((i) => i.id),
-    actionIds: fired.map((f) => f.actionId),
+    actionIds: left.map((f) => f.actionId),
     actionTypes: fired.map((f) => f.actionType),
+    handoffs,
   };
 }
 
@@ -146,11 +189,13 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
   return async (accountId, events) => {
     const span = deps.tracer?.startSpan("hookline.ingest", { attributes: { "hookline.account_id": accountId, "hookline.events": events.length } });
     let stored: Awaited<ReturnType<typeof storeEvent>>[];
+    const reservations = deps.reserve && reusableReservations(deps.reserve);
     try {
       stored = await committer.run(
         async (trx) => {
+          reservations?.rewind();
           const all = [];
-          for (const event of events) all.push(await storeEvent(trx, deps, accountId, event));
+          for (const event of events) all.push(await storeEvent(trx, { ...deps, reserve: reservations?.reserve }, accountId, event));
           return all;
         },
         {
@@ -158,12 +203,15 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
           // the disk. Should the machine fail in between, the unanswered event is sent again by its
           // client: at least once, still.
           onVisible: (all) => {
+            for (const e of all) for (const { handoff, instance } of e.handoffs) handoff.start(instance);
+            reservations?.cancelUnused();
             const actionIds = all.flatMap((e) => e.actionIds);
             if (actionIds.length > 0) deps.onInstances(actionIds);
           },
         },
       );
     } catch (error) {
+      reservations?.cancelAll();
       span?.recordException(error as Error);
       span?.setStatus({ code: SpanStatusCode.ERROR });
       span?.end();
@@ -177,6 +225,44 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
       });
     span?.end();
     for (const e of stored) for (const type of e.actionTypes) deps.metrics?.instancesCreated.inc({ action_type: type });
-    return stored.map(({ instanceIds: _ids, actionIds: _actions, actionTypes: _types, ...out }) => out);
+    return stored.map(({ id, instances, duplicate }) => ({ id, instances, duplicate }));
+  };
+}
+
+/**
+ * The committer may run a unit's work again (alone, after its shared transaction failed): a rerun
+ * reuses the slots the earlier run reserved, in the same order per action, instead of reserving
+ * more; once the unit is committed or has failed, whatever was not used is given back.
+ */
+function reusableReservations(reserve: (actionId: string) => Handoff | undefined) {
+  const held = new Map<string, Handoff[]>();
+  let used = new Map<string, number>();
+  return {
+    rewind() {
+      used = new Map();
+    },
+    reserve(actionId: string): Handoff | undefined {
+      let list = held.get(actionId);
+      const n = used.get(actionId) ?? 0;
+      let handoff = list?.[n];
+      if (!handoff) {
+        handoff = reserve(actionId);
+        if (!handoff) return undefined;
+        if (!list) {
+          list = [];
+          held.set(actionId, list);
+        }
+        list.push(handoff);
+      }
+      used.set(actionId, n + 1);
+      return handoff;
+    },
+    /** Gives back the slots the last run did not use (start or cancel: only the first counts). */
+    cancelUnused() {
+      for (const [actionId, list] of held) for (const handoff of list.slice(used.get(actionId) ?? 0)) handoff.cancel();
+    },
+    cancelAll() {
+      for (const list of held.values()) for (const handoff of list) handoff.cancel();
+    },
   };
 }

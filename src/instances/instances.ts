@@ -91,8 +91,15 @@ export async function claimDue(
     lock?: boolean;
     token: string;
   },
-): Promise<{ claimed: ClaimedInstance[]; more: boolean; lookedPastSaturated: boolean; actionsDue: number }> {
-  if (limit <= 0) return { claimed: [], more: false, lookedPastSaturated: false, actionsDue: actionsDue ?? 0 };
+): Promise<{
+  claimed: ClaimedInstance[];
+  more: boolean;
+  lookedPastSaturated: boolean;
+  actionsDue: number;
+  /** Actions with due work the window held but this claim did not take (no room for it). */
+  leftBehind: string[];
+}> {
+  if (limit <= 0) return { claimed: [], more: false, lookedPastSaturated: false, actionsDue: actionsDue ?? 0, leftBehind: [] };
   const leaseUntil = now + leaseMs;
   // Enough rows to fill the claim from the actions that are due, without reading hundreds to pick a
   // few when one busy action is (rows read per claim were 40 times those picked at 4 × limit). A
@@ -113,13 +120,16 @@ export async function claimDue(
     if (lock) query = query.forUpdate().skipLocked();
     return query.execute();
   };
+  const leftBehind = new Set<string>();
   const pick = (candidates: { id: string; action_id: string }[]) => {
     const taken = new Map<string, number>();
     const picked: string[] = [];
     for (const c of candidates) {
-      if (picked.length >= limit) break;
       const n = taken.get(c.action_id) ?? 0;
-      if (n >= room(c.action_id)) continue;
+      if (picked.length >= limit || n >= room(c.action_id)) {
+        leftBehind.add(c.action_id);
+        continue;
+      }
       taken.set(c.action_id, n + 1);
       picked.push(c.id);
     }
@@ -135,7 +145,7 @@ export async function claimDue(
   }
   const more = candidates.length === scan;
   const seen = new Set(candidates.map((c) => c.action_id)).size;
-  if (picked.length === 0) return { claimed: [], more, lookedPastSaturated, actionsDue: seen };
+  if (picked.length === 0) return { claimed: [], more, lookedPastSaturated, actionsDue: seen, leftBehind: [...leftBehind] };
   // next_attempt_at moves to the lease's end too: if this attempt is lost (the worker dies), that is
   // when the instance is due again. It also keeps instances in flight out of the next claim's scan.
   await trx.updateTable("instances").set({ lease_until: leaseUntil, lease_token: token, next_attempt_at: leaseUntil }).where("id", "in", picked).execute();
@@ -161,7 +171,7 @@ export async function claimDue(
     ])
     .where("instances.id", "in", picked)
     .execute();
-  return { claimed: rows.map((r) => ({ ...r, leaseToken: token })), more, lookedPastSaturated, actionsDue: seen };
+  return { claimed: rows.map((r) => ({ ...r, leaseToken: token })), more, lookedPastSaturated, actionsDue: seen, leftBehind: [...leftBehind] };
 }
 
 /**

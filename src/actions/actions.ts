@@ -15,6 +15,7 @@ import { iso, requireRoomFor, requireTrigger } from "../triggers/triggers.js";
 import { parseInput } from "../validation.js";
 import { toE164 } from "./phone.js";
 import { PRESET_IDS, type PresetId, presetBody } from "./presets.js";
+import { openSettings, REDACTED, type Settings, sealSettings } from "./settings.js";
 
 export const ACTION_TYPES = ["webhook", "sms", "email"] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
@@ -56,7 +57,6 @@ const template = templateOf("message");
 
 /** Headers Hookline sets itself, or the connection needs: an action cannot override them. */
 const RESERVED_HEADER = /^(webhook-.*|host|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer)$/i;
-export const REDACTED = "[redacted]";
 
 /** Custom request headers of a webhook action (`Authorization: Bearer …`, `X-Api-Key`). */
 const customHeaders = z
@@ -92,10 +92,6 @@ const SETTINGS = {
     body: template,
   }),
 } as const;
-/** Settings with custom headers in the clear (as validated, and as the sender uses them). */
-type Settings = { url?: string; to?: string | string[]; subject?: string; body?: string; headers?: Record<string, string> };
-/** As stored: custom headers sealed, like other secrets. */
-type StoredSettings = Omit<Settings, "headers"> & { headers?: string };
 
 const base = { name, enabled: z.boolean().default(true) };
 export const ActionIn = z.discriminatedUnion("type", [
@@ -149,18 +145,6 @@ export const SecretOut = z.object({ secret: z.string() });
 /** Standard Webhooks secrets are `whsec_` + base64 of 24-64 random bytes. */
 export function newSigningSecret(): string {
   return `whsec_${randomBytes(32).toString("base64")}`;
-}
-
-/** `secret`: the plain secret, shown only on creation, rotation and explicit reveal. */
-/** An action's settings with its custom headers opened. */
-export function openSettings(stored: string, cipher: Cipher): Settings {
-  const { headers, ...rest } = JSON.parse(stored) as StoredSettings;
-  return headers ? { ...rest, headers: JSON.parse(cipher.open(headers)) as Record<string, string> } : rest;
-}
-
-function sealSettings({ headers, ...rest }: Settings, cipher: Cipher): string {
-  const stored: StoredSettings = headers && Object.keys(headers).length > 0 ? { ...rest, headers: cipher.seal(JSON.stringify(headers)) } : rest;
-  return JSON.stringify(stored);
 }
 
 /** A webhook body template must render valid JSON for the trigger type's example payload. */

@@ -3,7 +3,8 @@
  * Authorization header), and bounded (at most 100 headers of at most 1 KiB each), so a hostile
  * receiver cannot fill the database through its response headers.
  */
-export const REDACTED = "[redacted]";
+import { REDACTED } from "../actions/settings.js";
+
 const MAX_HEADERS = 100;
 const MAX_VALUE = 1024;
 

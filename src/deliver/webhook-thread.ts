@@ -61,7 +61,9 @@ export function createWebhookThread(
   let thread = spawn();
 
   function spawn(): Worker {
-    const worker = new Worker(entry, { workerData: data, name: "hookline-webhooks" });
+    // A small young generation: what the thread allocates (requests, answers) dies young, and by
+    // default its heap grew to about 25 MB more resident memory under load (BENCHMARKS.md).
+    const worker = new Worker(entry, { workerData: data, name: "hookline-webhooks", resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     worker.on("message", (replies: FromThread) => {
       for (const reply of replies) {
         const p = pending.get(reply.seq);

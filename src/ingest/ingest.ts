@@ -13,7 +13,7 @@ import { prepareInsert } from "../db/prepared.js";
 import type { NewInstance, Tx } from "../db/schema.js";
 import type { Handoff } from "../deliver/worker.js";
 import type { IdGenerator } from "../ids.js";
-import { type ClaimedInstance, insertInstances } from "../instances/instances.js";
+import { type ClaimedInstance, insertInstances, sendingOf } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { parseInput } from "../validation.js";
@@ -124,10 +124,17 @@ export async function storeEvent(
   const fired = only ? [only] : await findFiredActions(trx, accountId, event.type);
   const handoffs: { handoff: Handoff; instance: ClaimedInstance }[] = [];
   const left: FiredAction[] = [];
-  const instances: Required<NewInstance>[] = fired.map((f) => {
+  const instances: Required<NewInstance>[] = [];
+  for (const f of fired) {
     const id = deps.newId("ins");
-    const handoff = f.sending && deps.reserve?.(f.actionId);
-    if (handoff && f.sending) {
+    const handoff = deps.reserve?.(f.actionId);
+    if (handoff) {
+      // The action's sealed settings and secrets are read only for an instance handed over: under a
+      // backlog (no slot free) ingest reads nothing more than it stores. Matching found the action
+      // in this transaction; gone now, it was deleted meanwhile, and the unit fails (reservations
+      // given back) as its instance's insert would.
+      const sending = await sendingOf(trx, f.actionId);
+      if (!sending) throw new Error(`action ${f.actionId} was deleted while the event was stored`);
       handoffs.push({
         handoff,
         instance: {
@@ -135,7 +142,7 @@ export async function storeEvent(
           accountId,
           actionId: f.actionId,
           actionType: f.actionType as ClaimedInstance["actionType"],
-          ...f.sending,
+          ...sending,
           objectKey: event.objectKey,
           object: event.objectJson,
           series: 1,
@@ -146,7 +153,7 @@ export async function storeEvent(
         },
       });
     } else left.push(f);
-    return {
+    instances.push({
       id,
       account_id: accountId,
       action_id: f.actionId,
@@ -168,8 +175,8 @@ export async function storeEvent(
       last_error: null,
       created_at: now,
       updated_at: now,
-    };
-  });
+    });
+  }
   await insertInstances(trx, instances);
   return {
     id: eventId,

@@ -50,6 +50,22 @@ export interface ClaimedInstance {
   leaseToken: string;
 }
 
+/** What an attempt needs of its action (sealed as stored). */
+export type ActionSending = Pick<ClaimedInstance, "settings" | "secret" | "previousSecret" | "previousSecretUntil">;
+
+/** Hot (one per instance handed over at ingest): prepared once (db/prepared.ts). */
+const actionSending = prepare<{ id: string }, ActionSending>((db, p) =>
+  db
+    .selectFrom("actions")
+    .select(["settings", "secret", "previous_secret as previousSecret", "previous_secret_until as previousSecretUntil"])
+    .where("id", "=", p.id),
+);
+
+/** The action's part of a ClaimedInstance, for an instance handed to the worker at ingest. */
+export async function sendingOf(db: Executor, actionId: string): Promise<ActionSending | undefined> {
+  return (await actionSending(db, { id: actionId })).rows[0];
+}
+
 /**
  * Claims due instances for this worker until `now + leaseMs`, under the claim's `token`. An
  * instance is due when it is unfinished, its time has come and no live lease holds it — so

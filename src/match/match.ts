@@ -6,36 +6,23 @@
 import { type TriggerTypeName, triggerType } from "../catalogue/trigger-types.js";
 import { prepare } from "../db/prepared.js";
 import type { Executor } from "../db/schema.js";
-import type { ClaimedInstance } from "../instances/instances.js";
 
 export interface FiredAction {
   actionId: string;
   actionType: string;
   /** The type of the trigger that fired: the event's own, or the derived "(any state)" one. */
   triggerType: TriggerTypeName;
-  /** What an attempt needs of the action (sealed), so ingest can hand a new instance straight to the worker. */
-  sending?: Pick<ClaimedInstance, "settings" | "secret" | "previousSecret" | "previousSecretUntil">;
 }
-
-type FiredRow = Omit<FiredAction, "sending"> & NonNullable<FiredAction["sending"]>;
 
 /**
  * Hot (one per event): prepared once (db/prepared.ts). A type fires itself and at most one "(any
  * state)" type; a type that fires only itself is passed twice (an IN list's length is its shape).
  */
-const firedActions = prepare<{ accountId: string; type: string; alsoFires: string }, FiredRow>((db, p) =>
+const firedActions = prepare<{ accountId: string; type: string; alsoFires: string }, FiredAction>((db, p) =>
   db
     .selectFrom("triggers")
     .innerJoin("actions", "actions.trigger_id", "triggers.id")
-    .select([
-      "actions.id as actionId",
-      "actions.type as actionType",
-      "triggers.type as triggerType",
-      "actions.settings as settings",
-      "actions.secret as secret",
-      "actions.previous_secret as previousSecret",
-      "actions.previous_secret_until as previousSecretUntil",
-    ])
+    .select(["actions.id as actionId", "actions.type as actionType", "triggers.type as triggerType"])
     .where("triggers.account_id", "=", p.accountId)
     .where("triggers.type", "in", [p.type, p.alsoFires])
     .where("triggers.enabled", "=", 1)
@@ -46,9 +33,5 @@ const firedActions = prepare<{ accountId: string; type: string; alsoFires: strin
 export async function findFiredActions(db: Executor, accountId: string, type: TriggerTypeName): Promise<FiredAction[]> {
   const { fires } = triggerType(type);
   if (fires.length > 2) throw new Error(`trigger type ${type} fires ${fires.length} types; matching takes one or two`);
-  const { rows } = await firedActions(db, { accountId, type, alsoFires: fires[1] ?? type });
-  return rows.map(({ settings, secret, previousSecret, previousSecretUntil, ...fired }) => ({
-    ...fired,
-    sending: { settings, secret, previousSecret, previousSecretUntil },
-  }));
+  return (await firedActions(db, { accountId, type, alsoFires: fires[1] ?? type })).rows;
 }

@@ -378,9 +378,8 @@ export function createWorker(deps: WorkerDeps): Worker {
         const notified = notifications;
         const result = await deps.committer.run((trx) => claimDue(trx, query), { durable: false });
         ({ claimed, more } = result);
-        // What this claim left behind is what is waiting; unless new work was announced meanwhile,
-        // which it may not have seen.
-        // (A claim with no room to claim anything did not look.)
+        // What this claim left behind is what is waiting: unless new work was announced meanwhile,
+        // which it may not have seen, or it had no room to claim anything (then it did not look).
         if (notifications === notified && query.limit > 0) waiting = more ? "all" : new Set(result.leftBehind);
         actionsDue = result.actionsDue;
         if (result.lookedPastSaturated) {
@@ -402,16 +401,15 @@ export function createWorker(deps: WorkerDeps): Worker {
       // wakes the worker only while work may be waiting, and that is known from here (`idleUntil`).
       if (inFlight < deps.concurrency) {
         const notified = notifications;
+        // null: the look failed, so nothing is known (and a freed slot looks again).
         const due = await nextDueAt(deps.db).catch(() => null);
-        if (due === null) {
-          // Not known: a freed slot looks again.
-        } else if (due === undefined || due > now()) {
+        if (due === undefined || (due !== null && due > now())) {
           if (due !== undefined) wait = Math.min(wait, due - now());
           if (notifications === notified) idleUntil = due ?? Number.POSITIVE_INFINITY;
         }
         // Due already but not claimed: skipped for a saturated endpoint (a completion wakes us), or
         // locked by another transaction just then. Look again soon rather than at the next poll.
-        else if (claimed.length === 0) wait = Math.min(wait, 1_000);
+        else if (due !== null && claimed.length === 0) wait = Math.min(wait, 1_000);
       }
       await sleep(wait, signal);
     }

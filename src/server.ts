@@ -20,7 +20,7 @@ import { createEmailSender, createMailer } from "./deliver/email.js";
 import { createFailingNotifier } from "./deliver/failing-notice.js";
 import { notConfiguredSender } from "./deliver/sender.js";
 import { createSmsSender } from "./deliver/sms.js";
-import { createWebhookSender } from "./deliver/webhook.js";
+import { webhookSenderFor } from "./deliver/webhook.js";
 import { createWebhookThread } from "./deliver/webhook-thread.js";
 import { createWorker, type Worker } from "./deliver/worker.js";
 import { buildApp } from "./http/app.js";
@@ -33,7 +33,6 @@ import { createIngest } from "./ingest/ingest.js";
 import { UNFINISHED } from "./instances/instances.js";
 import { createRetention } from "./log/retention.js";
 import { createMetrics, renderMetrics } from "./metrics/metrics.js";
-import { createAddressPolicy } from "./net/address-policy.js";
 import { createCipher, loadOrCreateKey } from "./secrets/cipher.js";
 import { createTracing } from "./tracing.js";
 
@@ -65,15 +64,12 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const metrics = createMetrics();
   const tracing = createTracing({ endpoint: config.otlpEndpoint, version: VERSION, role: config.role });
 
-  const cipherKey = loadOrCreateKey(config.secretKey, config.dataDir);
-  const cipher = createCipher(cipherKey);
+  const key = loadOrCreateKey(config.secretKey, config.dataDir);
+  const cipher = createCipher(key);
   const runsApi = config.role !== "worker";
   const runsWorker = config.role !== "api";
-  const webhook = !runsWorker
-    ? undefined
-    : config.webhookThread
-      ? createWebhookThread({ config, allowedNetworks: config.allowedNetworks, key: cipherKey }, { logger })
-      : createWebhookSender(config, { policy: createAddressPolicy(config.allowedNetworks), cipher, now });
+  const webhookSetup = { config, allowedNetworks: config.allowedNetworks, key };
+  const webhook = !runsWorker ? undefined : config.webhookThread ? createWebhookThread(webhookSetup, { logger }) : webhookSenderFor(webhookSetup, { now });
   const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { now }) : undefined;
   const mailer = config.smtp ? createMailer({ ...config, smtp: config.smtp }) : undefined;
   const email = mailer && config.smtp ? createEmailSender(mailer, { smtp: config.smtp }, { now }) : undefined;

@@ -1,14 +1,11 @@
 /** The webhook thread's side (webhook-thread.ts): the ordinary webhook sender, fed by messages. */
 import { parentPort, workerData } from "node:worker_threads";
-import { createAddressPolicy } from "../net/address-policy.js";
-import { createCipher } from "../secrets/cipher.js";
-import { createWebhookSender } from "./webhook.js";
-import type { FromThread, ToThread, WebhookThreadData } from "./webhook-thread.js";
+import { type WebhookSetup, webhookSenderFor } from "./webhook.js";
+import type { FromThread, ToThread } from "./webhook-thread.js";
 
 const port = parentPort;
 if (!port) throw new Error("webhook-thread-entry runs only as a worker thread");
-const data = workerData as WebhookThreadData;
-const sender = createWebhookSender(data.config, { policy: createAddressPolicy(data.allowedNetworks), cipher: createCipher(Buffer.from(data.key)) });
+const sender = webhookSenderFor(workerData as WebhookSetup);
 const running = new Map<number, AbortController>();
 
 let replies: FromThread = [];

@@ -6,14 +6,15 @@ import { type Receiver, startReceiver } from "../../test/helpers/receiver.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { parseCidr } from "../net/cidr.js";
 import { createCipher } from "../secrets/cipher.js";
-import { createWebhookThread, type WebhookThreadData } from "./webhook-thread.js";
+import type { WebhookSetup } from "./webhook.js";
+import { createWebhookThread } from "./webhook-thread.js";
 
 const key = randomBytes(32);
 const cipher = createCipher(key);
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
 const logger = pino({ level: "silent" });
 const config = { connectTimeoutMs: 1_000, requestTimeoutMs: 2_000, responseBodyCapBytes: 1_024, concurrency: 8 };
-const data = (allowed: string[]): WebhookThreadData => ({ config, allowedNetworks: allowed.map(parseCidr), key });
+const data = (allowed: string[]): WebhookSetup => ({ config, allowedNetworks: allowed.map(parseCidr), key });
 
 let receiver: Receiver;
 beforeAll(async () => {

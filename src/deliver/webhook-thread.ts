@@ -15,17 +15,8 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import type { ClaimedInstance } from "../instances/instances.js";
-import type { Cidr } from "../net/cidr.js";
 import type { AttemptResult, Sender } from "./sender.js";
-import type { WebhookConfig } from "./webhook.js";
-
-/** What the thread builds its sender from (cloned into it). */
-export interface WebhookThreadData {
-  config: WebhookConfig;
-  allowedNetworks: readonly Cidr[];
-  /** The key sealing actions' settings and secrets. */
-  key: Uint8Array;
-}
+import type { WebhookSetup } from "./webhook.js";
 
 export type ToThread = { t: "send"; jobs: { seq: number; instance: ClaimedInstance }[] } | { t: "abort"; seqs: number[] } | { t: "close" };
 export type FromThread = ({ seq: number; result: AttemptResult } | { seq: number; error: string })[];
@@ -50,7 +41,8 @@ function entryUrl(): URL {
 }
 
 export function createWebhookThread(
-  data: WebhookThreadData,
+  /** What the thread builds its sender from (cloned into it). */
+  setup: WebhookSetup,
   { logger, entry = entryUrl() }: { logger: Logger /** The thread's code (a test may stand in for it). */; entry?: URL },
 ): Sender & { close(): Promise<void> } {
   const pending = new Map<number, Pending>();
@@ -63,7 +55,7 @@ export function createWebhookThread(
   function spawn(): Worker {
     // A small young generation: what the thread allocates (requests, answers) dies young, and by
     // default its heap grew to about 25 MB more resident memory under load (BENCHMARKS.md).
-    const worker = new Worker(entry, { workerData: data, name: "hookline-webhooks", resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    const worker = new Worker(entry, { workerData: setup, name: "hookline-webhooks", resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     worker.on("message", (replies: FromThread) => {
       for (const reply of replies) {
         const p = pending.get(reply.seq);

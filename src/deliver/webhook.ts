@@ -9,9 +9,10 @@ import { openSettings, REDACTED } from "../actions/settings.js";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { buildPayload } from "../instances/payload.js";
-import type { AddressPolicy } from "../net/address-policy.js";
+import { type AddressPolicy, createAddressPolicy } from "../net/address-policy.js";
+import type { Cidr } from "../net/cidr.js";
 import { guardedLookup } from "../net/guarded-lookup.js";
-import type { Cipher } from "../secrets/cipher.js";
+import { type Cipher, createCipher } from "../secrets/cipher.js";
 import { postOnce } from "./http-request.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import { signatureHeaders } from "./signing.js";
@@ -29,6 +30,23 @@ const loadTemplates = () => {
 export const USER_AGENT = "Hookline-Webhooks/0.1 (+https://github.com/hookline/hookline)";
 
 export type WebhookConfig = Pick<Config, "connectTimeoutMs" | "requestTimeoutMs" | "responseBodyCapBytes" | "concurrency">;
+
+/** What a webhook sender is built from: plain data, so the webhook thread can be given it too. */
+export interface WebhookSetup {
+  config: WebhookConfig;
+  allowedNetworks: readonly Cidr[];
+  /** The key sealing actions' settings and secrets. */
+  key: Uint8Array;
+}
+
+/** The webhook sender of a setup, on whichever thread calls this (the server's, or the webhook thread). */
+export function webhookSenderFor(setup: WebhookSetup, { now }: { now?: () => number } = {}): Sender & { close(): Promise<void> } {
+  return createWebhookSender(setup.config, {
+    policy: createAddressPolicy(setup.allowedNetworks),
+    cipher: createCipher(Buffer.from(setup.key)),
+    ...(now && { now }),
+  });
+}
 
 export function createWebhookSender(
   config: WebhookConfig,

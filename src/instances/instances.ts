@@ -53,13 +53,16 @@ export interface ClaimedInstance {
 /** What an attempt needs of its action (sealed as stored). */
 export type ActionSending = Pick<ClaimedInstance, "settings" | "secret" | "previousSecret" | "previousSecretUntil">;
 
+/** Its columns, read by a claim and by a hand-off at ingest. */
+const ACTION_SENDING = [
+  "actions.settings as settings",
+  "actions.secret as secret",
+  "actions.previous_secret as previousSecret",
+  "actions.previous_secret_until as previousSecretUntil",
+] as const;
+
 /** Hot (one per instance handed over at ingest): prepared once (db/prepared.ts). */
-const actionSending = prepare<{ id: string }, ActionSending>((db, p) =>
-  db
-    .selectFrom("actions")
-    .select(["settings", "secret", "previous_secret as previousSecret", "previous_secret_until as previousSecretUntil"])
-    .where("id", "=", p.id),
-);
+const actionSending = prepare<{ id: string }, ActionSending>((db, p) => db.selectFrom("actions").select(ACTION_SENDING).where("id", "=", p.id));
 
 /** The action's part of a ClaimedInstance, for an instance handed to the worker at ingest. */
 export async function sendingOf(db: Executor, actionId: string): Promise<ActionSending | undefined> {
@@ -174,10 +177,7 @@ export async function claimDue(
       "instances.account_id as accountId",
       "instances.action_id as actionId",
       "actions.type as actionType",
-      "actions.settings as settings",
-      "actions.secret as secret",
-      "actions.previous_secret as previousSecret",
-      "actions.previous_secret_until as previousSecretUntil",
+      ...ACTION_SENDING,
       "instances.object_key as objectKey",
       "events.object as object",
       "instances.series as series",

@@ -48,12 +48,23 @@ export type AttemptRecorder = (record: AttemptRecord) => Promise<boolean>;
 /** Hot (one per attempt): prepared once (db/prepared.ts). */
 const insertAttempt = prepareInsert("attempts");
 
+/**
+ * A record needs its commit visible, not yet on disk (the claim's reasoning, committer.ts): if the
+ * machine loses the commit, the instance is still leased in what the disk holds, falls due when that
+ * lease ends, and is attempted again — at least once, as after a crash mid-attempt. (A killed process
+ * loses nothing: the kernel has the commit.) Waiting for the WAL's fsync as well kept each attempt's
+ * objects alive for it, 1 ms to hundreds on this disk, long enough for V8 to move them to the old
+ * generation: that garbage was most of the memory a backlog's drain grew by (BENCHMARKS.md).
+ */
 export function createAttemptRecorder(committer: Committer, { newId }: { newId: IdGenerator }): AttemptRecorder {
   return (record) =>
-    committer.run(async (trx) => {
-      // An instance deleted with its action, or re-claimed after our lease ran out, is not ours to record.
-      const held = await completeAttempt(trx, record.completion);
-      if (held) await insertAttempt(trx, { id: newId("att"), ...record.attempt });
-      return held;
-    });
+    committer.run(
+      async (trx) => {
+        // An instance deleted with its action, or re-claimed after our lease ran out, is not ours to record.
+        const held = await completeAttempt(trx, record.completion);
+        if (held) await insertAttempt(trx, { id: newId("att"), ...record.attempt });
+        return held;
+      },
+      { durable: false },
+    );
 }

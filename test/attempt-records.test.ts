@@ -1,0 +1,108 @@
+/**
+ * An attempt's record needs its commit visible, not yet on disk: the worker goes on while the WAL's
+ * fsync is still out (SQLite only: PostgreSQL's commits are durable when they return). If the
+ * machine loses that commit, the instance is still leased in what the disk holds, and is attempted
+ * again when the lease ends (attempts.ts).
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { createAccount } from "../src/accounts/accounts.js";
+import { createAction } from "../src/actions/actions.js";
+import { attemptRow, createAttemptRecorder } from "../src/attempts/attempts.js";
+import { createCommitter } from "../src/db/committer.js";
+import { migrate } from "../src/db/connect.js";
+import { openSqlite } from "../src/db/sqlite.js";
+import { createWalSync } from "../src/db/wal-sync.js";
+import type { AttemptResult } from "../src/deliver/sender.js";
+import { newId } from "../src/ids.js";
+import { createIngest, validateEvent } from "../src/ingest/ingest.js";
+import { claimDue } from "../src/instances/instances.js";
+import { createCipher } from "../src/secrets/cipher.js";
+import { createTrigger } from "../src/triggers/triggers.js";
+import { tempDir } from "./helpers/hookline.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+it("records an attempt once its commit is visible, while the WAL's fsync is still out", async () => {
+  // A disk that answers only when the test lets it.
+  let hold = false;
+  const held: (() => void)[] = [];
+  const dir = tempDir();
+  const { db, durability, close } = openSqlite(path.join(dir, "hookline.db"), {
+    walSync: (walPath) => {
+      const real = createWalSync(walPath);
+      return {
+        sync: () => (hold ? new Promise<void>((resolve) => held.push(resolve)).then(() => real.sync()) : real.sync()),
+        close: () => real.close(),
+      };
+    },
+  });
+  cleanups.push(async () => {
+    hold = false;
+    for (const resolve of held.splice(0)) resolve();
+    await close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  await migrate(db);
+  const committer = createCommitter(db, durability ? { durability } : {});
+  const deps = { newId, now: Date.now };
+  const { account_id: accountId } = await createAccount(db, deps, "records");
+  const trigger = await createTrigger(db, { ...deps, limits: { maxTriggers: 10, maxActions: 10 } }, accountId, {
+    name: "t",
+    type: "participant.confirmed",
+    enabled: true,
+  });
+  await createAction(
+    db,
+    { ...deps, providers: {}, cipher: createCipher(crypto.randomBytes(32)), limits: { maxActions: 10 }, failingAfterMs: 60_000 },
+    accountId,
+    trigger.id,
+    { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true },
+  );
+  await createIngest(committer, { ...deps, onInstances: () => {} })(accountId, [
+    validateEvent({ type: "participant.confirmed", data: { participant: { id: 1 } } }),
+  ]);
+
+  hold = true;
+  const { claimed } = await committer.run(
+    (trx) => claimDue(trx, { now: Date.now(), leaseMs: 60_000, limit: 1, room: () => 1, maxPerAction: 1, saturated: [], token: "claim-1" }),
+    { durable: false },
+  );
+  const instance = claimed[0];
+  if (!instance) throw new Error("nothing claimed");
+  const at = Date.now();
+  const result: AttemptResult = {
+    outcome: { kind: "success" },
+    sent: true,
+    confirmsDelivery: true,
+    request: { method: "POST", url: "http://127.0.0.1:9/never-called", headers: {} },
+    response: { status: 200, headers: {}, body: "", truncated: false },
+    startedAt: at,
+    durationMs: 1,
+  };
+  const recording = createAttemptRecorder(committer, { newId })({
+    completion: {
+      instanceId: instance.id,
+      actionId: instance.actionId,
+      leaseToken: instance.leaseToken,
+      state: "succeeded",
+      sent: true,
+      delivered: true,
+      nextAttemptAt: at,
+      status: 200,
+      error: null,
+      now: at,
+    },
+    attempt: attemptRow(instance, result, "succeeded"),
+  });
+  const outcome = await Promise.race([recording, new Promise((resolve) => setTimeout(() => resolve("waited for the disk"), 3_000))]);
+  expect(outcome).toBe(true);
+  const row = await db.selectFrom("instances").select(["state", "lease_token"]).where("id", "=", instance.id).executeTakeFirstOrThrow();
+  expect(row).toEqual({ state: "succeeded", lease_token: null });
+  expect(await db.selectFrom("attempts").select("outcome").where("instance_id", "=", instance.id).execute()).toEqual([{ outcome: "succeeded" }]);
+});

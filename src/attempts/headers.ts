@@ -20,7 +20,10 @@ export function storedHeaders(headers: Readonly<Record<string, unknown>>): Recor
     const text = String(v);
     return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE)}…` : text;
   };
-  for (const [name, value] of Object.entries(headers).slice(0, MAX_HEADERS)) {
+  const names = Object.keys(headers);
+  for (let i = 0; i < names.length && i < MAX_HEADERS; i++) {
+    const name = names[i] as string;
+    const value = headers[name];
     if (value === undefined) continue;
     out[name] = isSensitiveHeader(name) ? REDACTED : Array.isArray(value) ? value.slice(0, 20).map(cap) : cap(value);
   }

@@ -177,7 +177,6 @@ export async function claimDue(
       "instances.account_id as accountId",
       "instances.action_id as actionId",
       "actions.type as actionType",
-      ...ACTION_SENDING,
       "instances.object_key as objectKey",
       "events.object as object",
       "instances.series as series",
@@ -187,19 +186,36 @@ export async function claimDue(
     ])
     .where("instances.id", "in", picked)
     .execute();
-  return { claimed: rows.map((r) => ({ ...r, leaseToken: token })), more, lookedPastSaturated, actionsDue: seen, leftBehind: [...leftBehind] };
+  // The action's sealed settings and secrets once per action, not once per row: a claim of 64 rows
+  // of one action read the same strings 64 times, and they outlive the attempt in the heap.
+  const sending = new Map<string, ActionSending>();
+  for (const r of rows) {
+    if (sending.has(r.actionId)) continue;
+    const s = await sendingOf(trx, r.actionId);
+    if (s) sending.set(r.actionId, s);
+  }
+  const claimed: ClaimedInstance[] = [];
+  for (const r of rows) {
+    const s = sending.get(r.actionId);
+    if (s) claimed.push({ ...r, ...s, leaseToken: token });
+  }
+  return { claimed, more, lookedPastSaturated, actionsDue: seen, leftBehind: [...leftBehind] };
 }
+
+/** Hot (after most claims, while the worker has room): prepared once (db/prepared.ts). */
+const earliestDue = prepare<Record<string, never>, { at: number | string | null }>((db) =>
+  db
+    .selectFrom("instances")
+    .select((eb) => eb.fn.min("next_attempt_at").as("at"))
+    .where(UNFINISHED),
+);
 
 /**
  * When the next unfinished instance falls due, so the worker can sleep until then. Instances in
  * flight count with their lease's end: a worker that died has its instances taken over on time.
  */
 export async function nextDueAt(db: Executor): Promise<number | undefined> {
-  const row = await db
-    .selectFrom("instances")
-    .select((eb) => eb.fn.min("next_attempt_at").as("at"))
-    .where(UNFINISHED)
-    .executeTakeFirst();
+  const row = (await earliestDue(db, {})).rows[0];
   return row?.at == null ? undefined : Number(row.at);
 }
 

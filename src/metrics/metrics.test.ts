@@ -26,3 +26,15 @@ it("ends the exposition with the gauges measured now", () => {
   const text = renderMetrics(createMetrics(), [{ name: "q", help: "Q", value: 4 }]);
   expect(text.endsWith("# HELP q Q\n# TYPE q gauge\nq 4\n")).toBe(true);
 });
+
+it("escapes backslashes and newlines in label values as the exposition format requires", () => {
+  const c = new Counter("e_total", "E");
+  c.inc({ path: "a\\b\nc" });
+  expect(c.render().split("\n")[2]).toBe('e_total{path="a\\\\b\\nc"} 1');
+});
+
+it("counts a value above every bucket only in +Inf", () => {
+  const h = new Histogram("h_seconds", "H", [1]);
+  h.observe({}, 2);
+  expect(h.render().split("\n").slice(2, 4)).toEqual(['h_seconds_bucket{le="1"} 0', 'h_seconds_bucket{le="+Inf"} 1']);
+});

@@ -4,11 +4,19 @@
  */
 type Labels = Record<string, string>;
 
-const key = (labels: Labels) =>
-  Object.entries(labels)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k}="${v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`))}"`)
-    .join(",");
+// On the hot path (three updates per attempt): no intermediate arrays beyond the names, no regex
+// replace unless a value needs escaping. The sampling heap profile of a backlog drain had the
+// entries/sort/map version at 12 % of the main thread's allocations.
+const UNSAFE = /[\\"\n]/;
+const escapeValue = (v: string) => (UNSAFE.test(v) ? v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`)) : v);
+
+function key(labels: Labels): string {
+  const names = Object.keys(labels);
+  if (names.length > 1) names.sort();
+  let out = "";
+  for (const name of names) out += `${out ? "," : ""}${name}="${escapeValue(labels[name] ?? "")}"`;
+  return out;
+}
 
 export class Counter {
   private readonly values = new Map<string, number>();
@@ -41,7 +49,10 @@ export class Histogram {
       s = { counts: this.buckets.map(() => 0), sum: 0, count: 0 };
       this.series.set(k, s);
     }
-    for (const [i, le] of this.buckets.entries()) if (value <= le) s.counts[i] = (s.counts[i] ?? 0) + 1;
+    // Counted in the first bucket that holds the value; render() adds them up (buckets are cumulative).
+    let i = 0;
+    while (i < this.buckets.length && value > (this.buckets[i] as number)) i++;
+    if (i < this.buckets.length) s.counts[i] = (s.counts[i] ?? 0) + 1;
     s.sum += value;
     s.count++;
   }
@@ -49,7 +60,11 @@ export class Histogram {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const [k, s] of this.series) {
       const sep = k ? `${k},` : "";
-      for (const [i, le] of this.buckets.entries()) lines.push(`${this.name}_bucket{${sep}le="${le}"} ${s.counts[i]}`);
+      let cumulative = 0;
+      for (const [i, le] of this.buckets.entries()) {
+        cumulative += s.counts[i] ?? 0;
+        lines.push(`${this.name}_bucket{${sep}le="${le}"} ${cumulative}`);
+      }
       lines.push(
         `${this.name}_bucket{${sep}le="+Inf"} ${s.count}`,
         `${this.name}_sum${k ? `{${k}}` : ""} ${s.sum}`,

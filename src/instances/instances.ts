@@ -187,18 +187,16 @@ export async function claimDue(
     .where("instances.id", "in", picked)
     .execute();
   // The action's sealed settings and secrets once per action, not once per row: a claim of 64 rows
-  // of one action read the same strings 64 times, and they outlive the attempt in the heap.
+  // of one action read (and kept, until each attempt ended) 64 copies of the same strings.
   const sending = new Map<string, ActionSending>();
   for (const r of rows) {
     if (sending.has(r.actionId)) continue;
+    // The join above found the action in this same transaction.
     const s = await sendingOf(trx, r.actionId);
-    if (s) sending.set(r.actionId, s);
+    if (!s) throw new Error(`action ${r.actionId} is missing from the claim's own transaction`);
+    sending.set(r.actionId, s);
   }
-  const claimed: ClaimedInstance[] = [];
-  for (const r of rows) {
-    const s = sending.get(r.actionId);
-    if (s) claimed.push({ ...r, ...s, leaseToken: token });
-  }
+  const claimed = rows.map((r) => ({ ...r, ...(sending.get(r.actionId) as ActionSending), leaseToken: token }));
   return { claimed, more, lookedPastSaturated, actionsDue: seen, leftBehind: [...leftBehind] };
 }
 

@@ -62,7 +62,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const { db } = store;
   const committer = createCommitter(db, committerOptions(store, config.databasePool));
   const metrics = createMetrics();
-  const tracing = createTracing({ endpoint: config.otlpEndpoint, version: VERSION, role: config.role });
+  const tracing = await createTracing({ endpoint: config.otlpEndpoint, version: VERSION, role: config.role });
 
   const key = loadOrCreateKey(config.secretKey, config.dataDir);
   const cipher = createCipher(key);
@@ -71,7 +71,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const webhookSetup = { config, allowedNetworks: config.allowedNetworks, key };
   const webhook = !runsWorker ? undefined : config.webhookThread ? createWebhookThread(webhookSetup, { logger }) : webhookSenderFor(webhookSetup, { now });
   const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { now }) : undefined;
-  const mailer = config.smtp ? createMailer({ ...config, smtp: config.smtp }) : undefined;
+  const mailer = config.smtp ? await createMailer({ ...config, smtp: config.smtp }) : undefined;
   const email = mailer && config.smtp ? createEmailSender(mailer, { smtp: config.smtp }, { now }) : undefined;
   // Saving an sms/email action works without its provider; its instances fail, and the API says why.
   const providers: ProviderProblems = {

@@ -9,9 +9,6 @@
  * `hookline.event_id` / `hookline.instance_id` attributes to be found together.
  */
 import { type Tracer, trace } from "@opentelemetry/api";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 
 export interface Tracing {
   tracer: Tracer;
@@ -19,8 +16,15 @@ export interface Tracing {
   close(): Promise<void>;
 }
 
-export function createTracing({ endpoint, version, role }: { endpoint: string | undefined; version: string; role: string }): Tracing {
+export async function createTracing({ endpoint, version, role }: { endpoint: string | undefined; version: string; role: string }): Promise<Tracing> {
   if (!endpoint) return { tracer: trace.getTracer("hookline", version), close: async () => {} };
+  // Loaded only when tracing is on: the SDK and its exporter are about 9 MB of heap that a server
+  // without tracing (the default) would carry for nothing.
+  const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, TracerProvider }] = await Promise.all([
+    import("@opentelemetry/exporter-trace-otlp-http"),
+    import("@opentelemetry/resources"),
+    import("@opentelemetry/sdk-trace"),
+  ]);
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": "hookline", "service.version": version, "hookline.role": role }),
     spanProcessors: [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, "")}/v1/traces` }) })],

@@ -1,5 +1,4 @@
 import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect } from "kysely";
-import pg from "pg";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_sessions.js";
 import * as m003 from "./migrations/003_failing.js";
@@ -58,10 +57,11 @@ export async function openStore(databaseUrl: string, { poolSize = 10 }: { poolSi
   return { db, dialect: "sqlite", ...(durability && { durability }), close };
 }
 
-// int8 (bigint) columns hold epoch milliseconds and counts, all far below 2^53: read them as numbers.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
-
 async function openPostgres(url: string, max: number): Promise<Store> {
+  // Loaded only for a PostgreSQL URL: the embedded default never needs the driver (4 MB of heap).
+  const { default: pg } = await import("pg");
+  // int8 (bigint) columns hold epoch milliseconds and counts, all far below 2^53: read them as numbers.
+  pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));
   // A database that does not answer must not hang requests: connecting gives up after 5 s (the
   // caller answers 503), and keep-alive notices a peer that vanished without closing.
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, keepAlive: true });

@@ -4,7 +4,6 @@
  * as the fallback, so a lost notification only costs latency, never work.
  */
 import { sql } from "kysely";
-import pg from "pg";
 import type { Logger } from "pino";
 import { pause } from "../pause.js";
 import type { Db } from "./schema.js";
@@ -32,6 +31,7 @@ export function createAnnouncer(db: Db, logger: Logger): () => void {
  * it calls `onWork` once, for whatever was announced while nobody listened.
  */
 export async function listenForWork(url: string, onWork: () => void, { logger, signal }: { logger: Logger; signal: AbortSignal }): Promise<void> {
+  const { default: pg } = await import("pg"); // PostgreSQL only (connect.ts)
   for (let delay: number = RECONNECT_MS[0]; !signal.aborted; ) {
     // A connect that hangs (a server half-way through starting or stopping) must not stop us listening.
     const client = new pg.Client({ connectionString: url, keepAlive: true, connectionTimeoutMillis: 5_000 });

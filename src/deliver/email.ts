@@ -4,7 +4,6 @@
  * (retry-policy.ts: 4xx transient, 5xx permanent); each send is an attempt in the log with the
  * envelope and rendered message as its request and the server's reply as its response.
  */
-import nodemailer from "nodemailer";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { renderMessage } from "./message.js";
@@ -20,8 +19,12 @@ interface SmtpError {
   message?: string;
 }
 
-/** The pooled SMTP connection shared by email actions and Hookline's own notices. */
-export function createMailer(config: EmailConfig) {
+/**
+ * The pooled SMTP connection shared by email actions and Hookline's own notices. Nodemailer is
+ * loaded only when SMTP is configured (about 4 MB of heap otherwise carried for nothing).
+ */
+export async function createMailer(config: EmailConfig) {
+  const { default: nodemailer } = await import("nodemailer");
   return nodemailer.createTransport({
     url: config.smtp.url,
     pool: true,
@@ -34,7 +37,7 @@ export function createMailer(config: EmailConfig) {
     disableUrlAccess: true,
   });
 }
-export type Mailer = ReturnType<typeof createMailer>;
+export type Mailer = Awaited<ReturnType<typeof createMailer>>;
 
 export function createEmailSender(transport: Mailer, config: Pick<EmailConfig, "smtp">, { now = Date.now }: { now?: () => number } = {}): Sender {
   async function send(instance: ClaimedInstance): Promise<AttemptResult> {

@@ -13,7 +13,7 @@ import { prepareInsert } from "../db/prepared.js";
 import type { NewInstance, Tx } from "../db/schema.js";
 import type { Handoff } from "../deliver/worker.js";
 import type { IdGenerator } from "../ids.js";
-import { type ClaimedInstance, insertInstances, sendingOf } from "../instances/instances.js";
+import { type ClaimedInstance, insertInstances, type SendingReader, sendingReader } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { parseInput } from "../validation.js";
@@ -81,7 +81,10 @@ export interface IngestDeps {
  */
 export async function storeEvent(
   trx: Tx,
-  deps: Pick<IngestDeps, "newId" | "now" | "reserve">,
+  deps: Pick<IngestDeps, "newId" | "now" | "reserve"> & {
+    /** Shared by the events of one unit (one transaction): each action read once (instances.ts). */
+    sendingOf?: SendingReader;
+  },
   accountId: string,
   event: ValidEvent,
   only?: FiredAction,
@@ -130,11 +133,9 @@ export async function storeEvent(
     const handoff = deps.reserve?.(f.actionId);
     if (handoff) {
       // The action's sealed settings and secrets are read only for an instance handed over: under a
-      // backlog (no slot free) ingest reads nothing more than it stores. Matching found the action
-      // in this transaction; gone now, it was deleted meanwhile, and the unit fails (reservations
-      // given back) as its instance's insert would.
-      const sending = await sendingOf(trx, f.actionId);
-      if (!sending) throw new Error(`action ${f.actionId} was deleted while the event was stored`);
+      // backlog (no slot free) ingest reads nothing more than it stores. (Deleted meanwhile, the
+      // unit fails, its reservations given back, as its instance's insert would.)
+      const sending = await (deps.sendingOf ?? sendingReader(trx))(f.actionId);
       handoffs.push({
         handoff,
         instance: {
@@ -201,8 +202,9 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
       stored = await committer.run(
         async (trx) => {
           reservations?.rewind();
+          const unit = { ...deps, reserve: reservations?.reserve, sendingOf: sendingReader(trx) };
           const all = [];
-          for (const event of events) all.push(await storeEvent(trx, { ...deps, reserve: reservations?.reserve }, accountId, event));
+          for (const event of events) all.push(await storeEvent(trx, unit, accountId, event));
           return all;
         },
         {

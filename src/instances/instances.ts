@@ -61,12 +61,31 @@ const ACTION_SENDING = [
   "actions.previous_secret_until as previousSecretUntil",
 ] as const;
 
-/** Hot (one per instance handed over at ingest): prepared once (db/prepared.ts). */
+/** Hot (once per action per claim, and per ingest unit handing instances over): prepared once (db/prepared.ts). */
 const actionSending = prepare<{ id: string }, ActionSending>((db, p) => db.selectFrom("actions").select(ACTION_SENDING).where("id", "=", p.id));
 
-/** The action's part of a ClaimedInstance, for an instance handed to the worker at ingest. */
-export async function sendingOf(db: Executor, actionId: string): Promise<ActionSending | undefined> {
-  return (await actionSending(db, { id: actionId })).rows[0];
+export type SendingReader = (actionId: string) => Promise<ActionSending>;
+
+/**
+ * The action's part of a ClaimedInstance, read once per action for the life of one transaction: a
+ * claim of 64 rows of one action, or a batch of 100 events handed over at ingest, had read (and
+ * kept, until each attempt ended) the same sealed strings once per instance. The caller found the
+ * action in the same transaction; gone, it was deleted meanwhile, and the unit fails (and is tried
+ * again) as an insert referring to it would.
+ */
+export function sendingReader(db: Executor): SendingReader {
+  const read = new Map<string, Promise<ActionSending>>();
+  return (actionId) => {
+    let sending = read.get(actionId);
+    if (!sending) {
+      sending = actionSending(db, { id: actionId }).then(({ rows: [row] }) => {
+        if (!row) throw new Error(`action ${actionId} was deleted during this transaction`);
+        return row;
+      });
+      read.set(actionId, sending);
+    }
+    return sending;
+  };
 }
 
 /**
@@ -186,17 +205,9 @@ export async function claimDue(
     ])
     .where("instances.id", "in", picked)
     .execute();
-  // The action's sealed settings and secrets once per action, not once per row: a claim of 64 rows
-  // of one action read (and kept, until each attempt ended) 64 copies of the same strings.
-  const sending = new Map<string, ActionSending>();
-  for (const r of rows) {
-    if (sending.has(r.actionId)) continue;
-    // The join above found the action in this same transaction.
-    const s = await sendingOf(trx, r.actionId);
-    if (!s) throw new Error(`action ${r.actionId} is missing from the claim's own transaction`);
-    sending.set(r.actionId, s);
-  }
-  const claimed = rows.map((r) => ({ ...r, ...(sending.get(r.actionId) as ActionSending), leaseToken: token }));
+  const sendingOf = sendingReader(trx);
+  const claimed: ClaimedInstance[] = [];
+  for (const r of rows) claimed.push({ ...r, ...(await sendingOf(r.actionId)), leaseToken: token });
   return { claimed, more, lookedPastSaturated, actionsDue: seen, leftBehind: [...leftBehind] };
 }
 

@@ -276,6 +276,44 @@ it(`[${DIALECT}] a new instance the worker has room for is born leased to it and
   expect(reads.rows.every((n) => n === 0)).toBe(true);
 });
 
+it(`[${DIALECT}] a slot that frees starts the endpoint's next held instance at once, without a claim`, async () => {
+  const { store, accountId } = await setUp();
+  const reads = claimReads();
+  const gates = [0, 1, 2, 3].map(() => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, resolve };
+  });
+  const started: number[] = [];
+  const sender = slowSender(0);
+  const held: Sender = {
+    async send(instance, signal) {
+      const id = (JSON.parse(instance.object) as { id: number }).id;
+      started.push(id);
+      await gates[id - 1]?.promise;
+      return sender.send(instance, signal);
+    },
+  };
+  const worker = startWorker(store, held, undefined, { db: store.db.withPlugin(reads), perEndpointConcurrency: 2 });
+  await eventually(async () => (reads.rows.length > 0 ? true : undefined));
+  reads.rows.length = 0;
+  const ingest = handingIngest(store, accountId, worker);
+  await ingest(1, 2, 3, 4);
+  await eventually(async () => (worker.inFlight() === 2 ? true : undefined));
+  // The endpoint's limit holds: two started, two held for it.
+  expect(started).toEqual([1, 2]);
+  gates[1]?.resolve();
+  await eventually(async () => (started.length === 3 ? true : undefined));
+  expect(started).toEqual([1, 2, 3]);
+  expect(worker.inFlight()).toBe(2);
+  for (const g of gates) g.resolve();
+  const rows = await allSucceeded(store, 4);
+  expect(rows.every((r) => r.attempts === 1)).toBe(true);
+  expect(started).toEqual([1, 2, 3, 4]);
+  // All four were handed over at ingest and started from the gate: no claim found any of them.
+  expect(reads.rows.every((n) => n === 0)).toBe(true);
+});
+
 it(`[${DIALECT}] a new instance is not handed over past older work for its action: it waits for a claim, in order`, async () => {
   const { store, accountId } = await setUp();
   let release!: () => void;
@@ -294,21 +332,23 @@ it(`[${DIALECT}] a new instance is not handed over past older work for its actio
   await eventually(async () => (reads.rows.length > 0 ? true : undefined));
   const ingest = handingIngest(store, accountId, worker);
   try {
-    await ingest(1, 2, 3, 4);
+    await ingest(1, 2, 3, 4, 5, 6);
     await eventually(async () => (worker.inFlight() === 2 ? true : undefined));
-    // Two slots: two instances born leased (and started), two left for a claim.
+    // Two slots, and as many again held at the gate: four instances born leased (two started, two
+    // queued for a slot), two left for a claim.
     const leased = await store.db.selectFrom("instances").select("lease_token").execute();
-    expect(leased.filter((r) => r.lease_token !== null)).toHaveLength(2);
+    expect(leased.filter((r) => r.lease_token !== null)).toHaveLength(4);
     expect(order.sort()).toEqual([1, 2]);
-    // A later event must not take a slot ahead of those two.
-    await ingest(5);
+    // A later event must not take a slot ahead of those.
+    await ingest(7);
   } finally {
     release();
   }
-  await allSucceeded(store, 5);
-  expect(order).toHaveLength(5);
+  await allSucceeded(store, 7);
+  expect(order).toHaveLength(7);
   expect(order.slice(2, 4).sort()).toEqual([3, 4]);
-  expect(order[4]).toBe(5);
+  expect(order.slice(4, 6).sort()).toEqual([5, 6]);
+  expect(order[6]).toBe(7);
 });
 
 it(`[${DIALECT}] a slot reserved for an ingest that fails is given back, and a rerun of a unit reuses its own`, async () => {
@@ -366,15 +406,15 @@ it(`[${DIALECT}] a retry that falls due while the worker is full is attempted on
     },
   };
   const reads = claimReads();
-  // Two slots, and a poll that never comes within the test.
-  const worker = startWorker(store, sender, undefined, { db: store.db.withPlugin(reads), concurrency: 2, pollIntervalMs: 60_000, backoffMs: 300 });
+  // One slot (so two held: one in flight, one queued for it), and a poll that never comes within the test.
+  const worker = startWorker(store, sender, undefined, { db: store.db.withPlugin(reads), concurrency: 1, pollIntervalMs: 60_000, backoffMs: 300 });
   await eventually(async () => (reads.rows.length > 0 ? true : undefined));
   const ingest = handingIngest(store, accountId, worker);
   await ingest(1);
   await eventually(async () => ((await store.db.selectFrom("instances").select("state").executeTakeFirst())?.state === "retrying" ? true : undefined));
-  // Both slots taken before the retry falls due: when it does, the worker is full and cannot claim it.
+  // Both holds taken before the retry falls due: when it does, the worker is full and cannot claim it.
   await ingest(2, 3);
-  expect(worker.inFlight()).toBe(2);
+  expect(worker.inFlight()).toBe(1);
   const rows = await allSucceeded(store, 3);
   expect(rows.map((r) => r.attempts).sort()).toEqual([1, 1, 2]);
 });

@@ -6,6 +6,11 @@
  *
  * Concurrency is bounded in all (`concurrency`) and per action endpoint (`perEndpointConcurrency`):
  * a slow endpoint holds at most its own slots, and its backlog is skipped while it is saturated.
+ * The worker holds up to `HOLD_FACTOR` times both limits in leased instances: the limits in flight,
+ * the rest queued at a gate (endpoint-gate.ts) that starts one the moment a slot frees. Claims then
+ * top the queue up while the endpoints stay busy, instead of every freed slot waiting for a claim
+ * and its commit. A hanging endpoint still takes no more of the whole than its share: its limit
+ * in flight, and as many again held.
  *
  * Hand-off: when the worker has a free slot and nothing older waits for an action, ingest gives a
  * new instance of that action straight to it (`reserve`): the instance is inserted already leased to
@@ -29,6 +34,7 @@ import type { Db } from "../db/schema.js";
 import { type ClaimedInstance, claimDue, nextDueAt, releaseLease, renewLeases } from "../instances/instances.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { pause } from "../pause.js";
+import { createEndpointGate, HOLD_FACTOR } from "./endpoint-gate.js";
 import { decide, type RetryPolicy } from "./retry-policy.js";
 import type { Sender } from "./sender.js";
 
@@ -61,7 +67,7 @@ export interface Worker {
   run(signal: AbortSignal): Promise<void>;
   /** New work was committed (for these actions, when known): look now. */
   notify(actionIds?: readonly string[]): void;
-  /** Attempts waiting for their receiver right now. */
+  /** Attempts waiting for their receiver right now (not those queued for a slot). */
   inFlight(): number;
   /**
    * A slot for a new instance of `actionId` that ingest is about to commit, when the worker has one
@@ -96,7 +102,8 @@ const RECORD_RETRY_MS = [250, 5_000] as const;
 export function createWorker(deps: WorkerDeps): Worker {
   const now = deps.now ?? Date.now;
   const perAction = new Map<string, number>();
-  let inFlight = 0;
+  /** Instances held: reserved for a hand-off, in flight, or queued at the gate. */
+  let holding = 0;
   let wake: (() => void) | undefined;
   let woken = false;
   /** Attempts not yet recorded (in flight, or waiting for their record's commit): shutdown waits for them. */
@@ -147,7 +154,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     wakeUp();
   }
 
-  const room = (actionId: string) => deps.perEndpointConcurrency - (perAction.get(actionId) ?? 0);
+  /** Instances held (in flight, or queued at the gate), per action and in all. */
+  const holdPerAction = deps.perEndpointConcurrency * HOLD_FACTOR;
+  const holdAll = deps.concurrency * HOLD_FACTOR;
+  const room = (actionId: string) => holdPerAction - (perAction.get(actionId) ?? 0);
+  /** Starts held instances within the limits, in the order they were taken. */
+  const gate = createEndpointGate({ perKey: deps.perEndpointConcurrency, all: deps.concurrency });
   const saturated = () => [...perAction.keys()].filter((actionId) => room(actionId) <= 0);
 
   /** `freeSlot` is called as soon as the receiver has answered: recording needs no endpoint slot. */
@@ -171,7 +183,8 @@ export function createWorker(deps: WorkerDeps): Worker {
     let result: Awaited<ReturnType<Sender["send"]>>;
     const started = now();
     try {
-      result = await deps.senders[instance.actionType].send(instance, hardStop.signal);
+      const sender = deps.senders[instance.actionType];
+      result = await gate.run(instance.actionId, () => sender.send(instance, hardStop.signal), hardStop.signal);
     } catch (error) {
       freeSlot();
       if (hardStop.signal.aborted) {
@@ -265,14 +278,14 @@ export function createWorker(deps: WorkerDeps): Worker {
    * from now on). `freeSlot` gives back the endpoint slot; `release` ends the claim's hold too.
    */
   function occupy(actionId: string, leaseToken: string): { freeSlot: () => void; release: () => void } {
-    inFlight++;
+    holding++;
     heldClaims.set(leaseToken, (heldClaims.get(leaseToken) ?? 0) + 1);
     perAction.set(actionId, (perAction.get(actionId) ?? 0) + 1);
     let held = true;
     const freeSlot = () => {
       if (!held) return;
       held = false;
-      inFlight--;
+      holding--;
       const n = (perAction.get(actionId) ?? 1) - 1;
       if (n === 0) perAction.delete(actionId);
       else perAction.set(actionId, n);
@@ -302,7 +315,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const start = (instance: ClaimedInstance) => launch(instance, occupy(instance.actionId, instance.leaseToken));
 
   function reserve(actionId: string): Handoff | undefined {
-    if (stopping || waiting === "all" || waiting.has(actionId) || inFlight >= deps.concurrency || room(actionId) <= 0) return undefined;
+    if (stopping || waiting === "all" || waiting.has(actionId) || holding >= holdAll || room(actionId) <= 0) return undefined;
     const leaseToken = `${workerId}:${++claims}`;
     const slot = occupy(actionId, leaseToken);
     // Shutdown waits for the reserved slot as for an attempt: its instance may yet be committed.
@@ -355,7 +368,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       // together, and one claim serves them all instead of one claim (and one commit) each.
       await new Promise<void>((resolve) => setImmediate(resolve));
       woken = false;
-      const free = deps.concurrency - inFlight;
+      const free = holdAll - holding;
       let claimed: ClaimedInstance[] = [];
       let more = false;
       try {
@@ -366,7 +379,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           leaseMs: deps.leaseMs,
           limit: Math.min(free, CLAIM_BATCH),
           room,
-          maxPerAction: deps.perEndpointConcurrency,
+          maxPerAction: holdPerAction,
           actionsDue,
           saturated: saturated(),
           lookPastSaturated: t - lastLookPastSaturated >= lookPastDelay,
@@ -394,12 +407,12 @@ export function createWorker(deps: WorkerDeps): Worker {
       }
       for (const instance of claimed) start(instance);
       // More may be due (a full batch, or a scan window full of other actions' work): look again now.
-      if (claimed.length > 0 && (claimed.length === CLAIM_BATCH || more) && deps.concurrency - inFlight > 0) continue;
+      if (claimed.length > 0 && (claimed.length === CLAIM_BATCH || more) && holdAll - holding > 0) continue;
       let wait = deps.pollIntervalMs;
       idleUntil = undefined;
       // Sleep until the next retry falls due, whether or not this claim took anything: a freed slot
       // wakes the worker only while work may be waiting, and that is known from here (`idleUntil`).
-      if (inFlight < deps.concurrency) {
+      if (holding < holdAll) {
         const notified = notifications;
         // null: the look failed, so nothing is known (and a freed slot looks again).
         const due = await nextDueAt(deps.db).catch(() => null);
@@ -418,7 +431,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   return {
     name: "delivery",
     notify,
-    inFlight: () => inFlight,
+    inFlight: () => gate.inFlight(),
     reserve,
     async run(signal) {
       const renewal = setInterval(() => void renew(), Math.max(1, Math.floor(deps.leaseMs / 3)));

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { createEndpointGate } from "./endpoint-gate.js";
+
+/** A task that runs until released, noting when it started. */
+function tasks(log: string[]) {
+  const open = new Map<string, () => void>();
+  return {
+    task: (name: string) => () => {
+      log.push(name);
+      return new Promise<string>((resolve) => open.set(name, () => resolve(name)));
+    },
+    finish(name: string) {
+      open.get(name)?.();
+      open.delete(name);
+    },
+  };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+const never = new AbortController().signal;
+
+describe("the endpoint gate", () => {
+  it("runs up to the limit per endpoint at once, and the rest in order as slots free", async () => {
+    const log: string[] = [];
+    const t = tasks(log);
+    const gate = createEndpointGate({ perKey: 2, all: 10 });
+    const results = ["a1", "a2", "a3", "a4"].map((n) => gate.run("a", t.task(n), never));
+    expect(log).toEqual(["a1", "a2"]);
+    expect(gate.inFlight()).toBe(2);
+    t.finish("a2");
+    await tick();
+    expect(log).toEqual(["a1", "a2", "a3"]);
+    t.finish("a1");
+    t.finish("a3");
+    await tick();
+    t.finish("a4");
+    expect(await Promise.all(results)).toEqual(["a1", "a2", "a3", "a4"]);
+    expect(gate.inFlight()).toBe(0);
+  });
+
+  it("starts another endpoint's work past a full endpoint's queue", async () => {
+    const log: string[] = [];
+    const t = tasks(log);
+    const gate = createEndpointGate({ perKey: 1, all: 2 });
+    void gate.run("slow", t.task("s1"), never);
+    void gate.run("slow", t.task("s2"), never);
+    void gate.run("fast", t.task("f1"), never);
+    void gate.run("fast", t.task("f2"), never);
+    expect(log).toEqual(["s1", "f1"]);
+    t.finish("f1");
+    await tick();
+    // s2 came first, but its endpoint is still full: f2 takes the freed slot.
+    expect(log).toEqual(["s1", "f1", "f2"]);
+  });
+
+  it("holds the limit in all, and gives a freed slot to the oldest waiter that fits", async () => {
+    const log: string[] = [];
+    const t = tasks(log);
+    const gate = createEndpointGate({ perKey: 5, all: 2 });
+    for (const n of ["a1", "b1", "c1", "a2"]) void gate.run(n[0] as string, t.task(n), never);
+    expect(log).toEqual(["a1", "b1"]);
+    t.finish("b1");
+    await tick();
+    expect(log).toEqual(["a1", "b1", "c1"]);
+    expect(gate.inFlight()).toBe(2);
+  });
+
+  it("never runs a waiting task whose signal aborts, and rejects it with the signal's reason", async () => {
+    const log: string[] = [];
+    const t = tasks(log);
+    const gate = createEndpointGate({ perKey: 1, all: 10 });
+    const stop = new AbortController();
+    void gate.run("a", t.task("a1"), stop.signal);
+    const waiting = gate.run("a", t.task("a2"), stop.signal);
+    const later = gate.run("a", t.task("a3"), never);
+    stop.abort(new Error("shutting down"));
+    await expect(waiting).rejects.toThrow("shutting down");
+    t.finish("a1");
+    await tick();
+    expect(log).toEqual(["a1", "a3"]);
+    t.finish("a3");
+    expect(await later).toBe("a3");
+  });
+
+  it("frees the slot of a task that throws", async () => {
+    const gate = createEndpointGate({ perKey: 1, all: 1 });
+    await expect(
+      gate.run(
+        "a",
+        () => {
+          throw new Error("broken");
+        },
+        never,
+      ),
+    ).rejects.toThrow("broken");
+    expect(gate.inFlight()).toBe(0);
+    expect(await gate.run("a", async () => "ok", never)).toBe("ok");
+  });
+});

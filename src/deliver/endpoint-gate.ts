@@ -1,0 +1,97 @@
+/**
+ * The per-endpoint limit, applied where attempts start. The worker holds up to `HOLD_FACTOR` times
+ * the limit of leased instances per action (worker.ts); the gate starts them as the endpoint's
+ * slots free, in the order it was given them. A slot that frees starts the next attempt in the same
+ * turn, without waiting for a claim and its commit, so the endpoint stays busy while the worker's
+ * claims top the queue up in the background (BENCHMARKS.md, item 19).
+ */
+
+/**
+ * How many times the per-endpoint limit the worker holds per action: the limit in flight and as
+ * many again queued at the gate. One round ahead covers a claim's refill at full speed; more would
+ * only lengthen the queue that a saturated endpoint keeps leased.
+ */
+export const HOLD_FACTOR = 2;
+
+export interface EndpointGate {
+  /**
+   * Runs `task` once its endpoint (`key`) and the gate in all have a free slot. Waiting tasks start
+   * in the order they came, skipping those whose endpoint is still full (a hanging endpoint's queue
+   * never holds up another's). If `signal` aborts while it waits, it never runs, and the promise
+   * rejects with the signal's reason.
+   */
+  run<T>(key: string, task: () => Promise<T>, signal: AbortSignal): Promise<T>;
+  /** Tasks running now. */
+  inFlight(): number;
+}
+
+interface Waiter {
+  key: string;
+  start(): void;
+}
+
+export function createEndpointGate({ perKey, all }: { perKey: number; all: number }): EndpointGate {
+  const running = new Map<string, number>();
+  let total = 0;
+  const waiting: Waiter[] = [];
+
+  const fits = (key: string) => total < all && (running.get(key) ?? 0) < perKey;
+
+  function take(key: string): void {
+    total++;
+    running.set(key, (running.get(key) ?? 0) + 1);
+  }
+
+  function finished(key: string): void {
+    total--;
+    const n = (running.get(key) ?? 1) - 1;
+    if (n === 0) running.delete(key);
+    else running.set(key, n);
+    // The freed slots go to the oldest waiters that fit (usually the first: all is one endpoint's).
+    for (let i = 0; i < waiting.length && total < all; ) {
+      const w = waiting[i] as Waiter;
+      if (!fits(w.key)) {
+        i++;
+        continue;
+      }
+      waiting.splice(i, 1);
+      w.start();
+    }
+  }
+
+  function go<T>(key: string, task: () => Promise<T>): Promise<T> {
+    take(key);
+    let started: Promise<T>;
+    try {
+      started = task();
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    return started.finally(() => finished(key));
+  }
+
+  return {
+    run<T>(key: string, task: () => Promise<T>, signal: AbortSignal): Promise<T> {
+      // No waiter ever fits (each freed slot starts the oldest that does), so none is passed over here.
+      if (fits(key)) return go(key, task);
+      if (signal.aborted) return Promise.reject(signal.reason);
+      return new Promise<T>((resolve, reject) => {
+        const waiter: Waiter = {
+          key,
+          start() {
+            signal.removeEventListener("abort", drop);
+            go(key, task).then(resolve, reject);
+          },
+        };
+        function drop() {
+          const i = waiting.indexOf(waiter);
+          if (i >= 0) waiting.splice(i, 1);
+          reject(signal.reason);
+        }
+        signal.addEventListener("abort", drop, { once: true });
+        waiting.push(waiter);
+      });
+    },
+    inFlight: () => total,
+  };
+}

@@ -75,6 +75,28 @@ describe("the webhook thread", () => {
     }
   });
 
+  it("follows an action's changed settings, and refuses a literal private IP on every attempt, not only the first", async () => {
+    const thread = createWebhookThread(data(["127.0.0.1/32"]), { logger });
+    const signal = new AbortController().signal;
+    try {
+      receiver.respond("/before", () => ({ status: 200 }));
+      receiver.respond("/after", () => ({ status: 200 }));
+      await thread.send(instance("ins_10", receiver.url("/before"), { "x-key": "one" }), signal);
+      await thread.send(instance("ins_11", receiver.url("/after"), { "x-key": "two" }), signal);
+      expect(receiver.received.find((r) => r.headers["webhook-id"] === "ins_10")).toMatchObject({ path: "/before", headers: { "x-key": "one" } });
+      expect(receiver.received.find((r) => r.headers["webhook-id"] === "ins_11")).toMatchObject({ path: "/after", headers: { "x-key": "two" } });
+      // 127.0.0.2 is loopback but outside the one address allowed: refused, the second time too.
+      const blocked = receiver.url("/ok").replace("127.0.0.1", "127.0.0.2");
+      for (const id of ["ins_12", "ins_13"]) {
+        const result = await thread.send(instance(id, blocked), signal);
+        expect(result).toMatchObject({ outcome: { kind: "permanent" }, sent: false });
+        expect(result.error).toMatch(/^blocked: 127\.0\.0\.2/);
+      }
+    } finally {
+      await thread.close();
+    }
+  });
+
   it("aborts a request in flight on the thread when the signal aborts (shutdown)", async () => {
     const thread = createWebhookThread(data(["127.0.0.0/8"]), { logger });
     try {

@@ -98,7 +98,8 @@ function startWorker(
     concurrency = 16,
     pollIntervalMs = 50,
     backoffMs = 50,
-  }: { db?: Store["db"]; perEndpointConcurrency?: number; concurrency?: number; pollIntervalMs?: number; backoffMs?: number } = {},
+    shutdownGraceMs = 5_000,
+  }: { db?: Store["db"]; perEndpointConcurrency?: number; concurrency?: number; pollIntervalMs?: number; backoffMs?: number; shutdownGraceMs?: number } = {},
 ) {
   // Set up as the server's (openStore's default pool of 10): on SQLite its committer waits for the
   // WAL's fsync itself, so lease renewals never wait for the disk. A committer without that waited
@@ -118,15 +119,16 @@ function startWorker(
     perEndpointConcurrency,
     leaseMs: LEASE_MS,
     pollIntervalMs,
-    shutdownGraceMs: 5_000,
+    shutdownGraceMs,
   });
   const stop = new AbortController();
   const done = worker.run(stop.signal);
-  cleanups.push(async () => {
+  const shutDown = () => {
     stop.abort();
-    await done;
-  });
-  return worker;
+    return done;
+  };
+  cleanups.push(shutDown);
+  return Object.assign(worker, { shutDown });
 }
 
 async function allSucceeded(store: Store, n: number) {
@@ -312,6 +314,34 @@ it(`[${DIALECT}] a slot that frees starts the endpoint's next held instance at o
   expect(started).toEqual([1, 2, 3, 4]);
   // All four were handed over at ingest and started from the gate: no claim found any of them.
   expect(reads.rows.every((n) => n === 0)).toBe(true);
+});
+
+it(`[${DIALECT}] at shutdown, an instance queued for its endpoint's slot is released untouched, like one aborted in flight`, async () => {
+  const { store, accountId } = await setUp();
+  const reads = claimReads();
+  const calls: string[] = [];
+  // Answers only when aborted (shutdown): the one slot stays taken through the grace period.
+  const hanging: Sender = {
+    send(instance, signal) {
+      calls.push(instance.id);
+      return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true }));
+    },
+  };
+  const worker = startWorker(store, hanging, undefined, { db: store.db.withPlugin(reads), perEndpointConcurrency: 1, shutdownGraceMs: 100 });
+  await eventually(async () => (reads.rows.length > 0 ? true : undefined));
+  const ingest = handingIngest(store, accountId, worker);
+  await ingest(1, 2);
+  // Both born leased: one in flight, one queued for the slot.
+  await eventually(async () => (worker.inFlight() === 1 ? true : undefined));
+  const leased = await store.db.selectFrom("instances").select("lease_token").execute();
+  expect(leased.filter((r) => r.lease_token !== null)).toHaveLength(2);
+  await worker.shutDown();
+  expect(calls).toHaveLength(1);
+  const rows = await store.db.selectFrom("instances").select(["state", "attempts", "lease_token"]).execute();
+  expect(rows).toHaveLength(2);
+  // Neither counts as an attempt, and both are free for the next start to take at once.
+  expect(rows.every((r) => r.attempts === 0 && r.lease_token === null && r.state !== "succeeded")).toBe(true);
+  expect(await store.db.selectFrom("attempts").select("id").execute()).toHaveLength(0);
 });
 
 it(`[${DIALECT}] a new instance is not handed over past older work for its action: it waits for a claim, in order`, async () => {

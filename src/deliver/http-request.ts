@@ -1,27 +1,9 @@
 /** What the HTTP senders (webhook, SMS provider) share: one bounded POST, classified. */
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import { BlockedAddressError } from "../net/guarded-lookup.js";
 import { type AttemptOutcome, parseRetryAfter } from "./outcome.js";
 import { httpOutcome } from "./retry-policy.js";
 import type { AttemptResult } from "./sender.js";
-
-/** Reads a response body up to `cap` bytes; stops reading (and drops the connection) beyond it. */
-export async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, cap: number): Promise<{ text: string; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const room = cap - size;
-    if (chunk.length > room) {
-      chunks.push(chunk.subarray(0, room));
-      // The rest is not kept, and a huge body must not hold the worker.
-      body.destroy();
-      return { text: Buffer.concat(chunks).toString("utf8"), truncated: true };
-    }
-    chunks.push(chunk);
-    size += chunk.length;
-  }
-  return { text: Buffer.concat(chunks).toString("utf8"), truncated: false };
-}
 
 /** Classifies a request that got no answer; `sent` says whether it had left (a timeout after connecting). */
 export function requestFailure(error: unknown): { outcome: AttemptOutcome; sent: boolean; message: string } {
@@ -50,9 +32,37 @@ export interface PostResult {
   error?: string;
 }
 
+/** Origin and path of the URLs posted to, parsed once each (undici's dispatch takes them apart). */
+const targets = new Map<string, { origin: string; path: string }>();
+const MAX_TARGETS = 1_000;
+
+function targetOf(url: string): { origin: string; path: string } {
+  let target = targets.get(url);
+  if (!target) {
+    const parsed = new URL(url);
+    target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(url, target);
+  }
+  return target;
+}
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: string;
+  truncated: boolean;
+}
+
 /**
  * POSTs once, within `timeoutMs` in all, reading at most `bodyCap` bytes of the answer, and
  * classifies the outcome (retry-policy.ts). Throws only when `signal` aborted it (shutdown).
+ *
+ * Through undici's `dispatch` with a handler of our own rather than its `request`: the answer is
+ * collected straight from the socket's chunks, and one timer and the caller's signal abort the
+ * request through its controller. `request` wrapped each answer in a stream read with an async
+ * iterator, and needed an AbortController per request for the timeout; on the webhook thread
+ * that was about a fifth of its CPU per delivery (BENCHMARKS.md, item 21).
  */
 export async function postOnce(
   url: string,
@@ -66,35 +76,93 @@ export async function postOnce(
     now: () => number;
   },
 ): Promise<PostResult> {
-  // One controller for both the total timeout and shutdown: AbortSignal.any over AbortSignal.timeout
-  // cost about 2 % of the server's CPU per request, and kept a dependent signal per request on
-  // the long-lived shutdown signal until a collection.
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new DOMException("the request timed out", "TimeoutError")), options.timeoutMs);
-  const stop = () => abort.abort(options.signal.reason);
-  if (options.signal.aborted) stop();
-  else options.signal.addEventListener("abort", stop, { once: true });
+  let answer: Answer;
   try {
-    const response = await request(url, {
-      method: "POST",
-      headers: options.headers,
-      body: options.body,
-      dispatcher: options.dispatcher,
-      signal: abort.signal,
-    });
-    const body = await readCapped(response.body, options.bodyCap);
-    const retryAfter = parseRetryAfter(response.headers["retry-after"] as string | undefined, options.now());
-    return {
-      outcome: httpOutcome(response.statusCode, retryAfter),
-      sent: true,
-      response: { status: response.statusCode, headers: response.headers as Record<string, string | string[]>, body: body.text, truncated: body.truncated },
-    };
+    answer = await exchange(url, options);
   } catch (error) {
     if (options.signal.aborted) throw error;
     const failure = requestFailure(error);
     return { outcome: failure.outcome, sent: failure.sent, error: failure.message };
-  } finally {
-    clearTimeout(timer);
-    options.signal.removeEventListener("abort", stop);
   }
+  const retryAfter = parseRetryAfter(answer.headers["retry-after"] as string | undefined, options.now());
+  return { outcome: httpOutcome(answer.status, retryAfter), sent: true, response: answer };
+}
+
+/** One exchange: resolves with the answer (its body capped), rejects with why there was none. */
+function exchange(
+  url: string,
+  {
+    headers,
+    body,
+    dispatcher,
+    signal,
+    timeoutMs,
+    bodyCap,
+  }: { headers: Record<string, string>; body: string; dispatcher: Dispatcher; signal: AbortSignal; timeoutMs: number; bodyCap: number },
+): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    /** Why to abort, if that was decided before undici handed over the controller. */
+    let abortWith: Error | undefined;
+    let settled = false;
+    let status = 0;
+    let answerHeaders: Record<string, string | string[]> = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+
+    const abort = (reason: Error) => {
+      if (controller) controller.abort(reason);
+      else abortWith = reason;
+    };
+    const timer = setTimeout(() => abort(new DOMException("the request timed out", "TimeoutError")), timeoutMs);
+    const stop = () => abort(signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError"));
+    const settle = (error: unknown, truncated = false) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener("abort", stop);
+      if (error !== undefined) reject(error);
+      else resolve({ status, headers: answerHeaders, body: Buffer.concat(chunks, size).toString("utf8"), truncated });
+    };
+    if (signal.aborted) {
+      settle(signal.reason);
+      return;
+    }
+    signal.addEventListener("abort", stop, { once: true });
+
+    const { origin, path } = targetOf(url);
+    dispatcher.dispatch(
+      { origin, path, method: "POST", headers, body },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (abortWith) c.abort(abortWith);
+        },
+        onResponseStart(_c, statusCode, responseHeaders) {
+          // 1xx answers come first and are replaced by the final one.
+          status = statusCode;
+          answerHeaders = responseHeaders as Record<string, string | string[]>;
+        },
+        onResponseData(c, chunk) {
+          const room = bodyCap - size;
+          if (chunk.length <= room) {
+            chunks.push(chunk);
+            size += chunk.length;
+            return;
+          }
+          // The rest is not kept, and a huge body must not hold the worker: answered, truncated.
+          chunks.push(chunk.subarray(0, room));
+          size += room;
+          settle(undefined, true);
+          c.abort(new Error("response body over the cap"));
+        },
+        onResponseEnd() {
+          settle(undefined);
+        },
+        onResponseError(_c, error) {
+          settle(error);
+        },
+      },
+    );
+  });
 }

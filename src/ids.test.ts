@@ -13,3 +13,11 @@ it("generates prefixed ids that sort in creation order, even within one millisec
   expect([...ids].sort()).toEqual(ids);
   expect(ids[0]).toMatch(/^ins_[0-9A-Z]{26}$/);
 });
+
+it("draws fresh randomness for every new millisecond, across its blocks of random bytes", () => {
+  let t = 1_700_000_000_000;
+  const next = createIdGenerator(() => t++);
+  // 2,000 draws of 10 bytes cross several 4 KiB blocks.
+  const randomParts = Array.from({ length: 2_000 }, () => next("evt").slice(-16));
+  expect(new Set(randomParts).size).toBe(2_000);
+});

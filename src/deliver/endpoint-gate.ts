@@ -1,13 +1,13 @@
 /**
- * The per-endpoint limit, applied where attempts start. The worker holds up to `HOLD_FACTOR` times
- * the limit of leased instances per action (worker.ts); the gate starts them as the endpoint's
- * slots free, in the order it was given them. A slot that frees starts the next attempt in the same
+ * The limits on attempts in flight — per endpoint and in all — applied where attempts start. The
+ * worker holds up to `HOLD_FACTOR` times both limits in leased instances (worker.ts); the gate
+ * starts them as slots free, in the order it was given them. A slot that frees starts the next attempt in the same
  * turn, without waiting for a claim and its commit, so the endpoint stays busy while the worker's
  * claims top the queue up in the background (BENCHMARKS.md, item 19).
  */
 
 /**
- * How many times the per-endpoint limit the worker holds per action: the limit in flight and as
+ * How many times its limits the worker holds, per action and in all: the limit in flight and as
  * many again queued at the gate. One round ahead covers a claim's refill at full speed; more would
  * only lengthen the queue that a saturated endpoint keeps leased.
  */

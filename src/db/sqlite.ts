@@ -20,6 +20,7 @@ import fs from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, type SqliteDialectConfig, SqliteDriver, type SqliteStatement } from "kysely";
+import { memoize } from "../memo.js";
 import { type Checkpointer, startCheckpointer } from "./checkpointer.js";
 import type { Database, Db } from "./schema.js";
 import { createWalSync, type WalSync } from "./wal-sync.js";
@@ -43,7 +44,6 @@ interface WriteState {
 
 /** better-sqlite3 behind Kysely's interface: statements cached, committed writes noted in `state`. */
 function instrumented(sqlite: SQLite.Database, state: WriteState): SqliteDialectConfig["database"] {
-  const cache = new Map<string, SqliteStatement>();
   // COMMIT itself counts as read-only (sqlite3_stmt_readonly): a write is noted when it runs, and
   // counted as committed once the connection is outside a transaction.
   const note = (statement: SQLite.Statement) => {
@@ -69,15 +69,7 @@ function instrumented(sqlite: SQLite.Database, state: WriteState): SqliteDialect
   });
   return {
     close: () => sqlite.close(),
-    prepare(sql) {
-      let statement = cache.get(sql);
-      if (!statement) {
-        if (cache.size >= STATEMENT_CACHE) cache.clear();
-        statement = wrap(sqlite.prepare(sql));
-        cache.set(sql, statement);
-      }
-      return statement;
-    },
+    prepare: memoize((sql) => wrap(sqlite.prepare(sql)), STATEMENT_CACHE),
   };
 }
 

@@ -1,9 +1,9 @@
 /**
  * The limits on attempts in flight — per endpoint and in all — applied where attempts start. The
  * worker holds up to `HOLD_FACTOR` times both limits in leased instances (worker.ts); the gate
- * starts them as slots free, in the order it was given them. A slot that frees starts the next attempt in the same
- * turn, without waiting for a claim and its commit, so the endpoint stays busy while the worker's
- * claims top the queue up in the background (BENCHMARKS.md, item 19).
+ * starts them as slots free, in the order it was given them. A slot that frees starts the next
+ * attempt in the same turn, without waiting for a claim and its commit, so the endpoint stays busy
+ * while the worker's claims top the queue up in the background (BENCHMARKS.md, item 19).
  */
 
 /**

@@ -1,5 +1,6 @@
 /** What the HTTP senders (webhook, SMS provider) share: one bounded POST, classified. */
 import type { Dispatcher } from "undici";
+import { memoize } from "../memo.js";
 import { BlockedAddressError } from "../net/guarded-lookup.js";
 import { type AttemptOutcome, parseRetryAfter } from "./outcome.js";
 import { httpOutcome } from "./retry-policy.js";
@@ -33,19 +34,10 @@ export interface PostResult {
 }
 
 /** Origin and path of the URLs posted to, parsed once each (undici's dispatch takes them apart). */
-const targets = new Map<string, { origin: string; path: string }>();
-const MAX_TARGETS = 1_000;
-
-function targetOf(url: string): { origin: string; path: string } {
-  let target = targets.get(url);
-  if (!target) {
-    const parsed = new URL(url);
-    target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
-    if (targets.size >= MAX_TARGETS) targets.clear();
-    targets.set(url, target);
-  }
-  return target;
-}
+const targetOf = memoize((url) => {
+  const parsed = new URL(url);
+  return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+}, 1_000);
 
 interface Answer {
   status: number;

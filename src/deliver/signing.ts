@@ -9,19 +9,10 @@
  * node:crypto's HMAC 2.9 µs, on the webhook thread's every delivery.
  */
 import { createHmac } from "node:crypto";
+import { memoize } from "../memo.js";
 
 /** Secrets are `whsec_` + base64 of the key (actions.ts); decoded once per secret. */
-const keys = new Map<string, Buffer>();
-
-function keyOf(secret: string): Buffer {
-  let key = keys.get(secret);
-  if (!key) {
-    if (keys.size > 10_000) keys.clear();
-    key = Buffer.from(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret, "base64");
-    keys.set(secret, key);
-  }
-  return key;
-}
+const keyOf = memoize((secret) => Buffer.from(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret, "base64"), 10_000);
 
 export function signatureHeaders({ id, payload, now }: { id: string; payload: string; now: number }, secrets: readonly string[]): Record<string, string> {
   const timestamp = String(Math.floor(now / 1000));

@@ -9,6 +9,7 @@ import { openSettings, REDACTED } from "../actions/settings.js";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { buildPayload } from "../instances/payload.js";
+import { memoize } from "../memo.js";
 import { type AddressPolicy, createAddressPolicy } from "../net/address-policy.js";
 import type { Cidr } from "../net/cidr.js";
 import { guardedLookup } from "../net/guarded-lookup.js";
@@ -28,9 +29,6 @@ const loadTemplates = () => {
 };
 
 export const USER_AGENT = "Hookline-Webhooks/0.1 (+https://github.com/hookline/hookline)";
-
-/** Distinct settings strings whose request parts a sender keeps (see `partsOf`). */
-const MAX_CACHED_SETTINGS = 1_000;
 
 interface RequestParts {
   url: string;
@@ -83,10 +81,7 @@ export function createWebhookSender(
    * settings string: parsing them, the headers, their redacted copy for the log and the check of a
    * literal IP host were about 8 % of the webhook thread's time when done on every request.
    */
-  const requestParts = new Map<string, RequestParts>();
-  function partsOf(stored: string): RequestParts {
-    let parts = requestParts.get(stored);
-    if (parts) return parts;
+  const partsOf = memoize((stored): RequestParts => {
     const settings = openSettings(stored, cipher);
     const url = settings.url as string;
     const custom = settings.headers ?? {};
@@ -94,7 +89,7 @@ export function createWebhookSender(
     // A literal IP is connected to without a DNS lookup, so the guarded lookup never sees it: check it here.
     // (WHATWG URL parsing already turned decimal/octal/hex IPv4 forms into dotted form.)
     const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
-    parts = {
+    return {
       url,
       base,
       // The values of custom headers are secrets (API keys, tokens): the log keeps only their names.
@@ -102,11 +97,7 @@ export function createWebhookSender(
       ...(settings.body !== undefined && { body: settings.body }),
       refusal: isIP(host) !== 0 ? policy.refusal(host) : undefined,
     };
-    // Settings change rarely, but each change is a new string: start over rather than grow without bound.
-    if (requestParts.size >= MAX_CACHED_SETTINGS) requestParts.clear();
-    requestParts.set(stored, parts);
-    return parts;
-  }
+  }, 1_000);
 
   async function send(instance: ClaimedInstance, signal: AbortSignal): Promise<AttemptResult> {
     const started = now();

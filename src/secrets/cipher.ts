@@ -7,6 +7,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { memoize } from "../memo.js";
 
 export interface Cipher {
   seal(plain: string): string;
@@ -22,7 +23,9 @@ const OPENED_CACHE = 10_000;
 
 export function createCipher(key: Buffer): Cipher {
   if (key.length !== 32) throw new SecretKeyError("the secret key must be 32 bytes");
-  const opened = new Map<string, string>();
+  // Every attempt opens its action's secret (and sealed headers): a few AES-GCM setups per
+  // delivery, 1 % of the server's CPU. Opened values are kept, as the signers keep their secrets.
+  const open = memoize(openSealed, OPENED_CACHE);
   return {
     seal(plain) {
       const iv = randomBytes(12);
@@ -30,16 +33,7 @@ export function createCipher(key: Buffer): Cipher {
       const ciphertext = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
       return ["v1", iv, cipher.getAuthTag(), ciphertext].map((p) => (typeof p === "string" ? p : p.toString("base64url"))).join(".");
     },
-    open(sealed) {
-      // Every attempt opens its action's secret (and sealed headers): a few AES-GCM setups per
-      // delivery, 1 % of the server's CPU. Opened values are kept, as the signers keep their secrets.
-      const known = opened.get(sealed);
-      if (known !== undefined) return known;
-      const plain = openSealed(sealed);
-      if (opened.size >= OPENED_CACHE) opened.clear();
-      opened.set(sealed, plain);
-      return plain;
-    },
+    open,
   };
 
   function openSealed(sealed: string): string {

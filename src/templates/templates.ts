@@ -11,6 +11,7 @@
  * and memory, so a template that loops forever or grows without end is stopped.
  */
 import { Liquid, type Template } from "liquidjs";
+import { memoize } from "../memo.js";
 import { addMinutes, datePhrase, dateWithYear, dayAndTimePhrase, formatIso, type LocalTime, parseLocal, timePhrase } from "./dates.js";
 
 export const LIMITS = {
@@ -114,22 +115,23 @@ function describe(error: unknown): string {
   return position ? `line ${position[0]}, column ${position[1]}: ${message}` : message;
 }
 
-const compiled = new Map<string, Template[]>();
+/** Parsed templates, per kind and source (a thousand of each kept). */
+const compiled = Object.fromEntries(
+  (Object.keys(engines) as TemplateKind[]).map((kind) => [
+    kind,
+    memoize((source) => {
+      try {
+        return engines[kind].parse(source);
+      } catch (error) {
+        throw new TemplateError(describe(error));
+      }
+    }, 1_000),
+  ]),
+) as Record<TemplateKind, (source: string) => Template[]>;
 
 /** Parses a template (cached by kind and source); a syntax error is a TemplateError naming line and column. */
 function compile(source: string, kind: TemplateKind): Template[] {
-  const key = `${kind}\u0000${source}`;
-  let templates = compiled.get(key);
-  if (!templates) {
-    try {
-      templates = engines[kind].parse(source);
-    } catch (error) {
-      throw new TemplateError(describe(error));
-    }
-    if (compiled.size >= 1000) compiled.clear();
-    compiled.set(key, templates);
-  }
-  return templates;
+  return compiled[kind](source);
 }
 
 /** What is wrong with a template's syntax ("line 1, column 4: …"), or undefined when it parses. */

@@ -344,6 +344,32 @@ it(`[${DIALECT}] at shutdown, an instance queued for its endpoint's slot is rele
   expect(await store.db.selectFrom("attempts").select("id").execute()).toHaveLength(0);
 });
 
+it(`[${DIALECT}] an attempt's start is when it left the gate, not when it was queued there`, async () => {
+  const { store, accountId } = await setUp();
+  const reads = claimReads();
+  let released = 0;
+  const sender: Sender = {
+    async send(instance) {
+      if ((JSON.parse(instance.object) as { id: number }).id === 1) {
+        await new Promise((r) => setTimeout(r, 300));
+        released = Date.now();
+        return { outcome: { kind: "success" }, sent: true, confirmsDelivery: true, request: {}, startedAt: released, durationMs: 300 };
+      }
+      // A fault, not an outcome: the worker makes the attempt's record itself, timed from its start.
+      throw new Error("broken sender");
+    },
+  };
+  const worker = startWorker(store, sender, undefined, { db: store.db.withPlugin(reads), perEndpointConcurrency: 1 });
+  await eventually(async () => (reads.rows.length > 0 ? true : undefined));
+  await handingIngest(store, accountId, worker)(1, 2);
+  const failed = await eventually(
+    async () =>
+      (await store.db.selectFrom("attempts").select(["started_at", "error"]).where("error", "like", "internal error%").executeTakeFirst()) ?? undefined,
+  );
+  // Queued behind participant 1 for the one slot, it started once that slot was free.
+  expect(failed.started_at).toBeGreaterThanOrEqual(released);
+});
+
 it(`[${DIALECT}] a new instance is not handed over past older work for its action: it waits for a claim, in order`, async () => {
   const { store, accountId } = await setUp();
   let release!: () => void;

@@ -181,10 +181,18 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   async function attemptAndRecord(instance: ClaimedInstance, freeSlot: () => void, span: Span | undefined): Promise<void> {
     let result: Awaited<ReturnType<Sender["send"]>>;
-    const started = now();
+    // When the attempt starts, after any wait at the gate for a slot.
+    let started = now();
     try {
       const sender = deps.senders[instance.actionType];
-      result = await gate.run(instance.actionId, () => sender.send(instance, hardStop.signal), hardStop.signal);
+      result = await gate.run(
+        instance.actionId,
+        () => {
+          started = now();
+          return sender.send(instance, hardStop.signal);
+        },
+        hardStop.signal,
+      );
     } catch (error) {
       freeSlot();
       if (hardStop.signal.aborted) {

@@ -5,9 +5,9 @@
  */
 import fs from "node:fs";
 import { sql } from "kysely";
-import { afterEach, expect, it } from "vitest";
+import { afterEach, expect, it, vi } from "vitest";
 import { openStore, type Store } from "../src/db/connect.js";
-import { PreparedStatementError, prepare, prepareInsert } from "../src/db/prepared.js";
+import { direct, PreparedStatementError, prepare, prepareInsert } from "../src/db/prepared.js";
 import { DIALECT, freshDatabase, tempDir } from "./helpers/hookline.js";
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -82,4 +82,35 @@ it(`[${DIALECT}] an insert prepared from its first row's columns stores every la
     { id: "acc_2", name: "two", notification_email: "b@example.com", created_at: 2 },
   ]);
   await expect(insert(db, { id: "acc_3", name: "three", created_at: 3 } as never)).rejects.toThrow(PreparedStatementError);
+});
+
+it(`[${DIALECT}] inside \`direct\`, prepared statements run on the transaction's own connection, not through Kysely's executor, and roll back with it`, async () => {
+  const { db } = await store();
+  const failed = db.transaction().execute((trx) =>
+    direct(trx, async (t) => {
+      const throughKysely = vi.spyOn(t, "executeQuery");
+      await insertAccount(t, { id: "acc_1", name: "one", email: null, now: 1 });
+      expect(throughKysely).not.toHaveBeenCalled();
+      // The same connection: a query built by Kysely in the transaction sees the row.
+      expect(await t.selectFrom("accounts").select("id").execute()).toEqual([{ id: "acc_1" }]);
+      expect((await accountsNamed(t, { a: "one", b: "one" })).rows).toEqual([{ id: "acc_1", name: "one" }]);
+      throw new Error("roll back");
+    }),
+  );
+  await expect(failed).rejects.toThrow("roll back");
+  expect(await db.selectFrom("accounts").select("id").execute()).toEqual([]);
+});
+
+it(`[${DIALECT}] once \`direct\`'s work settles, its transaction's statements go through Kysely again, which refuses a finished transaction`, async () => {
+  const { db } = await store();
+  let kept: Parameters<Parameters<typeof direct>[1]>[0] | undefined;
+  await db.transaction().execute((trx) =>
+    direct(trx, async (t) => {
+      kept = t;
+      await insertAccount(t, { id: "acc_1", name: "one", email: null, now: 1 });
+    }),
+  );
+  if (!kept) throw new Error("work did not run");
+  await expect(insertAccount(kept, { id: "acc_2", name: "two", email: null, now: 2 })).rejects.toThrow(/committed/);
+  expect(await db.selectFrom("accounts").select("id").execute()).toEqual([{ id: "acc_1" }]);
 });

@@ -5,6 +5,8 @@ import type { Db, Tx } from "./schema.js";
 /** Stands in for Kysely's transaction API, counting transactions and how many are open at once. */
 function fakeDb(workMs = 0) {
   const stats = { transactions: 0, open: 0, maxOpen: 0 };
+  // Enough of a transaction for the committer's direct statements (prepared.ts `direct`).
+  const fakeTx = { getExecutor: () => ({ plugins: [], provideConnection: async (use: (c: object) => unknown) => use({}) }) } as unknown as Tx;
   const db = {
     transaction: () => ({
       async execute<T>(fn: (trx: Tx) => Promise<T>): Promise<T> {
@@ -13,7 +15,7 @@ function fakeDb(workMs = 0) {
         stats.maxOpen = Math.max(stats.maxOpen, stats.open);
         try {
           if (workMs) await new Promise((r) => setTimeout(r, workMs));
-          return await fn({} as Tx);
+          return await fn(fakeTx);
         } finally {
           stats.open--;
         }

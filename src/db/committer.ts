@@ -17,6 +17,7 @@
  * round trip was serialised behind every other's, and the database waited on the network.
  */
 import type { Store } from "./connect.js";
+import { direct } from "./prepared.js";
 import type { Db, Tx } from "./schema.js";
 import type { DeferredSync } from "./sqlite.js";
 
@@ -76,7 +77,7 @@ export function createCommitter(
   const transaction = <T>(work: Work<T>) =>
     db.transaction().execute((trx) => {
       durability?.defer();
-      return work(trx);
+      return direct(trx, work);
     });
 
   /** Commits the batch; returns the units (with their results) still waiting for the disk. */

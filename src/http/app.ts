@@ -149,6 +149,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       handler: async (request, reply) => {
         const accountId = accounts.get(request) ?? "";
         const body = r.parseBody ? r.parseBody(request.body) : r.body ? parseInput(r.body, request.body ?? {}) : undefined;
+        // The route keeps what it validated; the parsed JSON (a batch's 500 events) need not live
+        // on through the commit it waits for: held that long, it outlived young-generation GCs and
+        // was copied and promoted, and the old generation grew with it while a backlog filled.
+        if (r.parseBody) request.body = undefined;
         const query = r.query ? parseInput(r.query, request.query) : undefined;
         // A batch is charged one token per event, once its size is known.
         if (r.auth && r.rate?.cost) limit(accountId, r, r.rate.cost(body));

@@ -82,6 +82,31 @@ describe("the endpoint gate", () => {
     expect(await later).toBe("a3");
   });
 
+  it("keeps any number of tasks waiting under one signal without Node's listener-leak warning, and drops them all when it aborts", async () => {
+    const log: string[] = [];
+    const t = tasks(log);
+    const gate = createEndpointGate({ perKey: 1, all: 10 });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      const stop = new AbortController();
+      void gate.run("a", t.task("a0"), stop.signal);
+      const waiting = Array.from({ length: 20 }, (_, i) => gate.run("a", t.task(`a${i + 1}`), stop.signal));
+      // One that starts (a slot freed) leaves the rest still waiting, and still dropped on abort.
+      t.finish("a0");
+      await tick();
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain("MaxListenersExceededWarning");
+      stop.abort(new Error("shutting down"));
+      const outcomes = await Promise.allSettled(waiting.slice(1));
+      expect(outcomes.every((o) => o.status === "rejected" && String(o.reason) === "Error: shutting down")).toBe(true);
+      expect(log).toEqual(["a0", "a1"]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("frees the slot of a task that throws", async () => {
     const gate = createEndpointGate({ perKey: 1, all: 1 });
     await expect(

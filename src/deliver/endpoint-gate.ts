@@ -27,13 +27,37 @@ export interface EndpointGate {
 
 interface Waiter {
   key: string;
+  signal: AbortSignal;
   start(): void;
+  drop(): void;
 }
 
 export function createEndpointGate({ perKey, all }: { perKey: number; all: number }): EndpointGate {
   const running = new Map<string, number>();
   let total = 0;
   const waiting: Waiter[] = [];
+  /**
+   * One listener per signal drops every waiter under it when it aborts. The worker gives all its
+   * tasks the same signal (its hard stop): a listener per waiter cost two EventTarget calls each,
+   * and Node warned of a "possible EventTarget memory leak" past ten waiting.
+   */
+  const watched = new WeakSet<AbortSignal>();
+  function watch(signal: AbortSignal): void {
+    if (watched.has(signal)) return;
+    watched.add(signal);
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (let i = waiting.length - 1; i >= 0; i--) {
+          const w = waiting[i] as Waiter;
+          if (w.signal !== signal) continue;
+          waiting.splice(i, 1);
+          w.drop();
+        }
+      },
+      { once: true },
+    );
+  }
 
   const fits = (key: string) => total < all && (running.get(key) ?? 0) < perKey;
 
@@ -75,21 +99,14 @@ export function createEndpointGate({ perKey, all }: { perKey: number; all: numbe
       // No waiter ever fits (each freed slot starts the oldest that does), so none is passed over here.
       if (fits(key)) return go(key, task);
       if (signal.aborted) return Promise.reject(signal.reason);
+      watch(signal);
       return new Promise<T>((resolve, reject) => {
-        const waiter: Waiter = {
+        waiting.push({
           key,
-          start() {
-            signal.removeEventListener("abort", drop);
-            go(key, task).then(resolve, reject);
-          },
-        };
-        function drop() {
-          const i = waiting.indexOf(waiter);
-          if (i >= 0) waiting.splice(i, 1);
-          reject(signal.reason);
-        }
-        signal.addEventListener("abort", drop, { once: true });
-        waiting.push(waiter);
+          signal,
+          start: () => go(key, task).then(resolve, reject),
+          drop: () => reject(signal.reason),
+        });
       });
     },
     inFlight: () => total,

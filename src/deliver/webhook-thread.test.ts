@@ -111,6 +111,30 @@ describe("the webhook thread", () => {
     }
   });
 
+  it("takes one signal over many attempts in flight without Node's listener-leak warning, and its abort ends every one of them", async () => {
+    const thread = createWebhookThread(data(["127.0.0.0/8"]), { logger });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on("warning", onWarning);
+    try {
+      receiver.respond("/hang-many", () => undefined);
+      receiver.respond("/ok", () => ({ status: 200 }));
+      const abort = new AbortController();
+      // One that finishes first leaves the others still watched.
+      expect((await thread.send(instance("ins_20", receiver.url("/ok")), abort.signal)).response?.status).toBe(200);
+      const sent = Array.from({ length: 20 }, (_, i) => thread.send(instance(`ins_${30 + i}`, receiver.url("/hang-many")), abort.signal));
+      await receiver.waitFor(config.concurrency, "/hang-many");
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.map((w) => w.name)).not.toContain("MaxListenersExceededWarning");
+      abort.abort(new Error("shutting down"));
+      const outcomes = await Promise.allSettled(sent);
+      expect(outcomes.map((o) => (o.status === "rejected" ? String(o.reason) : "fulfilled"))).toEqual(Array(20).fill("Error: shutting down"));
+    } finally {
+      process.off("warning", onWarning);
+      await thread.close();
+    }
+  });
+
   it("ends the attempts of a thread that dies as temporary failures, and starts a new thread", async () => {
     const entry = new URL("../../test/helpers/crashing-thread.mjs", import.meta.url);
     const thread = createWebhookThread(data(["127.0.0.0/8"]), { logger, entry });

@@ -25,7 +25,6 @@ interface Pending {
   resolve(result: AttemptResult): void;
   reject(error: unknown): void;
   signal: AbortSignal;
-  onAbort(): void;
   startedAt: number;
 }
 
@@ -46,6 +45,13 @@ export function createWebhookThread(
   { logger, entry = entryUrl() }: { logger: Logger /** The thread's code (a test may stand in for it). */; entry?: URL },
 ): Sender & { close(): Promise<void> } {
   const pending = new Map<number, Pending>();
+  /**
+   * The attempts in flight under each signal. The worker passes one signal (its hard stop) to every
+   * attempt: one listener per signal forwards its abort to all of them. A listener per attempt cost
+   * two EventTarget calls each, and Node warned of a "possible EventTarget memory leak" once more
+   * than ten were in flight.
+   */
+  const inFlightUnder = new WeakMap<AbortSignal, Set<number>>();
   let seq = 0;
   let outbox: ToThread & { t: "send" } = { t: "send", jobs: [] };
   let flushScheduled = false;
@@ -90,7 +96,18 @@ export function createWebhookThread(
 
   function settle(n: number, p: Pending): void {
     pending.delete(n);
-    p.signal.removeEventListener("abort", p.onAbort);
+    inFlightUnder.get(p.signal)?.delete(n);
+  }
+
+  function watch(signal: AbortSignal, n: number): void {
+    let seqs = inFlightUnder.get(signal);
+    if (!seqs) {
+      const under = new Set<number>();
+      seqs = under;
+      inFlightUnder.set(signal, under);
+      signal.addEventListener("abort", () => under.size > 0 && thread.postMessage({ t: "abort", seqs: [...under] } satisfies ToThread), { once: true });
+    }
+    seqs.add(n);
   }
 
   function flush(): void {
@@ -105,9 +122,8 @@ export function createWebhookThread(
     if (closing) return Promise.reject(new Error("the webhook thread is closed"));
     const n = ++seq;
     return new Promise<AttemptResult>((resolve, reject) => {
-      const onAbort = () => thread.postMessage({ t: "abort", seqs: [n] } satisfies ToThread);
-      signal.addEventListener("abort", onAbort, { once: true });
-      pending.set(n, { resolve, reject, signal, onAbort, startedAt: Date.now() });
+      watch(signal, n);
+      pending.set(n, { resolve, reject, signal, startedAt: Date.now() });
       outbox.jobs.push({ seq: n, instance });
       // Attempts started in the same turn (one claim's batch) go as one message.
       if (!flushScheduled) {

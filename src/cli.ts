@@ -6,6 +6,7 @@ import { createLoginToken } from "./accounts/sessions.js";
 import { ConfigError, ENV_VARS, type Env, loadConfig } from "./config.js";
 import { openStore } from "./db/connect.js";
 import type { Db } from "./db/schema.js";
+import { tuneHeapGrowth } from "./heap.js";
 import { newId } from "./ids.js";
 import { createLogger } from "./logger.js";
 import { startHookline, VERSION } from "./server.js";
@@ -47,6 +48,7 @@ storeOptions(
 )
   .addHelpText("after", envHelp)
   .action(async (flags: { port?: string; databaseUrl?: string; dataDir?: string; role?: string }) => {
+    tuneHeapGrowth();
     const config = configFrom(flags);
     const logger = createLogger(config.logLevel);
     const hookline = await startHookline(config, { logger });

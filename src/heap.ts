@@ -1,0 +1,27 @@
+/**
+ * How far V8 lets a heap grow between full collections. By default it lets the old generation grow
+ * to up to four times what the last full collection left live before it collects again; a server
+ * under load promotes short-lived garbage (requests and attempts in flight outlive young-generation
+ * collections) at tens of MB a second, so its heap spent most of its time far above what was live:
+ * the main thread's old generation cycled 67–95 MB draining a backlog with 25–40 MB live, and now
+ * and then (when marking ran late on two busy cores) reached 200 MB. Growing by half instead keeps
+ * the process near what it uses: peak RSS 270 → 195 MB filling and draining a backlog, 270 → 204 MB
+ * in the steady scenario, with no change in throughput beyond the noise (BENCHMARKS.md, item 23).
+ *
+ * The flag is process-wide (the webhook thread's heap follows it too), so only the `hookline`
+ * command sets it, for the process it owns; an embedder of `startHookline` keeps its own settings.
+ */
+import v8 from "node:v8";
+
+export const HEAP_GROWING_PERCENT = 50;
+
+/**
+ * Sets V8's heap growth to HEAP_GROWING_PERCENT, unless the process was started with a growth of its
+ * own (`node --heap-growing-percent=N`). Returns whether it set it. Must run early: V8 applies it
+ * when it next sizes the heap after a full collection.
+ */
+export function tuneHeapGrowth(execArgv: readonly string[] = process.execArgv): boolean {
+  if (execArgv.some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg))) return false;
+  v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  return true;
+}

@@ -33,8 +33,8 @@ export type Prepared<P, R> = (db: Executor, params: P) => Promise<QueryResult<R>
 /**
  * Transactions whose prepared statements go straight to their connection (`direct`). Kysely runs a
  * query in a transaction through a fresh executor and three nested async functions that serialise
- * it behind the last one; at several statements per event that was a third of the main thread's
- * allocations under load, most of it living long enough to be promoted to the old generation.
+ * it behind the last one; at three statements per event that was about a third of what the main
+ * thread allocated while a backlog filled (BENCHMARKS.md, item 23).
  */
 const directConnections = new WeakMap<Executor, DatabaseConnection>();
 

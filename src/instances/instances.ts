@@ -66,16 +66,26 @@ const actionSending = prepare<{ id: string }, ActionSending>((db, p) => db.selec
 
 export type SendingReader = (actionId: string) => Promise<ActionSending>;
 
+/** Readers of the transactions open now: one per transaction, shared by all its units. */
+const readersOf = new WeakMap<Executor, SendingReader>();
+
 /**
  * The action's part of a ClaimedInstance, read once per action for the life of one transaction: a
  * claim of 64 rows of one action, or a batch of 100 events handed over at ingest, had read (and
- * kept, until each attempt ended) the same sealed strings once per instance. The caller found the
- * action in the same transaction; gone, it was deleted meanwhile, and the unit fails (and is tried
- * again) as an insert referring to it would.
+ * kept, until each attempt ended) the same sealed strings once per instance; and a commit shared by
+ * 30 single-event ingests read the same action 30 times. What it reads (settings and secrets)
+ * never changes inside the committer's transactions: the API writes those outside them, and the
+ * attempt records written there touch only an action's failing spell. So one read serves the
+ * transaction.
+ * Outside a transaction (`db`), each reader reads afresh. The caller found the action in the same
+ * transaction; gone, it was deleted meanwhile, and the unit fails (and is tried again) as an insert
+ * referring to it would.
  */
 export function sendingReader(db: Executor): SendingReader {
+  const shared = readersOf.get(db);
+  if (shared) return shared;
   const read = new Map<string, Promise<ActionSending>>();
-  return (actionId) => {
+  const reader: SendingReader = (actionId) => {
     let sending = read.get(actionId);
     if (!sending) {
       sending = actionSending(db, { id: actionId }).then(({ rows: [row] }) => {
@@ -86,6 +96,8 @@ export function sendingReader(db: Executor): SendingReader {
     }
     return sending;
   };
+  if (db.isTransaction) readersOf.set(db, reader);
+  return reader;
 }
 
 /**

@@ -1,0 +1,66 @@
+/**
+ * What an attempt needs of its action is read once per action per transaction, shared by every unit
+ * of a group commit (instances.ts `sendingReader`), and afresh outside a transaction.
+ */
+import fs from "node:fs";
+import { afterEach, expect, it, vi } from "vitest";
+import { openStore, type Store } from "../src/db/connect.js";
+import { sendingReader } from "../src/instances/instances.js";
+import { DIALECT, freshDatabase, tempDir } from "./helpers/hookline.js";
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function storeWithAction(): Promise<Store> {
+  const dataDir = tempDir();
+  const database = await freshDatabase(dataDir);
+  const store = await openStore(database.url);
+  cleanups.push(async () => {
+    await store.close();
+    await database.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  const { db } = store;
+  await db.insertInto("accounts").values({ id: "acc_1", name: "a", notification_email: null, created_at: 1 }).execute();
+  await db
+    .insertInto("triggers")
+    .values({ id: "trg_1", account_id: "acc_1", name: "t", type: "appointment.created", description: null, enabled: 1, created_at: 1, updated_at: 1 })
+    .execute();
+  await db
+    .insertInto("actions")
+    .values({
+      id: "act_1",
+      account_id: "acc_1",
+      trigger_id: "trg_1",
+      name: "a",
+      type: "webhook",
+      enabled: 1,
+      settings: "s1",
+      secret: "k1",
+      previous_secret: null,
+      previous_secret_until: null,
+      failing_since: null,
+      failing_notified_at: null,
+      created_at: 1,
+      updated_at: 1,
+    })
+    .execute();
+  return store;
+}
+
+it(`[${DIALECT}] one transaction reads an action once for all its units; outside one, every reader reads afresh`, async () => {
+  const { db } = await storeWithAction();
+  await db.transaction().execute(async (trx) => {
+    const queries = vi.spyOn(trx, "executeQuery");
+    // Two units of one group commit, each asking with its own reader.
+    expect((await sendingReader(trx)("act_1")).settings).toBe("s1");
+    expect((await sendingReader(trx)("act_1")).settings).toBe("s1");
+    expect(queries).toHaveBeenCalledTimes(1);
+  });
+  expect((await sendingReader(db)("act_1")).settings).toBe("s1");
+  await db.updateTable("actions").set({ settings: "s2" }).where("id", "=", "act_1").execute();
+  expect((await sendingReader(db)("act_1")).settings).toBe("s2");
+  await db.transaction().execute(async (trx) => expect((await sendingReader(trx)("act_1")).settings).toBe("s2"));
+});

@@ -4,14 +4,13 @@
  * processes would; the sender is a stand-in that takes as long as the test needs.
  */
 import crypto from "node:crypto";
-import fs from "node:fs";
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, UnknownRow } from "kysely";
 import { afterEach, expect, it } from "vitest";
 import { createAccount } from "../src/accounts/accounts.js";
 import { createAction } from "../src/actions/actions.js";
 import { type AttemptRecorder, createAttemptRecorder } from "../src/attempts/attempts.js";
 import { committerOptions, createCommitter } from "../src/db/committer.js";
-import { openStore, type Store } from "../src/db/connect.js";
+import type { Store } from "../src/db/connect.js";
 import type { AttemptResult, Sender } from "../src/deliver/sender.js";
 import { createWorker, type Worker } from "../src/deliver/worker.js";
 import { newId } from "../src/ids.js";
@@ -19,7 +18,7 @@ import { createIngest, validateEvent } from "../src/ingest/ingest.js";
 import { createLogger } from "../src/logger.js";
 import { createCipher } from "../src/secrets/cipher.js";
 import { createTrigger } from "../src/triggers/triggers.js";
-import { DIALECT, eventually, freshDatabase, tempDir } from "./helpers/hookline.js";
+import { DIALECT, eventually, openFreshStore } from "./helpers/hookline.js";
 
 const LEASE_MS = 300;
 const cleanups: (() => Promise<void>)[] = [];
@@ -29,14 +28,8 @@ afterEach(async () => {
 
 /** A database with one account, one trigger and one webhook action, and a function that ingests events for it. */
 async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<void>; actionId: string; accountId: string }> {
-  const dataDir = tempDir();
-  const database = await freshDatabase(dataDir);
-  const store = await openStore(database.url);
-  cleanups.push(async () => {
-    await store.close();
-    await database.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { store, remove } = await openFreshStore();
+  cleanups.push(remove);
   const deps = { newId, now: Date.now };
   const { account_id: accountId } = await createAccount(store.db, deps, "leases");
   const trigger = await createTrigger(store.db, { ...deps, limits: { maxTriggers: 10, maxActions: 10 } }, accountId, {

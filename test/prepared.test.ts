@@ -3,12 +3,11 @@
  * values only. They must behave exactly as the same query built by Kysely on every call, on both
  * dialects, and refuse what they cannot express instead of sending a placeholder to the database.
  */
-import fs from "node:fs";
 import { sql } from "kysely";
 import { afterEach, expect, it, vi } from "vitest";
-import { openStore, type Store } from "../src/db/connect.js";
+import type { Store } from "../src/db/connect.js";
 import { direct, PreparedStatementError, prepare, prepareInsert } from "../src/db/prepared.js";
-import { DIALECT, freshDatabase, tempDir } from "./helpers/hookline.js";
+import { DIALECT, openFreshStore } from "./helpers/hookline.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -16,15 +15,9 @@ afterEach(async () => {
 });
 
 async function store(): Promise<Store> {
-  const dataDir = tempDir();
-  const database = await freshDatabase(dataDir);
-  const opened = await openStore(database.url);
-  cleanups.push(async () => {
-    await opened.close();
-    await database.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-  return opened;
+  const { store, remove } = await openFreshStore();
+  cleanups.push(remove);
+  return store;
 }
 
 const insertAccount = prepare<{ id: string; name: string; email: string | null; now: number }>((db, p) =>

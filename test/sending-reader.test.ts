@@ -2,11 +2,10 @@
  * What an attempt needs of its action is read once per action per transaction, shared by every unit
  * of a group commit (instances.ts `sendingReader`), and afresh outside a transaction.
  */
-import fs from "node:fs";
 import { afterEach, expect, it, vi } from "vitest";
-import { openStore, type Store } from "../src/db/connect.js";
+import type { Store } from "../src/db/connect.js";
 import { sendingReader } from "../src/instances/instances.js";
-import { DIALECT, freshDatabase, tempDir } from "./helpers/hookline.js";
+import { DIALECT, openFreshStore } from "./helpers/hookline.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -14,14 +13,8 @@ afterEach(async () => {
 });
 
 async function storeWithAction(): Promise<Store> {
-  const dataDir = tempDir();
-  const database = await freshDatabase(dataDir);
-  const store = await openStore(database.url);
-  cleanups.push(async () => {
-    await store.close();
-    await database.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  const { store, remove } = await openFreshStore();
+  cleanups.push(remove);
   const { db } = store;
   await db.insertInto("accounts").values({ id: "acc_1", name: "a", notification_email: null, created_at: 1 }).execute();
   await db

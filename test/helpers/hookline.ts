@@ -6,6 +6,7 @@ import pino from "pino";
 import { createAccount } from "../../src/accounts/accounts.js";
 import { HooklineClient, type InstanceDetailOut } from "../../src/client/index.js";
 import { type Env, loadConfig } from "../../src/config.js";
+import { openStore, type Store } from "../../src/db/connect.js";
 import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { newId } from "../../src/ids.js";
 import { createLogger } from "../../src/logger.js";
@@ -81,6 +82,21 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop: () =
 export async function freshDatabase(dataDir: string): Promise<{ url: string; drop: () => Promise<void> }> {
   if (DIALECT === "postgres") return freshPostgresDatabase();
   return { url: `sqlite:${path.join(dataDir, "hookline.db")}`, drop: async () => {} };
+}
+
+/** A store on a fresh database of this run's dialect (no server), and what removes it all again. */
+export async function openFreshStore(): Promise<{ store: Store; remove: () => Promise<void> }> {
+  const dataDir = tempDir();
+  const database = await freshDatabase(dataDir);
+  const store = await openStore(database.url);
+  return {
+    store,
+    remove: async () => {
+      await store.close();
+      await database.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function startTestHookline(env: Env = {}, options: Partial<StartOptions> = {}): Promise<TestHookline> {

@@ -5,6 +5,7 @@
  * attempt in the same turn, without waiting for a claim and its commit, so the endpoint stays busy
  * while the worker's claims top the queue up in the background (BENCHMARKS.md, item 19).
  */
+import { whenAborted } from "../abort.js";
 
 /**
  * How many times its limits the worker holds, per action and in all: the limit in flight and as
@@ -27,37 +28,13 @@ export interface EndpointGate {
 
 interface Waiter {
   key: string;
-  signal: AbortSignal;
   start(): void;
-  drop(): void;
 }
 
 export function createEndpointGate({ perKey, all }: { perKey: number; all: number }): EndpointGate {
   const running = new Map<string, number>();
   let total = 0;
   const waiting: Waiter[] = [];
-  /**
-   * One listener per signal drops every waiter under it when it aborts. The worker gives all its
-   * tasks the same signal (its hard stop): a listener per waiter cost two EventTarget calls each,
-   * and Node warned of a "possible EventTarget memory leak" past ten waiting.
-   */
-  const watched = new WeakSet<AbortSignal>();
-  function watch(signal: AbortSignal): void {
-    if (watched.has(signal)) return;
-    watched.add(signal);
-    signal.addEventListener(
-      "abort",
-      () => {
-        for (let i = waiting.length - 1; i >= 0; i--) {
-          const w = waiting[i] as Waiter;
-          if (w.signal !== signal) continue;
-          waiting.splice(i, 1);
-          w.drop();
-        }
-      },
-      { once: true },
-    );
-  }
 
   const fits = (key: string) => total < all && (running.get(key) ?? 0) < perKey;
 
@@ -99,14 +76,21 @@ export function createEndpointGate({ perKey, all }: { perKey: number; all: numbe
       // No waiter ever fits (each freed slot starts the oldest that does), so none is passed over here.
       if (fits(key)) return go(key, task);
       if (signal.aborted) return Promise.reject(signal.reason);
-      watch(signal);
       return new Promise<T>((resolve, reject) => {
-        waiting.push({
+        const waiter: Waiter = {
           key,
-          signal,
-          start: () => go(key, task).then(resolve, reject),
-          drop: () => reject(signal.reason),
+          start() {
+            unsubscribe();
+            go(key, task).then(resolve, reject);
+          },
+        };
+        // The worker's one hard-stop signal is shared by every waiter (abort.ts).
+        const unsubscribe = whenAborted(signal, () => {
+          const i = waiting.indexOf(waiter);
+          if (i >= 0) waiting.splice(i, 1);
+          reject(signal.reason);
         });
+        waiting.push(waiter);
       });
     },
     inFlight: () => total,

@@ -14,6 +14,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
+import { whenAborted } from "../abort.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import type { WebhookSetup } from "./webhook.js";
@@ -25,6 +26,8 @@ interface Pending {
   resolve(result: AttemptResult): void;
   reject(error: unknown): void;
   signal: AbortSignal;
+  /** Stops forwarding the signal's abort to the thread. */
+  unsubscribe(): void;
   startedAt: number;
 }
 
@@ -45,13 +48,6 @@ export function createWebhookThread(
   { logger, entry = entryUrl() }: { logger: Logger /** The thread's code (a test may stand in for it). */; entry?: URL },
 ): Sender & { close(): Promise<void> } {
   const pending = new Map<number, Pending>();
-  /**
-   * The attempts in flight under each signal. The worker passes one signal (its hard stop) to every
-   * attempt: one listener per signal forwards its abort to all of them. A listener per attempt cost
-   * two EventTarget calls each, and Node warned of a "possible EventTarget memory leak" once more
-   * than ten were in flight.
-   */
-  const inFlightUnder = new WeakMap<AbortSignal, Set<number>>();
   let seq = 0;
   let outbox: ToThread & { t: "send" } = { t: "send", jobs: [] };
   let flushScheduled = false;
@@ -96,18 +92,7 @@ export function createWebhookThread(
 
   function settle(n: number, p: Pending): void {
     pending.delete(n);
-    inFlightUnder.get(p.signal)?.delete(n);
-  }
-
-  function watch(signal: AbortSignal, n: number): void {
-    let seqs = inFlightUnder.get(signal);
-    if (!seqs) {
-      const under = new Set<number>();
-      seqs = under;
-      inFlightUnder.set(signal, under);
-      signal.addEventListener("abort", () => under.size > 0 && thread.postMessage({ t: "abort", seqs: [...under] } satisfies ToThread), { once: true });
-    }
-    seqs.add(n);
+    p.unsubscribe();
   }
 
   function flush(): void {
@@ -122,8 +107,9 @@ export function createWebhookThread(
     if (closing) return Promise.reject(new Error("the webhook thread is closed"));
     const n = ++seq;
     return new Promise<AttemptResult>((resolve, reject) => {
-      watch(signal, n);
-      pending.set(n, { resolve, reject, signal, startedAt: Date.now() });
+      // The worker's one hard-stop signal is shared by every attempt (abort.ts).
+      const unsubscribe = whenAborted(signal, () => thread.postMessage({ t: "abort", seqs: [n] } satisfies ToThread));
+      pending.set(n, { resolve, reject, signal, unsubscribe, startedAt: Date.now() });
       outbox.jobs.push({ seq: n, instance });
       // Attempts started in the same turn (one claim's batch) go as one message.
       if (!flushScheduled) {

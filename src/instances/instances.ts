@@ -76,10 +76,9 @@ const readersOf = new WeakMap<Executor, SendingReader>();
  * 30 single-event ingests read the same action 30 times. What it reads (settings and secrets)
  * never changes inside the committer's transactions: the API writes those outside them, and the
  * attempt records written there touch only an action's failing spell. So one read serves the
- * transaction.
- * Outside a transaction (`db`), each reader reads afresh. The caller found the action in the same
- * transaction; gone, it was deleted meanwhile, and the unit fails (and is tried again) as an insert
- * referring to it would.
+ * transaction; outside one (`db`), each reader reads afresh. The caller found the action in the
+ * same transaction; gone, it was deleted meanwhile, and the unit fails (and is tried again) as an
+ * insert referring to it would.
  */
 export function sendingReader(db: Executor): SendingReader {
   const shared = readersOf.get(db);

@@ -102,7 +102,7 @@ const RECORD_RETRY_MS = [250, 5_000] as const;
 export function createWorker(deps: WorkerDeps): Worker {
   const now = deps.now ?? Date.now;
   const perAction = new Map<string, number>();
-  /** Instances held: reserved for a hand-off, in flight, or queued at the gate. */
+  /** Instances held: reserved for a hand-off, queued at the gate, in flight, or waiting for their record. */
   let holding = 0;
   let wake: (() => void) | undefined;
   let woken = false;
@@ -285,6 +285,14 @@ export function createWorker(deps: WorkerDeps): Worker {
    * Takes a slot for one attempt of `actionId` under the claim `leaseToken` (its lease is renewed
    * from now on). `freeSlot` gives back the endpoint slot; `release` ends the claim's hold too.
    */
+  /**
+   * Room that frees is worth a claim only if work may be waiting for it: with new instances handed
+   * over at ingest, a claim after every attempt found nothing, at the cost of a commit each.
+   */
+  function wakeIfWorkMayWait(): void {
+    if (waiting === "all" || waiting.size > 0 || idleUntil === undefined || now() >= idleUntil) wakeUp();
+  }
+
   function occupy(actionId: string, leaseToken: string): { freeSlot: () => void; release: () => void } {
     holding++;
     heldClaims.set(leaseToken, (heldClaims.get(leaseToken) ?? 0) + 1);
@@ -293,16 +301,21 @@ export function createWorker(deps: WorkerDeps): Worker {
     const freeSlot = () => {
       if (!held) return;
       held = false;
-      holding--;
       const n = (perAction.get(actionId) ?? 1) - 1;
       if (n === 0) perAction.delete(actionId);
       else perAction.set(actionId, n);
-      // A free slot is worth a claim only if work may be waiting for one: with new instances handed
-      // over at ingest, a claim after every attempt found nothing, at the cost of a commit each.
-      if (waiting === "all" || waiting.size > 0 || idleUntil === undefined || now() >= idleUntil) wakeUp();
+      wakeIfWorkMayWait();
     };
+    let leased = true;
     const release = () => {
       freeSlot();
+      // Counted as held until its record commits (or it is given back): the instances leased to
+      // this worker — all that a kill -9 can make attempted twice — never exceed what it may hold.
+      if (leased) {
+        leased = false;
+        holding--;
+        wakeIfWorkMayWait();
+      }
       const left = (heldClaims.get(leaseToken) ?? 1) - 1;
       if (left === 0) heldClaims.delete(leaseToken);
       else heldClaims.set(leaseToken, left);

@@ -23,7 +23,7 @@ const POSTGRES_TESTS = [
   "test/wakeups.test.ts",
   "test/instance-detail.test.ts",
   "test/prepared.test.ts",
-  "test/sending-reader.test.ts",
+  "test/per-transaction.test.ts",
 ];
 /** About PostgreSQL itself (several processes on one database, a server restart): the PostgreSQL project only. */
 const POSTGRES_ONLY = ["test/scale-out.test.ts"];

@@ -13,7 +13,7 @@ import { prepareInsert } from "../db/prepared.js";
 import type { NewInstance, Tx } from "../db/schema.js";
 import type { Handoff } from "../deliver/worker.js";
 import type { IdGenerator } from "../ids.js";
-import { type ClaimedInstance, insertInstances, type SendingReader, sendingReader } from "../instances/instances.js";
+import { type ClaimedInstance, insertInstances, sendingReader } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { parseInput } from "../validation.js";
@@ -81,10 +81,7 @@ export interface IngestDeps {
  */
 export async function storeEvent(
   trx: Tx,
-  deps: Pick<IngestDeps, "newId" | "now" | "reserve"> & {
-    /** Shared by the events of one unit (one transaction): each action read once (instances.ts). */
-    sendingOf?: SendingReader;
-  },
+  deps: Pick<IngestDeps, "newId" | "now" | "reserve">,
   accountId: string,
   event: ValidEvent,
   only?: FiredAction,
@@ -135,7 +132,7 @@ export async function storeEvent(
       // The action's sealed settings and secrets are read only for an instance handed over: under a
       // backlog (no slot free) ingest reads nothing more than it stores. (Deleted meanwhile, the
       // unit fails, its reservations given back, as its instance's insert would.)
-      const sending = await (deps.sendingOf ?? sendingReader(trx))(f.actionId);
+      const sending = await sendingReader(trx)(f.actionId);
       handoffs.push({
         handoff,
         instance: {
@@ -202,7 +199,7 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
       stored = await committer.run(
         async (trx) => {
           reservations?.rewind();
-          const unit = { ...deps, reserve: reservations?.reserve, sendingOf: sendingReader(trx) };
+          const unit = { ...deps, reserve: reservations?.reserve };
           const all = [];
           for (const event of events) all.push(await storeEvent(trx, unit, accountId, event));
           return all;

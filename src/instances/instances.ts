@@ -4,6 +4,7 @@
  * queue's rules live in one place.
  */
 import { type RawBuilder, type SqlBool, sql } from "kysely";
+import { perTransaction, type Reader } from "../db/per-transaction.js";
 import { prepare, prepareInsert } from "../db/prepared.js";
 import type { Executor, Flag, InstanceRow, InstanceState, NewInstance, Tx } from "../db/schema.js";
 
@@ -64,40 +65,23 @@ const ACTION_SENDING = [
 /** Hot (once per action per claim, and per ingest unit handing instances over): prepared once (db/prepared.ts). */
 const actionSending = prepare<{ id: string }, ActionSending>((db, p) => db.selectFrom("actions").select(ACTION_SENDING).where("id", "=", p.id));
 
-export type SendingReader = (actionId: string) => Promise<ActionSending>;
-
-/** Readers of the transactions open now: one per transaction, shared by all its units. */
-const readersOf = new WeakMap<Executor, SendingReader>();
+export type SendingReader = Reader<ActionSending>;
 
 /**
- * The action's part of a ClaimedInstance, read once per action for the life of one transaction: a
- * claim of 64 rows of one action, or a batch of 100 events handed over at ingest, had read (and
- * kept, until each attempt ended) the same sealed strings once per instance; and a commit shared by
- * 30 single-event ingests read the same action 30 times. What it reads (settings and secrets)
- * never changes inside the committer's transactions: the API writes those outside them, and the
- * attempt records written there touch only an action's failing spell. So one read serves the
- * transaction; outside one (`db`), each reader reads afresh. The caller found the action in the
- * same transaction; gone, it was deleted meanwhile, and the unit fails (and is tried again) as an
- * insert referring to it would.
+ * The action's part of a ClaimedInstance, read once per action for the life of one transaction
+ * (db/per-transaction.ts): a claim of 64 rows of one action, or a batch of 100 events handed over at
+ * ingest, had read (and kept, until each attempt ended) the same sealed strings once per instance.
+ * What it reads (settings and secrets) never changes inside the committer's transactions: the API
+ * writes those outside them, and the attempt records written there touch only an action's failing
+ * spell. The caller found the action in the same transaction; gone, it was deleted meanwhile, and
+ * the unit fails (and is tried again) as an insert referring to it would.
  */
-export function sendingReader(db: Executor): SendingReader {
-  const shared = readersOf.get(db);
-  if (shared) return shared;
-  const read = new Map<string, Promise<ActionSending>>();
-  const reader: SendingReader = (actionId) => {
-    let sending = read.get(actionId);
-    if (!sending) {
-      sending = actionSending(db, { id: actionId }).then(({ rows: [row] }) => {
-        if (!row) throw new Error(`action ${actionId} was deleted during this transaction`);
-        return row;
-      });
-      read.set(actionId, sending);
-    }
-    return sending;
-  };
-  if (db.isTransaction) readersOf.set(db, reader);
-  return reader;
-}
+export const sendingReader: (db: Executor) => SendingReader = perTransaction((db, actionId) =>
+  actionSending(db, { id: actionId }).then(({ rows: [row] }) => {
+    if (!row) throw new Error(`action ${actionId} was deleted during this transaction`);
+    return row;
+  }),
+);
 
 /**
  * Claims due instances for this worker until `now + leaseMs`, under the claim's `token`. An

@@ -4,6 +4,7 @@
  * enabled trigger of those types gets one instance; disabled ones get nothing.
  */
 import { type TriggerTypeName, triggerType } from "../catalogue/trigger-types.js";
+import { perTransaction } from "../db/per-transaction.js";
 import { prepare } from "../db/prepared.js";
 import type { Executor } from "../db/schema.js";
 
@@ -30,8 +31,19 @@ const firedActions = prepare<{ accountId: string; type: string; alsoFires: strin
     .orderBy("actions.id"),
 );
 
-export async function findFiredActions(db: Executor, accountId: string, type: TriggerTypeName): Promise<FiredAction[]> {
+/**
+ * Read once per account and type for the life of one transaction (db/per-transaction.ts): the
+ * single-event ingests sharing a commit are mostly one account's events of a few types. Triggers
+ * and actions are written only outside the committer's transactions.
+ */
+const firedIn = perTransaction((db, key) => {
+  const [accountId = "", type = "", alsoFires = ""] = key.split("\n");
+  return firedActions(db, { accountId, type, alsoFires }).then(({ rows }) => rows);
+});
+
+/** The actions an event of `type` runs; the list is shared by the callers in one transaction: read it, never change it. */
+export function findFiredActions(db: Executor, accountId: string, type: TriggerTypeName): Promise<readonly FiredAction[]> {
   const { fires } = triggerType(type);
   if (fires.length > 2) throw new Error(`trigger type ${type} fires ${fires.length} types; matching takes one or two`);
-  return (await firedActions(db, { accountId, type, alsoFires: fires[1] ?? type })).rows;
+  return firedIn(db)(`${accountId}\n${type}\n${fires[1] ?? type}`);
 }

@@ -31,6 +31,7 @@ import {
   startBenchReceiver,
   trackChild,
 } from "./harness.js";
+import { combineRounds, type Figures, medianOf, ratios } from "./rounds.js";
 import { backlog, FULL, fanout, hanging, QUICK, scale, steady } from "./scenarios.js";
 
 const args = process.argv.slice(2);
@@ -55,24 +56,24 @@ function postgresUrl(): string | undefined {
   }
 }
 
-async function ceiling(receiver: BenchReceiver): Promise<{ per_s: number; p50_ms_at_1k: number; p99_ms_at_1k: number }> {
+/** `latency`: also the round trips' p50/p99 at 1,000 requests/s (the first round). */
+async function ceiling(receiver: BenchReceiver, latency: boolean): Promise<Figures> {
   const count = sizes.throughputEvents;
-  const target = receiver.delivered() + count + 1_000 * sizes.latencySeconds;
+  const target = receiver.delivered() + count + (latency ? 1_000 * sizes.latencySeconds : 0);
   // Asynchronously: the receiver answering it lives in this process.
   const { stdout } = await promisify(execFile)(process.execPath, [
     path.join(here, "ceiling.js"),
     receiver.url("/ceiling"),
     String(count),
     "64",
-    "1000",
-    String(sizes.latencySeconds),
+    ...(latency ? ["1000", String(sizes.latencySeconds)] : []),
   ]);
   await receiver.waitDelivered(target, 60_000);
-  return JSON.parse(stdout) as { per_s: number; p50_ms_at_1k: number; p99_ms_at_1k: number };
+  return JSON.parse(stdout) as Figures;
 }
 
 /** BullMQ + Redis (appendfsync always), fed by the same load generator as Hookline. */
-async function baseline(receiver: BenchReceiver): Promise<Record<string, number> | undefined> {
+async function baseline(receiver: BenchReceiver, latency: boolean): Promise<Figures | undefined> {
   let redisServer: string;
   try {
     redisServer = execFileSync("bash", [path.join(root, "scripts/ensure-redis.sh")], { stdio: ["ignore", "pipe", "inherit"] })
@@ -120,15 +121,17 @@ async function baseline(receiver: BenchReceiver): Promise<Record<string, number>
       const perS = count / ((now() - start) / 1000);
       const cpu = procStats(server.pid).cpuMs + procStats(redis.pid as number).cpuMs - before;
       // Latency at 1,000 events/s, measured as for Hookline.
-      const sentAt = await ingestAtRate(api, first + count, 1_000, sizes.latencySeconds);
-      await receiver.waitDelivered(target + sentAt.size, 120_000);
-      const lat = latencies(receiver, sentAt, "/baseline");
+      let lat: number[] | undefined;
+      if (latency) {
+        const sentAt = await ingestAtRate(api, first + count, 1_000, sizes.latencySeconds);
+        await receiver.waitDelivered(target + sentAt.size, 120_000);
+        lat = latencies(receiver, sentAt, "/baseline");
+      }
       await api.close();
       return {
         per_s: round(perS),
         cpu_ms_per_event: round(cpu / count, 3), // the node process and Redis together
-        p50_ms_at_1k: round(percentile(lat, 50), 1),
-        p99_ms_at_1k: round(percentile(lat, 99), 1),
+        ...(lat && { p50_ms_at_1k: round(percentile(lat, 50), 1), p99_ms_at_1k: round(percentile(lat, 99), 1) }),
         peak_rss_mb: procStats(server.pid).peakRssMb,
         redis_peak_rss_mb: procStats(redis.pid as number).peakRssMb,
       };
@@ -160,24 +163,42 @@ async function main() {
     console.error(`… ${((now() - began) / 1000).toFixed(0).padStart(4)} s  ${what}`);
   };
   try {
-    if (wanted("ceiling")) {
-      log("ceiling: raw undici POSTs");
-      const c = await ceiling(receiver);
-      results.ceiling = c;
-      results.ceiling_per_s = c.per_s;
-    }
-    if (wanted("baseline")) {
-      log("baseline: BullMQ + Redis");
-      const b = await baseline(receiver);
-      results.baseline = b;
-      results.baseline_per_s = b?.per_s;
-    }
-    if (wanted("steady")) {
-      log("hookline on SQLite: throughput and latency");
-      const sqlite = await steady(receiver, sizes, { profileDir });
-      results.hookline_sqlite = sqlite;
-      results.hookline_per_s = sqlite.delivered_per_s;
-      results.hookline_p99_ms_at_1k = sqlite.p99_ms_at_1k;
+    // The throughput comparison, in rounds (Sizes.rounds): ceiling, baseline, Hookline, side by side.
+    const rounds: { ceiling: Figures[]; baseline: Figures[]; sqlite: Figures[] } = { ceiling: [], baseline: [], sqlite: [] };
+    // An earlier run's ratios belong to its own figures: recomputed below, or gone.
+    if (wanted("ceiling") || wanted("baseline") || wanted("steady")) delete results.hookline_ratios;
+    for (let r = 0; r < sizes.rounds; r++) {
+      const of = sizes.rounds > 1 ? ` (round ${r + 1} of ${sizes.rounds})` : "";
+      const first = r === 0;
+      if (wanted("ceiling")) {
+        log(`ceiling: raw undici POSTs${of}`);
+        rounds.ceiling.push(await ceiling(receiver, first));
+        results.ceiling = combineRounds(rounds.ceiling, "per_s");
+        results.ceiling_per_s = medianOf(rounds.ceiling, "per_s");
+      }
+      if (wanted("baseline")) {
+        log(`baseline: BullMQ + Redis${of}`);
+        const b = await baseline(receiver, first);
+        if (b) rounds.baseline.push(b);
+        results.baseline = b && combineRounds(rounds.baseline, "per_s");
+        results.baseline_per_s = b && medianOf(rounds.baseline, "per_s");
+      }
+      if (wanted("steady")) {
+        log(`hookline on SQLite: throughput${first ? " and latency" : ""}${of}`);
+        rounds.sqlite.push({ ...(await steady(receiver, sizes, { latency: first, ...(first && { profileDir }) })) });
+        results.hookline_sqlite = combineRounds(rounds.sqlite, "delivered_per_s");
+        results.hookline_per_s = medianOf(rounds.sqlite, "delivered_per_s");
+        results.hookline_p99_ms_at_1k = rounds.sqlite[0]?.p99_ms_at_1k;
+      }
+      // One event per request, and (batch_*) batches of 100.
+      const pairs = {
+        to_ceiling: ratios(rounds.sqlite, "delivered_per_s", rounds.ceiling, "per_s"),
+        to_baseline: ratios(rounds.sqlite, "delivered_per_s", rounds.baseline, "per_s"),
+        batch_to_ceiling: ratios(rounds.sqlite, "batch_delivered_per_s", rounds.ceiling, "per_s"),
+        batch_to_baseline: ratios(rounds.sqlite, "batch_delivered_per_s", rounds.baseline, "per_s"),
+      };
+      const known = Object.entries(pairs).flatMap(([name, r]) => (r ? [[name, r.median] as const, [`${name}_rounds`, r.rounds] as const] : []));
+      if (known.length > 0) results.hookline_ratios = Object.fromEntries(known);
     }
     const pgUrl = wanted("postgres") || wanted("scale") ? postgresUrl() : undefined;
     if ((wanted("postgres") || wanted("scale")) && !pgUrl) {
@@ -220,7 +241,8 @@ async function main() {
 function printTable(results: Record<string, unknown>): void {
   const rows: [string, unknown][] = [];
   const walk = (prefix: string, value: unknown) => {
-    if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
+    if (Array.isArray(value)) rows.push([prefix, value.join(" / ")]);
+    else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
     else rows.push([prefix, value]);
   };
   walk("", results);

@@ -56,14 +56,22 @@ function postgresUrl(): string | undefined {
   }
 }
 
-/** `latency`: also the round trips' p50/p99 at 1,000 requests/s (the first round). */
-async function ceiling(receiver: BenchReceiver, latency: boolean): Promise<Figures> {
+/**
+ * Each round of the comparison (0, 1, …) sends its own ids (the receiver counts an id's second
+ * arrival as a duplicate); the first also measures latency at 1,000 requests/s.
+ */
+interface Round {
+  index: number;
+  latency: boolean;
+}
+
+async function ceiling(receiver: BenchReceiver, { index, latency }: Round): Promise<Figures> {
   const count = sizes.throughputEvents;
   const target = receiver.delivered() + count + (latency ? 1_000 * sizes.latencySeconds : 0);
   // Asynchronously: the receiver answering it lives in this process.
   const { stdout } = await promisify(execFile)(process.execPath, [
     path.join(here, "ceiling.js"),
-    receiver.url("/ceiling"),
+    receiver.url(index === 0 ? "/ceiling" : `/ceiling-${index + 1}`),
     String(count),
     "64",
     ...(latency ? ["1000", String(sizes.latencySeconds)] : []),
@@ -73,7 +81,7 @@ async function ceiling(receiver: BenchReceiver, latency: boolean): Promise<Figur
 }
 
 /** BullMQ + Redis (appendfsync always), fed by the same load generator as Hookline. */
-async function baseline(receiver: BenchReceiver, latency: boolean): Promise<Figures | undefined> {
+async function baseline(receiver: BenchReceiver, { index, latency }: Round): Promise<Figures | undefined> {
   let redisServer: string;
   try {
     redisServer = execFileSync("bash", [path.join(root, "scripts/ensure-redis.sh")], { stdio: ["ignore", "pipe", "inherit"] })
@@ -107,7 +115,7 @@ async function baseline(receiver: BenchReceiver, latency: boolean): Promise<Figu
     const server = await spawnListening([path.join(here, "baseline.js")], { BASELINE_REDIS_PORT: String(port), BASELINE_TARGET: receiver.url("/baseline") });
     try {
       const api = apiClient(server.port, "none");
-      const first = 10_000_000;
+      const first = 10_000_000 * (index + 1);
       const count = sizes.throughputEvents;
       const target = receiver.delivered() + count;
       const before = procStats(server.pid).cpuMs + procStats(redis.pid as number).cpuMs;
@@ -170,15 +178,16 @@ async function main() {
     for (let r = 0; r < sizes.rounds; r++) {
       const of = sizes.rounds > 1 ? ` (round ${r + 1} of ${sizes.rounds})` : "";
       const first = r === 0;
+      const thisRound = { index: r, latency: first };
       if (wanted("ceiling")) {
         log(`ceiling: raw undici POSTs${of}`);
-        rounds.ceiling.push(await ceiling(receiver, first));
+        rounds.ceiling.push(await ceiling(receiver, thisRound));
         results.ceiling = combineRounds(rounds.ceiling, "per_s");
         results.ceiling_per_s = medianOf(rounds.ceiling, "per_s");
       }
       if (wanted("baseline")) {
         log(`baseline: BullMQ + Redis${of}`);
-        const b = await baseline(receiver, first);
+        const b = await baseline(receiver, thisRound);
         if (b) rounds.baseline.push(b);
         results.baseline = b && combineRounds(rounds.baseline, "per_s");
         results.baseline_per_s = b && medianOf(rounds.baseline, "per_s");

@@ -53,7 +53,8 @@ export const FULL: Sizes = {
 };
 /** Small enough for the whole run to take under a minute (it checks that every scenario works, not speed). */
 export const QUICK: Sizes = {
-  rounds: 1,
+  // Two, so that the smoke check runs the rounds' path too.
+  rounds: 2,
   throughputEvents: 1_000,
   latencySeconds: 1,
   fanoutEvents: 20,

@@ -10,6 +10,7 @@ import { HooklineError, RateLimitedError, UnauthorizedError } from "../errors.js
 import { parseInput } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
 import type { RateLimiter } from "./rate-limit.js";
+import { lazyRequestLogger } from "./request-logger.js";
 import type { Route } from "./route.js";
 
 export interface AppDeps {
@@ -62,6 +63,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     bodyLimit: deps.maxBodyBytes,
     // Request lines are not logged per request (hot path); errors are, without headers or bodies.
     logController: new LogController({ disableRequestLogging: true }),
+    // Made when a request first logs (request-logger.ts), not for every request.
+    childLoggerFactory: lazyRequestLogger,
     return503OnClosing: true,
     // Inbound slow-loris: a client must send its whole request within 30 s.
     requestTimeout: 30_000,

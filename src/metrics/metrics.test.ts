@@ -38,3 +38,12 @@ it("counts a value above every bucket only in +Inf", () => {
   h.observe({}, 2);
   expect(h.render().split("\n").slice(2, 4)).toEqual(['h_seconds_bucket{le="1"} 0', 'h_seconds_bucket{le="+Inf"} 1']);
 });
+
+it("keeps a label set and a larger one that starts with it as separate series", () => {
+  const c = new Counter("s_total", "S");
+  c.inc({ a: "1" });
+  c.inc({ a: "1", b: "2" });
+  c.inc({ b: "2", a: "1" });
+  c.inc({});
+  expect(c.render().split("\n").slice(2)).toEqual(['s_total{a="1"} 1', 's_total{a="1",b="2"} 2', "s_total 1"]);
+});

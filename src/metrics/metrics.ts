@@ -10,12 +10,45 @@ type Labels = Record<string, string>;
 const UNSAFE = /[\\"\n]/;
 const escapeValue = (v: string) => (UNSAFE.test(v) ? v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`)) : v);
 
-function key(labels: Labels): string {
+function render(labels: Labels): string {
   const names = Object.keys(labels);
   if (names.length > 1) names.sort();
   let out = "";
   for (const name of names) out += `${out ? "," : ""}${name}="${escapeValue(labels[name] ?? "")}"`;
   return out;
+}
+
+/** A step of the walk to a label set's key: by each name, then its value, in the labels' order. */
+interface KeyNode {
+  key?: string;
+  next: Map<string, Map<string, KeyNode>>;
+}
+const keys: KeyNode = { next: new Map() };
+
+/**
+ * The series key of a label set, made once per distinct set: found again by walking its names and
+ * values, which builds no string. Rendering it on every update (four per event) was 3.7 % of the
+ * main thread's allocations in the steady bench (sampling heap profile, 2026-11-23). Label values
+ * are few by design (action types, outcomes), as Prometheus wants them.
+ */
+function key(labels: Labels): string {
+  let node = keys;
+  for (const name in labels) {
+    const value = labels[name] ?? "";
+    let byValue = node.next.get(name);
+    if (!byValue) {
+      byValue = new Map();
+      node.next.set(name, byValue);
+    }
+    let child = byValue.get(value);
+    if (!child) {
+      child = { next: new Map() };
+      byValue.set(value, child);
+    }
+    node = child;
+  }
+  node.key ??= render(labels);
+  return node.key;
 }
 
 export class Counter {

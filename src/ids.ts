@@ -33,6 +33,8 @@ const CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
 export function createIdGenerator(now: () => number = Date.now): IdGenerator {
   let lastTime = -1;
   let lastRandom: Uint8Array = new Uint8Array(10);
+  /** The randomness of ids after the first in a millisecond, incremented in place (no array per id). */
+  const counter = new Uint8Array(10);
   // An id's 26 characters are written as bytes and read out as one string: built a character at a
   // time, each id made about 30 intermediate strings (1 KB of garbage per event at ingest). The
   // time part is rewritten only when the millisecond changes.
@@ -42,7 +44,8 @@ export function createIdGenerator(now: () => number = Date.now): IdGenerator {
     let random: Uint8Array;
     if (time === lastTime) {
       // Same millisecond: increment the previous randomness so ids stay strictly increasing.
-      random = Uint8Array.from(lastRandom);
+      if (lastRandom !== counter) counter.set(lastRandom);
+      random = counter;
       for (let i = random.length - 1; i >= 0; i--) {
         random[i] = ((random[i] ?? 0) + 1) & 0xff;
         if (random[i] !== 0) break;

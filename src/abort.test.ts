@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { whenAborted } from "./abort.js";
+import { Stop, whenAborted } from "./abort.js";
 
 describe("whenAborted", () => {
   it("calls every subscriber still subscribed when the signal aborts, without Node's listener-leak warning", async () => {
@@ -28,5 +28,37 @@ describe("whenAborted", () => {
     whenAborted(b.signal, () => called.push("b"));
     b.abort();
     expect(called).toEqual(["b"]);
+  });
+});
+
+describe("Stop", () => {
+  it("aborts once: its listeners run once with the reason set, a removed one not at all, and a second abort does nothing", () => {
+    const stop = new Stop();
+    const heard: unknown[] = [];
+    const kept = () => heard.push(stop.reason);
+    const removed = () => heard.push("removed");
+    stop.addEventListener("abort", kept);
+    stop.addEventListener("abort", removed);
+    stop.removeEventListener("abort", removed);
+    expect(stop.aborted).toBe(false);
+    const reason = new Error("shutting down");
+    stop.abort(reason);
+    stop.abort(new Error("again"));
+    expect(stop.aborted).toBe(true);
+    expect(heard).toEqual([reason]);
+  });
+
+  it("says AbortError when aborted without a reason, as an AbortSignal does", () => {
+    const stop = new Stop();
+    stop.abort();
+    expect(stop.reason).toMatchObject({ name: "AbortError" });
+  });
+
+  it("works with whenAborted, as an AbortSignal does", () => {
+    const stop = new Stop();
+    const called: number[] = [];
+    whenAborted(stop, () => called.push(1));
+    stop.abort();
+    expect(called).toEqual([1]);
   });
 });

@@ -5,13 +5,13 @@
  * EventTarget memory leak" under load. Here each signal gets one listener, and subscribing is a Set
  * insertion.
  */
-const subscribers = new WeakMap<AbortSignal, Set<() => void>>();
+const subscribers = new WeakMap<StopSignal, Set<() => void>>();
 
 /**
  * Calls `callback` once `signal` aborts, unless the returned function was called first. For a
  * signal that has not aborted yet (callers check `signal.aborted` themselves).
  */
-export function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+export function whenAborted(signal: StopSignal, callback: () => void): () => void {
   let callbacks = subscribers.get(signal);
   if (!callbacks) {
     const set = new Set<() => void>();
@@ -31,4 +31,47 @@ export function whenAborted(signal: AbortSignal, callback: () => void): () => vo
   const entry = () => callback();
   own.add(entry);
   return () => own.delete(entry);
+}
+
+/**
+ * What stops an attempt: the listening side of an AbortSignal. Senders take this, so a caller may
+ * hand them an AbortSignal (the worker's hard stop) or a Stop.
+ */
+export interface StopSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
+/**
+ * A StopSignal and its controller in one small object, without an EventTarget. The webhook thread
+ * starts each delivery with a stop of its own and aborts almost none: an AbortController, its
+ * signal's EventTarget and a listener on it were about 1.5 KB of the 17 KB the thread allocated
+ * per delivery (sampling heap profile of the steady bench, 2026-11-23), and 5 % of its CPU.
+ */
+export class Stop implements StopSignal {
+  aborted = false;
+  reason: unknown;
+  #listeners: (() => void)[] | undefined;
+
+  addEventListener(_type: "abort", listener: () => void): void {
+    this.#listeners ??= [];
+    this.#listeners.push(listener);
+  }
+
+  removeEventListener(_type: "abort", listener: () => void): void {
+    const at = this.#listeners?.indexOf(listener) ?? -1;
+    if (at >= 0) this.#listeners?.splice(at, 1);
+  }
+
+  /** Aborts once, as AbortController.abort does: listeners run once, later calls do nothing. */
+  abort(reason: unknown = new DOMException("This operation was aborted", "AbortError")): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.#listeners ?? [];
+    this.#listeners = undefined;
+    for (const listener of listeners) listener();
+  }
 }

@@ -1,13 +1,14 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Agent } from "undici";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { Stop, type StopSignal } from "../abort.js";
 import { postOnce } from "./http-request.js";
 
 let server: http.Server;
 let base: string;
 const agent = new Agent();
-const never = new AbortController().signal;
+const never: StopSignal = new AbortController().signal;
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -73,6 +74,17 @@ describe("postOnce", () => {
     const pending = post("/hang", { signal: stop.signal });
     setTimeout(() => stop.abort(new Error("shutting down")), 50);
     await expect(pending).rejects.toThrow("shutting down");
+  });
+
+  it("throws when a Stop (the webhook thread's) aborts it during the request, and leaves no listener on it", async () => {
+    const stop = new Stop();
+    const pending = post("/hang", { signal: stop });
+    setTimeout(() => stop.abort(new Error("shutting down")), 50);
+    await expect(pending).rejects.toThrow("shutting down");
+    const done = new Stop();
+    const listening = vi.spyOn(done, "removeEventListener");
+    expect((await post("/ok", { signal: done })).sent).toBe(true);
+    expect(listening).toHaveBeenCalledTimes(1);
   });
 
   it("reports a refused connection as not sent", async () => {

@@ -1,5 +1,6 @@
 /** What the HTTP senders (webhook, SMS provider) share: one bounded POST, classified. */
 import type { Dispatcher } from "undici";
+import type { StopSignal } from "../abort.js";
 import { memoize } from "../memo.js";
 import { BlockedAddressError } from "../net/guarded-lookup.js";
 import { type AttemptOutcome, parseRetryAfter } from "./outcome.js";
@@ -62,7 +63,7 @@ export async function postOnce(
     headers: Record<string, string>;
     body: string;
     dispatcher: Dispatcher;
-    signal: AbortSignal;
+    signal: StopSignal;
     timeoutMs: number;
     bodyCap: number;
     now: () => number;
@@ -90,7 +91,7 @@ function exchange(
     signal,
     timeoutMs,
     bodyCap,
-  }: { headers: Record<string, string>; body: string; dispatcher: Dispatcher; signal: AbortSignal; timeoutMs: number; bodyCap: number },
+  }: { headers: Record<string, string>; body: string; dispatcher: Dispatcher; signal: StopSignal; timeoutMs: number; bodyCap: number },
 ): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;

@@ -1,3 +1,4 @@
+import type { StopSignal } from "../abort.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import type { AttemptOutcome } from "./outcome.js";
 
@@ -24,7 +25,7 @@ export interface AttemptResult {
  * when `signal` aborted it (shutdown), in which case the attempt does not count.
  */
 export interface Sender {
-  send(instance: ClaimedInstance, signal: AbortSignal): Promise<AttemptResult>;
+  send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult>;
 }
 
 /** The sender for an action type whose provider is not configured: every attempt fails, saying so. */

@@ -9,6 +9,7 @@
  * characters; a longer rendered body fails at once, saying so, rather than being cut.
  */
 import { Agent } from "undici";
+import type { StopSignal } from "../abort.js";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { postOnce } from "./http-request.js";
@@ -48,7 +49,7 @@ export function createSmsSender(config: SmsConfig, { now = Date.now }: { now?: (
   // A messaging service SID (MG…) is sent as MessagingServiceSid, a number as From.
   const sender: [string, string] = /^MG[0-9a-f]{32}$/i.test(twilio.from) ? ["MessagingServiceSid", twilio.from] : ["From", twilio.from];
 
-  async function send(instance: ClaimedInstance, signal: AbortSignal): Promise<AttemptResult> {
+  async function send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult> {
     const started = now();
     const settings = JSON.parse(instance.settings) as { to: string; body: string };
     const fail = (message: string, request: Record<string, unknown> = { to: settings.to }): AttemptResult => ({

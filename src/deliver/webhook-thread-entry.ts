@@ -1,12 +1,14 @@
 /** The webhook thread's side (webhook-thread.ts): the ordinary webhook sender, fed by messages. */
 import { parentPort, workerData } from "node:worker_threads";
+import { Stop } from "../abort.js";
 import { type WebhookSetup, webhookSenderFor } from "./webhook.js";
 import type { FromThread, ToThread } from "./webhook-thread.js";
 
 const port = parentPort;
 if (!port) throw new Error("webhook-thread-entry runs only as a worker thread");
 const sender = webhookSenderFor(workerData as WebhookSetup);
-const running = new Map<number, AbortController>();
+/** Each delivery's stop: a Stop, not an AbortController (abort.ts says why). */
+const running = new Map<number, Stop>();
 
 let replies: FromThread = [];
 function reply(entry: FromThread[number]): void {
@@ -23,10 +25,10 @@ port.on("message", (message: ToThread) => {
   switch (message.t) {
     case "send":
       for (const { seq, instance } of message.jobs) {
-        const abort = new AbortController();
-        running.set(seq, abort);
+        const stop = new Stop();
+        running.set(seq, stop);
         sender
-          .send(instance, abort.signal)
+          .send(instance, stop)
           .then(
             (result) => reply({ seq, result }),
             (error: unknown) => reply({ seq, error: error instanceof Error ? error.message : String(error) }),

@@ -14,7 +14,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
-import { whenAborted } from "../abort.js";
+import { type StopSignal, whenAborted } from "../abort.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import type { WebhookSetup } from "./webhook.js";
@@ -25,7 +25,7 @@ export type FromThread = ({ seq: number; result: AttemptResult } | { seq: number
 interface Pending {
   resolve(result: AttemptResult): void;
   reject(error: unknown): void;
-  signal: AbortSignal;
+  signal: StopSignal;
   /** Stops forwarding the signal's abort to the thread. */
   unsubscribe(): void;
   startedAt: number;
@@ -102,7 +102,7 @@ export function createWebhookThread(
     outbox = { t: "send", jobs: [] };
   }
 
-  function send(instance: ClaimedInstance, signal: AbortSignal): Promise<AttemptResult> {
+  function send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult> {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (closing) return Promise.reject(new Error("the webhook thread is closed"));
     const n = ++seq;

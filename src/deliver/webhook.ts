@@ -5,6 +5,7 @@
  */
 import { isIP } from "node:net";
 import { Agent } from "undici";
+import type { StopSignal } from "../abort.js";
 import { openSettings, REDACTED } from "../actions/settings.js";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
@@ -99,7 +100,7 @@ export function createWebhookSender(
     };
   }, 1_000);
 
-  async function send(instance: ClaimedInstance, signal: AbortSignal): Promise<AttemptResult> {
+  async function send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult> {
     const started = now();
     const { url, base, logged, body, refusal } = partsOf(instance.settings);
     const secrets = [cipher.open(instance.secret)];

@@ -3,10 +3,10 @@
  * and PostgreSQL when a server is at hand) on the same receiver, in one process tree on loopback.
  * Prints a table, writes bench-results.json and a chart (bench-chart.png, when Chromium is there).
  *
- *   npm run bench                       full sizes (about 15 minutes; the 1M backlog is most of it)
+ *   npm run bench                       full sizes (9–15 minutes; the 1M backlog is the longest part)
  *   npm run bench -- --quick            small sizes, under a minute: a smoke check, no figures to quote
  *   npm run bench -- --only=steady,scale   some scenarios only
- *   npm run bench -- --profile=DIR      the SQLite steady server's V8 CPU profile into DIR
+ *   npm run bench -- --profile=DIR      the SQLite steady server's V8 CPU profile (first round) into DIR
  *
  * PostgreSQL: HOOKLINE_BENCH_POSTGRES_URL, or the test server of scripts/ensure-postgres.sh.
  */

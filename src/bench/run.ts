@@ -71,7 +71,7 @@ async function ceiling(receiver: BenchReceiver, { index, latency }: Round): Prom
   // Asynchronously: the receiver answering it lives in this process.
   const { stdout } = await promisify(execFile)(process.execPath, [
     path.join(here, "ceiling.js"),
-    receiver.url(index === 0 ? "/ceiling" : `/ceiling-${index + 1}`),
+    receiver.url(`/ceiling-${index + 1}`),
     String(count),
     "64",
     ...(latency ? ["1000", String(sizes.latencySeconds)] : []),
@@ -206,7 +206,7 @@ async function main() {
         batch_to_ceiling: ratios(rounds.sqlite, "batch_delivered_per_s", rounds.ceiling, "per_s"),
         batch_to_baseline: ratios(rounds.sqlite, "batch_delivered_per_s", rounds.baseline, "per_s"),
       };
-      const known = Object.entries(pairs).flatMap(([name, r]) => (r ? [[name, r.median] as const, [`${name}_rounds`, r.rounds] as const] : []));
+      const known = Object.entries(pairs).flatMap(([name, ratio]) => (ratio ? [[name, ratio.median] as const, [`${name}_rounds`, ratio.rounds] as const] : []));
       if (known.length > 0) results.hookline_ratios = Object.fromEntries(known);
     }
     const pgUrl = wanted("postgres") || wanted("scale") ? postgresUrl() : undefined;

@@ -89,12 +89,16 @@ async function main() {
     }
   });
 
+  // Progress on stderr (a full soak runs for minutes); the verdict alone goes to stdout.
+  const began = now();
+  const progress = (what: string) => console.error(`… ${((now() - began) / 1000).toFixed(0).padStart(4)} s  ${what}`);
   const killTimes: number[] = [];
   for (let k = 0; k < kills; k++) {
     await sleep(minGapMs + Math.random() * (maxGapMs - minGapMs));
     killTimes.push(now());
     await server.kill();
     server = await spawnHookline(env);
+    progress(`kill -9 ${k + 1} of ${kills}, restarted; ${acknowledged.size} events acknowledged so far`);
   }
   await sleep(minGapMs);
   ingesting = false;
@@ -107,11 +111,16 @@ async function main() {
   const giveUp = Date.now() + DRAIN_LIMIT_MS;
   let count = delivered();
   let progressAt = Date.now();
+  let reportedAt = Date.now();
   while (count < acknowledged.size && Date.now() - progressAt < STALL_MS && Date.now() < giveUp) {
     await sleep(500);
     const arrived = delivered();
     if (arrived > count) progressAt = Date.now();
     count = arrived;
+    if (Date.now() - reportedAt >= 10_000) {
+      reportedAt = Date.now();
+      progress(`draining: ${count} of ${acknowledged.size} acknowledged events delivered`);
+    }
   }
   await server.stop();
   await api.close();

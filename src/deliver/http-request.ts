@@ -1,6 +1,6 @@
 /** What the HTTP senders (webhook, SMS provider) share: one bounded POST, classified. */
 import type { Dispatcher } from "undici";
-import type { StopSignal } from "../abort.js";
+import { type StopSignal, whenAborted } from "../abort.js";
 import { memoize } from "../memo.js";
 import { BlockedAddressError } from "../net/guarded-lookup.js";
 import { type AttemptOutcome, parseRetryAfter } from "./outcome.js";
@@ -108,12 +108,13 @@ function exchange(
       else abortWith = reason;
     };
     const timer = setTimeout(() => abort(new DOMException("the request timed out", "TimeoutError")), timeoutMs);
+    let unsubscribe: (() => void) | undefined;
     const stop = () => abort(signal.reason instanceof Error ? signal.reason : new DOMException("aborted", "AbortError"));
     const settle = (error: unknown, truncated = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      signal.removeEventListener("abort", stop);
+      unsubscribe?.();
       if (error !== undefined) reject(error);
       else resolve({ status, headers: answerHeaders, body: Buffer.concat(chunks, size).toString("utf8"), truncated });
     };
@@ -121,7 +122,8 @@ function exchange(
       settle(signal.reason);
       return;
     }
-    signal.addEventListener("abort", stop, { once: true });
+    // Through whenAborted: the worker passes its one hard stop to every attempt in flight (abort.ts).
+    unsubscribe = whenAborted(signal, stop);
 
     const { origin, path } = targetOf(url);
     dispatcher.dispatch(

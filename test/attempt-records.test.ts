@@ -7,7 +7,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createAccount } from "../src/accounts/accounts.js";
 import { createAction } from "../src/actions/actions.js";
 import { attemptRow, createAttemptRecorder } from "../src/attempts/attempts.js";
@@ -21,12 +21,10 @@ import { createIngest, validateEvent } from "../src/ingest/ingest.js";
 import { claimDue } from "../src/instances/instances.js";
 import { createCipher } from "../src/secrets/cipher.js";
 import { createTrigger } from "../src/triggers/triggers.js";
+import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { tempDir } from "./helpers/hookline.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const onCleanup = cleanupsAfterEach();
 
 it("records an attempt once its commit is visible, while the WAL's fsync is still out", async () => {
   // A disk that answers only when the test lets it.
@@ -42,7 +40,7 @@ it("records an attempt once its commit is visible, while the WAL's fsync is stil
       };
     },
   });
-  cleanups.push(async () => {
+  onCleanup(async () => {
     hold = false;
     for (const resolve of held.splice(0)) resolve();
     await close();

@@ -5,7 +5,7 @@
  */
 import crypto from "node:crypto";
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, UnknownRow } from "kysely";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { createAccount } from "../src/accounts/accounts.js";
 import { createAction } from "../src/actions/actions.js";
 import { type AttemptRecorder, createAttemptRecorder } from "../src/attempts/attempts.js";
@@ -18,18 +18,15 @@ import { createIngest, validateEvent } from "../src/ingest/ingest.js";
 import { createLogger } from "../src/logger.js";
 import { createCipher } from "../src/secrets/cipher.js";
 import { createTrigger } from "../src/triggers/triggers.js";
+import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, eventually, openFreshStore } from "./helpers/hookline.js";
 
 const LEASE_MS = 300;
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const onCleanup = cleanupsAfterEach();
 
 /** A database with one account, one trigger and one webhook action, and a function that ingests events for it. */
 async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<void>; actionId: string; accountId: string }> {
-  const { store, remove } = await openFreshStore();
-  cleanups.push(remove);
+  const store = await openFreshStore(onCleanup);
   const deps = { newId, now: Date.now };
   const { account_id: accountId } = await createAccount(store.db, deps, "leases");
   const trigger = await createTrigger(store.db, { ...deps, limits: { maxTriggers: 10, maxActions: 10 } }, accountId, {
@@ -120,7 +117,7 @@ function startWorker(
     stop.abort();
     return done;
   };
-  cleanups.push(shutDown);
+  onCleanup(shutDown);
   return Object.assign(worker, { shutDown });
 }
 

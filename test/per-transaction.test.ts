@@ -3,20 +3,17 @@
  * action (instances.ts `sendingReader`) and the actions an event fires (match.ts
  * `findFiredActions`) are read once per key per transaction, and afresh outside a transaction.
  */
-import { afterEach, expect, it, vi } from "vitest";
+import { expect, it, vi } from "vitest";
 import type { Store } from "../src/db/connect.js";
 import { sendingReader } from "../src/instances/instances.js";
 import { findFiredActions } from "../src/match/match.js";
+import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, openFreshStore } from "./helpers/hookline.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const onCleanup = cleanupsAfterEach();
 
 async function storeWithAction(): Promise<Store> {
-  const { store, remove } = await openFreshStore();
-  cleanups.push(remove);
+  const store = await openFreshStore(onCleanup);
   const { db } = store;
   await db.insertInto("accounts").values({ id: "acc_1", name: "a", notification_email: null, created_at: 1 }).execute();
   await db

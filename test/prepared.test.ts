@@ -4,21 +4,15 @@
  * dialects, and refuse what they cannot express instead of sending a placeholder to the database.
  */
 import { sql } from "kysely";
-import { afterEach, expect, it, vi } from "vitest";
+import { expect, it, vi } from "vitest";
 import type { Store } from "../src/db/connect.js";
 import { direct, PreparedStatementError, prepare, prepareInsert } from "../src/db/prepared.js";
+import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, openFreshStore } from "./helpers/hookline.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const onCleanup = cleanupsAfterEach();
 
-async function store(): Promise<Store> {
-  const { store, remove } = await openFreshStore();
-  cleanups.push(remove);
-  return store;
-}
+const store = (): Promise<Store> => openFreshStore(onCleanup);
 
 const insertAccount = prepare<{ id: string; name: string; email: string | null; now: number }>((db, p) =>
   db.insertInto("accounts").values({ id: p.id, name: p.name, notification_email: p.email, created_at: p.now }),

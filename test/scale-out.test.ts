@@ -7,23 +7,21 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import pg from "pg";
-import { afterEach, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { HooklineApiError, HooklineClient } from "../src/client/index.js";
 import { HOLD_FACTOR } from "../src/deliver/endpoint-gate.js";
+import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { eventually, freshPostgresDatabase, tempDir } from "./helpers/hookline.js";
 import { startCluster } from "./helpers/postgres-cluster.js";
 import { runCli, type ServerProcess, startServer } from "./helpers/process.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
+const onCleanup = cleanupsAfterEach({ ignoreErrors: true });
 
 /** What every process of one deployment shares: the database, and the key that seals secrets. */
 function deploymentEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   const dataDir = tempDir();
-  cleanups.push(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
+  onCleanup(async () => fs.rmSync(dataDir, { recursive: true, force: true }));
   return {
     HOOKLINE_DATABASE_URL: databaseUrl,
     HOOKLINE_DATA_DIR: dataDir,
@@ -43,7 +41,7 @@ function deploymentEnv(databaseUrl: string, extra: Record<string, string> = {}):
 
 async function serve(env: Record<string, string>, role: "api" | "worker"): Promise<ServerProcess> {
   const server = await startServer({ ...env, HOOKLINE_ROLE: role });
-  cleanups.push(async () => {
+  onCleanup(async () => {
     server.child.kill("SIGKILL");
     await server.exited;
   });
@@ -52,7 +50,7 @@ async function serve(env: Record<string, string>, role: "api" | "worker"): Promi
 
 async function receiver(): Promise<Receiver> {
   const r = await startReceiver();
-  cleanups.push(() => r.close());
+  onCleanup(() => r.close());
   return r;
 }
 
@@ -97,7 +95,7 @@ async function unfinishedRows(databaseUrl: string): Promise<number> {
 
 it("1 API and 3 worker processes deliver 3,000 events; a worker killed mid-run costs nothing but in-flight duplicates", async () => {
   const database = await freshPostgresDatabase();
-  cleanups.push(database.drop);
+  onCleanup(database.drop);
   const env = deploymentEnv(database.url, { HOOKLINE_CONCURRENCY: "8", HOOKLINE_ENDPOINT_CONCURRENCY: "8" });
   const r = await receiver();
   const firstArrival = new Map<number, number>();
@@ -142,7 +140,7 @@ it("1 API and 3 worker processes deliver 3,000 events; a worker killed mid-run c
 
 it("a PostgreSQL restart mid-run: 503 while it is away, then everything resumes and nothing is lost", async () => {
   const cluster = await startCluster();
-  cleanups.push(cluster.destroy);
+  onCleanup(cluster.destroy);
   // No polling to lean on: wake-ups and the workers' own retry timers must carry the run.
   const env = deploymentEnv(cluster.url, { HOOKLINE_POLL_INTERVAL: "600" });
   const r = await receiver();
@@ -195,7 +193,7 @@ it("a PostgreSQL restart mid-run: 503 while it is away, then everything resumes 
 
 it("a receiver slower than half the lease is delivered once, though two workers are looking", async () => {
   const database = await freshPostgresDatabase();
-  cleanups.push(database.drop);
+  onCleanup(database.drop);
   // Lease: 2 s request timeout + 0.5 s margin = 2.5 s; the receiver takes 1.5 s.
   const env = deploymentEnv(database.url, { HOOKLINE_LEASE_MARGIN: "0.5", HOOKLINE_POLL_INTERVAL: "0.1" });
   const r = await receiver();
@@ -214,7 +212,7 @@ it("a receiver slower than half the lease is delivered once, though two workers 
 
 it("an idle worker process is woken by new work at once (LISTEN/NOTIFY), not at its next poll", async () => {
   const database = await freshPostgresDatabase();
-  cleanups.push(database.drop);
+  onCleanup(database.drop);
   const env = deploymentEnv(database.url, { HOOKLINE_POLL_INTERVAL: "600" });
   const r = await receiver();
   const api = await serve(env, "api");

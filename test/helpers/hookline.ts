@@ -11,6 +11,7 @@ import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { newId } from "../../src/ids.js";
 import { createLogger } from "../../src/logger.js";
 import { type Hookline, type StartOptions, startHookline } from "../../src/server.js";
+import type { OnCleanup } from "./cleanups.js";
 
 export interface TestHookline {
   hookline: Hookline;
@@ -84,19 +85,17 @@ export async function freshDatabase(dataDir: string): Promise<{ url: string; dro
   return { url: `sqlite:${path.join(dataDir, "hookline.db")}`, drop: async () => {} };
 }
 
-/** A store on a fresh database of this run's dialect (no server), and what removes it all again. */
-export async function openFreshStore(): Promise<{ store: Store; remove: () => Promise<void> }> {
+/** A store on a fresh database (SQLite, or the test PostgreSQL's scratch database), removed when the test's cleanups run. */
+export async function openFreshStore(onCleanup: OnCleanup): Promise<Store> {
   const dataDir = tempDir();
   const database = await freshDatabase(dataDir);
   const store = await openStore(database.url);
-  return {
-    store,
-    remove: async () => {
-      await store.close();
-      await database.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  onCleanup(async () => {
+    await store.close();
+    await database.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+  return store;
 }
 
 export async function startTestHookline(env: Env = {}, options: Partial<StartOptions> = {}): Promise<TestHookline> {

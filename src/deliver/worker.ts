@@ -282,10 +282,6 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   /**
-   * Takes a slot for one attempt of `actionId` under the claim `leaseToken` (its lease is renewed
-   * from now on). `freeSlot` gives back the endpoint slot; `release` ends the claim's hold too.
-   */
-  /**
    * Room that frees is worth a claim only if work may be waiting for it: with new instances handed
    * over at ingest, a claim after every attempt found nothing, at the cost of a commit each.
    */
@@ -293,6 +289,10 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (waiting === "all" || waiting.size > 0 || idleUntil === undefined || now() >= idleUntil) wakeUp();
   }
 
+  /**
+   * Takes a slot for one attempt of `actionId` under the claim `leaseToken` (its lease is renewed
+   * from now on). `freeSlot` gives back the endpoint slot; `release` ends the claim's hold too.
+   */
   function occupy(actionId: string, leaseToken: string): { freeSlot: () => void; release: () => void } {
     holding++;
     heldClaims.set(leaseToken, (heldClaims.get(leaseToken) ?? 0) + 1);

@@ -4,7 +4,7 @@
  * queue's rules live in one place.
  */
 import { type RawBuilder, type SqlBool, sql } from "kysely";
-import { perTransaction, type Reader } from "../db/per-transaction.js";
+import { perTransaction } from "../db/per-transaction.js";
 import { prepare, prepareInsert } from "../db/prepared.js";
 import type { Executor, Flag, InstanceRow, InstanceState, NewInstance, Tx } from "../db/schema.js";
 
@@ -65,8 +65,6 @@ const ACTION_SENDING = [
 /** Hot (once per action per claim, and per ingest unit handing instances over): prepared once (db/prepared.ts). */
 const actionSending = prepare<{ id: string }, ActionSending>((db, p) => db.selectFrom("actions").select(ACTION_SENDING).where("id", "=", p.id));
 
-export type SendingReader = Reader<ActionSending>;
-
 /**
  * The action's part of a ClaimedInstance, read once per action for the life of one transaction
  * (db/per-transaction.ts): a claim of 64 rows of one action, or a batch of 100 events handed over at
@@ -76,7 +74,7 @@ export type SendingReader = Reader<ActionSending>;
  * spell. The caller found the action in the same transaction; gone, it was deleted meanwhile, and
  * the unit fails (and is tried again) as an insert referring to it would.
  */
-export const sendingReader: (db: Executor) => SendingReader = perTransaction((db, actionId) =>
+export const sendingReader = perTransaction<ActionSending>((db, actionId) =>
   actionSending(db, { id: actionId }).then(({ rows: [row] }) => {
     if (!row) throw new Error(`action ${actionId} was deleted during this transaction`);
     return row;

@@ -29,5 +29,7 @@ describe("bench rounds", () => {
     expect(ratios(ours, "d", theirs, "p")).toEqual({ median: 0.3, rounds: [0.2, 0.3, 0.5] });
     expect(ratios(ours, "d", theirs.slice(1), "p")).toBeUndefined();
     expect(ratios([], "d", [], "p")).toBeUndefined();
+    // An even number of rounds: the mean of the middle two, rounded as the rounds are.
+    expect(ratios([{ d: 88 }, { d: 78 }], "d", [{ p: 100 }, { p: 100 }], "p")?.median).toBe(0.83);
   });
 });

@@ -45,5 +45,6 @@ export function ratios(
 ): { median: number; rounds: number[] } | undefined {
   if (ours.length === 0 || ours.length !== theirs.length) return undefined;
   const each = ours.map((o, i) => round((o[ourKey] ?? 0) / (theirs[i]?.[theirKey] ?? Number.NaN), 2));
-  return { median: median(each), rounds: each };
+  // Rounded as its rounds are: the mean of two middle ratios has binary-fraction tails (0.8300000000000001).
+  return { median: round(median(each), 2), rounds: each };
 }

@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the ceiling (raw undici), the baseline (BullMQ + Redis) and Hookline (SQLite,
- * and PostgreSQL when a server is at hand) on the same receiver, in one process tree on loopback.
+ * `npm run bench`: the ceiling (raw undici), the baseline (BullMQ + Redis), the floor (the least
+ * server doing Hookline's work: floor.ts) and Hookline (SQLite, and PostgreSQL when a server is at
+ * hand) on the same receiver, in one process tree on loopback.
  * Prints a table, writes bench-results.json and a chart (bench-chart.png, when Chromium is there).
  *
  *   npm run bench                       full sizes (9–15 minutes; the 1M backlog is the longest part)
@@ -153,6 +154,38 @@ async function baseline(receiver: BenchReceiver, { index, latency }: Round): Pro
   }
 }
 
+/**
+ * The floor (floor.ts) on a fresh SQLite file, fed as Hookline is: the same 500 unmeasured warm-up
+ * events, then one event per request from 64 clients.
+ */
+async function floor(receiver: BenchReceiver, { index }: Round): Promise<Figures> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hookline-bench-floor-"));
+  const server = await spawnListening([path.join(here, "floor.js")], {
+    FLOOR_DB: path.join(dir, "floor.sqlite"),
+    FLOOR_TARGET: receiver.url(`/floor-${index + 1}`),
+  });
+  try {
+    const api = apiClient(server.port, "none");
+    const ids = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
+    const warm = receiver.delivered() + 500;
+    await ingestClosedLoop(api, ids(1, 500), { concurrency: 64 });
+    await receiver.waitDelivered(warm, 30_000);
+    const count = sizes.throughputEvents;
+    const target = receiver.delivered() + count;
+    const before = procStats(server.pid).cpuMs;
+    const start = now();
+    await ingestClosedLoop(api, ids(501, count), { concurrency: 64 });
+    await receiver.waitDelivered(target, 300_000);
+    const perS = count / ((now() - start) / 1000);
+    const cpu = procStats(server.pid).cpuMs - before;
+    await api.close();
+    return { per_s: round(perS), cpu_ms_per_event: round(cpu / count, 3), peak_rss_mb: procStats(server.pid).peakRssMb };
+  } finally {
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const receiver = await startBenchReceiver();
   // With --only, the other scenarios' figures of an earlier run in the same mode are kept.
@@ -171,10 +204,10 @@ async function main() {
     console.error(`… ${((now() - began) / 1000).toFixed(0).padStart(4)} s  ${what}`);
   };
   try {
-    // The throughput comparison, in rounds (Sizes.rounds): ceiling, baseline, Hookline, side by side.
-    const rounds: { ceiling: Figures[]; baseline: Figures[]; sqlite: Figures[] } = { ceiling: [], baseline: [], sqlite: [] };
+    // The throughput comparison, in rounds (Sizes.rounds): ceiling, baseline, floor, Hookline, side by side.
+    const rounds: { ceiling: Figures[]; baseline: Figures[]; floor: Figures[]; sqlite: Figures[] } = { ceiling: [], baseline: [], floor: [], sqlite: [] };
     // An earlier run's ratios belong to its own figures: recomputed below, or gone.
-    if (wanted("ceiling") || wanted("baseline") || wanted("steady")) delete results.hookline_ratios;
+    if (["ceiling", "baseline", "floor", "steady"].some(wanted)) delete results.hookline_ratios;
     for (let r = 0; r < sizes.rounds; r++) {
       const of = sizes.rounds > 1 ? ` (round ${r + 1} of ${sizes.rounds})` : "";
       const first = r === 0;
@@ -192,6 +225,12 @@ async function main() {
         results.baseline = b && combineRounds(rounds.baseline, "per_s");
         results.baseline_per_s = b && medianOf(rounds.baseline, "per_s");
       }
+      if (wanted("floor")) {
+        log(`floor: the least server doing the same work${of}`);
+        rounds.floor.push(await floor(receiver, thisRound));
+        results.floor = combineRounds(rounds.floor, "per_s");
+        results.floor_per_s = medianOf(rounds.floor, "per_s");
+      }
       if (wanted("steady")) {
         log(`hookline on SQLite: throughput${first ? " and latency" : ""}${of}`);
         rounds.sqlite.push({ ...(await steady(receiver, sizes, { latency: first, ...(first && { profileDir }) })) });
@@ -205,6 +244,7 @@ async function main() {
         to_baseline: ratios(rounds.sqlite, "delivered_per_s", rounds.baseline, "per_s"),
         batch_to_ceiling: ratios(rounds.sqlite, "batch_delivered_per_s", rounds.ceiling, "per_s"),
         batch_to_baseline: ratios(rounds.sqlite, "batch_delivered_per_s", rounds.baseline, "per_s"),
+        to_floor: ratios(rounds.sqlite, "delivered_per_s", rounds.floor, "per_s"),
       };
       const known = Object.entries(pairs).flatMap(([name, ratio]) => (ratio ? [[name, ratio.median] as const, [`${name}_rounds`, ratio.rounds] as const] : []));
       if (known.length > 0) results.hookline_ratios = Object.fromEntries(known);

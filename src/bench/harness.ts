@@ -6,7 +6,7 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import net, { type AddressInfo, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
 
@@ -51,6 +51,22 @@ export interface BenchReceiver {
   /** Decides how each request is answered; default: 200 at once. */
   setBehaviour(decide: (path: string, id: number) => Behaviour): void;
   close(): Promise<void>;
+}
+
+/**
+ * A port the OS found free a moment ago, for a server whose port must be chosen before it starts.
+ * The OS skips ports in use, the local ports of open connections included; a port picked at random
+ * from the range those come from could be one of them (Redis then failed to bind: run.ts).
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export const now = () => performance.timeOrigin + performance.now();

@@ -11,7 +11,7 @@
  *
  * PostgreSQL: HOOKLINE_BENCH_POSTGRES_URL, or the test server of scripts/ensure-postgres.sh.
  */
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -21,6 +21,7 @@ import { renderChart } from "./chart.js";
 import {
   apiClient,
   type BenchReceiver,
+  freePort,
   ingestAtRate,
   ingestClosedLoop,
   latencies,
@@ -28,6 +29,7 @@ import {
   percentile,
   procStats,
   round,
+  sleep,
   spawnListening,
   startBenchReceiver,
   trackChild,
@@ -81,6 +83,43 @@ async function ceiling(receiver: BenchReceiver, { index, latency }: Round): Prom
   return JSON.parse(stdout) as Figures;
 }
 
+/**
+ * redis-server for the baseline, durable (`appendfsync always`), once it answers a PING. Its port is
+ * one the OS found free: a random one was now and then the local port of one of the bench's own
+ * connections, Redis exited on "Address already in use", and BullMQ waited for it for ever (a CI run
+ * hung so). Tried again on a new port if Redis exits first; an error if it never answers.
+ */
+async function startRedis(redisServer: string, dir: string): Promise<{ redis: ChildProcess; port: number }> {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await freePort();
+    const redis = spawn(
+      redisServer,
+      ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
+      {
+        stdio: "ignore",
+      },
+    );
+    trackChild(redis);
+    let exited = false;
+    redis.once("exit", () => {
+      exited = true;
+    });
+    for (let i = 0; i < 100 && !exited; i++) {
+      try {
+        execFileSync("redis-cli", ["-p", String(port), "ping"], { stdio: "ignore" });
+        return { redis, port };
+      } catch {
+        await sleep(50);
+      }
+    }
+    if (!exited) {
+      redis.kill("SIGKILL");
+      throw new Error(`redis-server on port ${port} did not answer a PING within 5 s`);
+    }
+  }
+  throw new Error("redis-server exited before answering, three times (its ports were taken?)");
+}
+
 /** BullMQ + Redis (appendfsync always), fed by the same load generator as Hookline. */
 async function baseline(receiver: BenchReceiver, { index, latency }: Round): Promise<Figures | undefined> {
   let redisServer: string;
@@ -95,24 +134,11 @@ async function baseline(receiver: BenchReceiver, { index, latency }: Round): Pro
     return undefined;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hookline-bench-redis-"));
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const redis = spawn(
-    redisServer,
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", "always", "--save", ""],
-    {
-      stdio: "ignore",
-    },
-  );
-  trackChild(redis);
+  const { redis, port } = await startRedis(redisServer, dir).catch((error: unknown) => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   try {
-    for (let i = 0; i < 100; i++) {
-      try {
-        execFileSync("redis-cli", ["-p", String(port), "ping"], { stdio: "ignore" });
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
     const server = await spawnListening([path.join(here, "baseline.js")], { BASELINE_REDIS_PORT: String(port), BASELINE_TARGET: receiver.url("/baseline") });
     try {
       const api = apiClient(server.port, "none");

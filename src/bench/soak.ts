@@ -11,10 +11,20 @@
  *   npm run soak -- --kills=30
  */
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { apiClient, type Behaviour, createAccount, eventBody, type HooklineProcess, now, sleep, spawnHookline, startBenchReceiver } from "./harness.js";
+import {
+  apiClient,
+  type Behaviour,
+  createAccount,
+  eventBody,
+  freePort,
+  type HooklineProcess,
+  now,
+  sleep,
+  spawnHookline,
+  startBenchReceiver,
+} from "./harness.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -28,16 +38,6 @@ const MAX_FAILURES = 2;
 const STALL_MS = 30_000;
 /** And the wait ends here in any case (the loop is bounded). */
 const DRAIN_LIMIT_MS = 20 * 60_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hookline-soak-"));

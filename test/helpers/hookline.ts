@@ -128,17 +128,7 @@ export async function startTestHookline(env: Env = {}, options: Partial<StartOpt
 }
 
 /** A port that was free a moment ago, for servers whose own URL must be known before they start. */
-export async function freePort(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as import("node:net").AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from "../../src/bench/harness.js";
 
 /** Waits until the action's newest instance has finished (succeeded or failed), and returns it in detail. */
 export function finishedInstance(client: HooklineClient, actionId: string): Promise<InstanceDetailOut> {

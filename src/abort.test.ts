@@ -1,12 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { withWarnings } from "../test/helpers/warnings.js";
 import { Stop, whenAborted } from "./abort.js";
 
 describe("whenAborted", () => {
   it("calls every subscriber still subscribed when the signal aborts, without Node's listener-leak warning", async () => {
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.name);
-    process.on("warning", onWarning);
-    try {
+    await withWarnings(async (warnings) => {
       const abort = new AbortController();
       const called: number[] = [];
       const offs = Array.from({ length: 20 }, (_, i) => whenAborted(abort.signal, () => called.push(i)));
@@ -15,9 +13,7 @@ describe("whenAborted", () => {
       expect(warnings).not.toContain("MaxListenersExceededWarning");
       abort.abort();
       expect(called).toEqual(Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 3));
-    } finally {
-      process.off("warning", onWarning);
-    }
+    });
   });
 
   it("keeps the subscribers of different signals apart", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { withWarnings } from "../../test/helpers/warnings.js";
 import { createEndpointGate } from "./endpoint-gate.js";
 
 /** A task that runs until released, noting when it started. */
@@ -86,10 +87,7 @@ describe("the endpoint gate", () => {
     const log: string[] = [];
     const t = tasks(log);
     const gate = createEndpointGate({ perKey: 1, all: 10 });
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.name);
-    process.on("warning", onWarning);
-    try {
+    await withWarnings(async (warnings) => {
       const stop = new AbortController();
       void gate.run("a", t.task("a0"), stop.signal);
       const waiting = Array.from({ length: 20 }, (_, i) => gate.run("a", t.task(`a${i + 1}`), stop.signal));
@@ -102,9 +100,7 @@ describe("the endpoint gate", () => {
       const outcomes = await Promise.allSettled(waiting.slice(1));
       expect(outcomes.every((o) => o.status === "rejected" && String(o.reason) === "Error: shutting down")).toBe(true);
       expect(log).toEqual(["a0", "a1"]);
-    } finally {
-      process.off("warning", onWarning);
-    }
+    });
   });
 
   it("frees the slot of a task that throws", async () => {

@@ -2,6 +2,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withWarnings } from "../../test/helpers/warnings.js";
 import { Stop, type StopSignal } from "../abort.js";
 import { postOnce } from "./http-request.js";
 
@@ -88,19 +89,14 @@ describe("postOnce", () => {
   });
 
   it("takes one signal over many requests in flight (the worker's hard stop, webhook thread off) without Node's listener-leak warning", async () => {
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.name);
-    process.on("warning", onWarning);
-    try {
+    await withWarnings(async (warnings) => {
       const stop = new AbortController();
       const pending = Array.from({ length: 20 }, () => post("/hang", { signal: stop.signal }));
       await new Promise((r) => setTimeout(r, 50));
       stop.abort(new Error("shutting down"));
       for (const p of pending) await expect(p).rejects.toThrow("shutting down");
       expect(warnings).not.toContain("MaxListenersExceededWarning");
-    } finally {
-      process.off("warning", onWarning);
-    }
+    });
   });
 
   it("reports a refused connection as not sent", async () => {

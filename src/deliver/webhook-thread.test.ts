@@ -3,6 +3,7 @@ import { pino } from "pino";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Receiver, startReceiver } from "../../test/helpers/receiver.js";
+import { withWarnings } from "../../test/helpers/warnings.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { parseCidr } from "../net/cidr.js";
 import { createCipher } from "../secrets/cipher.js";
@@ -113,24 +114,22 @@ describe("the webhook thread", () => {
 
   it("takes one signal over many attempts in flight without Node's listener-leak warning, and its abort ends every one of them", async () => {
     const thread = createWebhookThread(data(["127.0.0.0/8"]), { logger });
-    const warnings: Error[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning);
-    process.on("warning", onWarning);
     try {
-      receiver.respond("/hang-many", () => undefined);
-      receiver.respond("/ok", () => ({ status: 200 }));
-      const abort = new AbortController();
-      // One that finishes first leaves the others still watched.
-      expect((await thread.send(instance("ins_20", receiver.url("/ok")), abort.signal)).response?.status).toBe(200);
-      const sent = Array.from({ length: 20 }, (_, i) => thread.send(instance(`ins_${30 + i}`, receiver.url("/hang-many")), abort.signal));
-      await receiver.waitFor(config.concurrency, "/hang-many");
-      await new Promise((r) => setImmediate(r));
-      expect(warnings.map((w) => w.name)).not.toContain("MaxListenersExceededWarning");
-      abort.abort(new Error("shutting down"));
-      const outcomes = await Promise.allSettled(sent);
-      expect(outcomes.map((o) => (o.status === "rejected" ? String(o.reason) : "fulfilled"))).toEqual(Array(20).fill("Error: shutting down"));
+      await withWarnings(async (warnings) => {
+        receiver.respond("/hang-many", () => undefined);
+        receiver.respond("/ok", () => ({ status: 200 }));
+        const abort = new AbortController();
+        // One that finishes first leaves the others still watched.
+        expect((await thread.send(instance("ins_20", receiver.url("/ok")), abort.signal)).response?.status).toBe(200);
+        const sent = Array.from({ length: 20 }, (_, i) => thread.send(instance(`ins_${30 + i}`, receiver.url("/hang-many")), abort.signal));
+        await receiver.waitFor(config.concurrency, "/hang-many");
+        await new Promise((r) => setImmediate(r));
+        expect(warnings).not.toContain("MaxListenersExceededWarning");
+        abort.abort(new Error("shutting down"));
+        const outcomes = await Promise.allSettled(sent);
+        expect(outcomes.map((o) => (o.status === "rejected" ? String(o.reason) : "fulfilled"))).toEqual(Array(20).fill("Error: shutting down"));
+      });
     } finally {
-      process.off("warning", onWarning);
       await thread.close();
     }
   });

@@ -7,30 +7,33 @@
  */
 const subscribers = new WeakMap<StopSignal, Set<() => void>>();
 
+/** The subscribers of `signal`, and its one listener, made on its first subscription. */
+function subscribersOf(signal: StopSignal): Set<() => void> {
+  const known = subscribers.get(signal);
+  if (known) return known;
+  const set = new Set<() => void>();
+  subscribers.set(signal, set);
+  signal.addEventListener(
+    "abort",
+    () => {
+      for (const c of [...set]) c();
+      set.clear();
+    },
+    { once: true },
+  );
+  return set;
+}
+
 /**
  * Calls `callback` once `signal` aborts, unless the returned function was called first. For a
  * signal that has not aborted yet (callers check `signal.aborted` themselves).
  */
 export function whenAborted(signal: StopSignal, callback: () => void): () => void {
-  let callbacks = subscribers.get(signal);
-  if (!callbacks) {
-    const set = new Set<() => void>();
-    callbacks = set;
-    subscribers.set(signal, set);
-    signal.addEventListener(
-      "abort",
-      () => {
-        for (const c of [...set]) c();
-        set.clear();
-      },
-      { once: true },
-    );
-  }
-  const own = callbacks;
+  const callbacks = subscribersOf(signal);
   // A wrapper of its own, so one callback subscribed twice is two subscriptions.
   const entry = () => callback();
-  own.add(entry);
-  return () => own.delete(entry);
+  callbacks.add(entry);
+  return () => callbacks.delete(entry);
 }
 
 /**

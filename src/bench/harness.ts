@@ -17,6 +17,8 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
+/** `count` consecutive numbers from `from`: ids, or path numbers. */
+export const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 export const round = (n: number, digits = 0) => Number(n.toFixed(digits));
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -28,6 +28,7 @@ import {
   now,
   percentile,
   procStats,
+  range,
   round,
   sleep,
   spawnListening,
@@ -147,11 +148,7 @@ async function baseline(receiver: BenchReceiver, { index, latency }: Round): Pro
       const target = receiver.delivered() + count;
       const before = procStats(server.pid).cpuMs + procStats(redis.pid as number).cpuMs;
       const start = now();
-      await ingestClosedLoop(
-        api,
-        Array.from({ length: count }, (_, i) => first + i),
-        { concurrency: 64 },
-      );
+      await ingestClosedLoop(api, range(first, count), { concurrency: 64 });
       await receiver.waitDelivered(target, 300_000);
       const perS = count / ((now() - start) / 1000);
       const cpu = procStats(server.pid).cpuMs + procStats(redis.pid as number).cpuMs - before;
@@ -192,15 +189,14 @@ async function floor(receiver: BenchReceiver, { index }: Round): Promise<Figures
   });
   try {
     const api = apiClient(server.port, "none");
-    const ids = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
     const warm = receiver.delivered() + 500;
-    await ingestClosedLoop(api, ids(1, 500), { concurrency: 64 });
+    await ingestClosedLoop(api, range(1, 500), { concurrency: 64 });
     await receiver.waitDelivered(warm, 30_000);
     const count = sizes.throughputEvents;
     const target = receiver.delivered() + count;
     const before = procStats(server.pid).cpuMs;
     const start = now();
-    await ingestClosedLoop(api, ids(501, count), { concurrency: 64 });
+    await ingestClosedLoop(api, range(501, count), { concurrency: 64 });
     await receiver.waitDelivered(target, 300_000);
     const perS = count / ((now() - start) / 1000);
     const cpu = procStats(server.pid).cpuMs - before;
@@ -259,6 +255,7 @@ async function main() {
       }
       if (wanted("steady")) {
         log(`hookline on SQLite: throughput${first ? " and latency" : ""}${of}`);
+        // Spread into a plain record: an interface (SteadyResult) is not assignable to Figures' index signature.
         rounds.sqlite.push({ ...(await steady(receiver, sizes, { latency: first, ...(first && { profileDir }) })) });
         results.hookline_sqlite = combineRounds(rounds.sqlite, "delivered_per_s");
         results.hookline_per_s = medianOf(rounds.sqlite, "delivered_per_s");

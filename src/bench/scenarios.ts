@@ -19,6 +19,7 @@ import {
   now,
   percentile,
   procStats,
+  range,
   round,
   sleep,
   spawnHookline,
@@ -26,8 +27,8 @@ import {
 
 export interface Sizes {
   /**
-   * Rounds of the throughput comparison: each round measures the ceiling, the baseline and Hookline
-   * one after the other, and the figures are the rounds' medians. The machine's speed drifts (by a
+   * Rounds of the throughput comparison: each round measures the ceiling, the baseline, the floor
+   * and Hookline one after the other, and the figures are the rounds' medians. The machine's speed drifts (by a
    * third within a day here); side by side, in several rounds, the ratios hold still.
    */
   rounds: number;
@@ -63,8 +64,6 @@ export const QUICK: Sizes = {
   scaleEvents: 600,
   scaleWorkers: [1, 3],
 };
-
-const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 
 /** A fresh database: a SQLite file in a temp folder, or a new database on the given PostgreSQL server. */
 export async function freshDatabase(postgresUrl?: string): Promise<{ env: NodeJS.ProcessEnv; drop(): Promise<void> }> {

@@ -5,7 +5,7 @@
  */
 import { expect, it, vi } from "vitest";
 import type { Store } from "../src/db/connect.js";
-import { sendingReader } from "../src/instances/instances.js";
+import { type Completion, completeAttempt, sendingReader } from "../src/instances/instances.js";
 import { findFiredActions } from "../src/match/match.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, openFreshStore } from "./helpers/hookline.js";
@@ -76,4 +76,82 @@ it(`[${DIALECT}] one transaction matches an account's events of a type once for 
   await db.updateTable("actions").set({ enabled: 0 }).where("id", "=", "act_1").execute();
   expect(await findFiredActions(db, "acc_1", "participant.confirmed")).toEqual([]);
   await db.transaction().execute(async (trx) => expect(await findFiredActions(trx, "acc_1", "participant.confirmed")).toEqual([]));
+});
+
+/** Instances of act_1 leased under token "t", ready to be completed. */
+async function leasedInstances(store: Store, ids: string[]): Promise<void> {
+  await store.db
+    .insertInto("events")
+    .values({ id: "evt_1", account_id: "acc_1", type: "appointment.created", object: "{}", idempotency_key: null, created_at: 1 })
+    .execute();
+  for (const id of ids)
+    await store.db
+      .insertInto("instances")
+      .values({
+        id,
+        account_id: "acc_1",
+        action_id: "act_1",
+        event_id: "evt_1",
+        trigger_type: "appointment.created",
+        event_type: "appointment.created",
+        object_key: "appointment",
+        state: "pending",
+        sent: 0,
+        delivered: 0,
+        attempts: 0,
+        series: 1,
+        series_attempts: 0,
+        next_attempt_at: 1,
+        lease_until: 100,
+        lease_token: "t",
+        last_status: null,
+        last_error: null,
+        created_at: 1,
+        updated_at: 1,
+      })
+      .execute();
+}
+
+const completion = (instanceId: string, state: "succeeded" | "failed", now: number): Completion => ({
+  instanceId,
+  actionId: "act_1",
+  leaseToken: "t",
+  state,
+  sent: true,
+  delivered: state === "succeeded",
+  nextAttemptAt: now,
+  status: state === "succeeded" ? 200 : 400,
+  error: state === "succeeded" ? null : "HTTP 400",
+  now,
+});
+
+const failingSince = (store: Store) =>
+  store.db
+    .selectFrom("actions")
+    .select("failing_since")
+    .where("id", "=", "act_1")
+    .executeTakeFirstOrThrow()
+    .then((r) => r.failing_since);
+
+it(`[${DIALECT}] one transaction ends an action's failing spell once for all its successes; a failure between them starts it again`, async () => {
+  const store = await storeWithAction();
+  await leasedInstances(store, ["ins_1", "ins_2", "ins_3", "ins_4", "ins_5"]);
+  await store.db.updateTable("actions").set({ failing_since: 5 }).execute();
+  await store.db.transaction().execute(async (trx) => {
+    const queries = vi.spyOn(trx, "executeQuery");
+    // Two successes: the first ends the spell; the second has none to end (2 statements + 1).
+    expect(await completeAttempt(trx, completion("ins_1", "succeeded", 10))).toBe(true);
+    expect(await completeAttempt(trx, completion("ins_2", "succeeded", 11))).toBe(true);
+    expect(queries).toHaveBeenCalledTimes(3);
+    // A final failure starts a new spell, and the success after it ends that one.
+    expect(await completeAttempt(trx, completion("ins_3", "failed", 12))).toBe(true);
+    expect(await completeAttempt(trx, completion("ins_4", "succeeded", 13))).toBe(true);
+    expect(queries).toHaveBeenCalledTimes(7);
+  });
+  expect(await failingSince(store)).toBeNull();
+  // The last word in a transaction is a failure: the spell it started stays.
+  await store.db.transaction().execute(async (trx) => {
+    expect(await completeAttempt(trx, completion("ins_5", "failed", 20))).toBe(true);
+  });
+  expect(Number(await failingSince(store))).toBe(20);
 });

@@ -24,15 +24,16 @@ const POSTGRES_TESTS = [
   "test/instance-detail.test.ts",
   "test/prepared.test.ts",
   "test/per-transaction.test.ts",
+  "test/write-behind.test.ts",
 ];
-/** About PostgreSQL itself (several processes on one database, a server restart): the PostgreSQL project only. */
-const POSTGRES_ONLY = ["test/scale-out.test.ts"];
+/** About PostgreSQL itself (several processes on one database, a server restart, its named statements): the PostgreSQL project only. */
+const POSTGRES_ONLY = ["test/scale-out.test.ts", "test/postgres-statements.test.ts"];
 /**
  * Tests that load the machine themselves (several Hookline processes, kill -9, a browser) run after
  * the rest, one file at a time: beside the full suite on two cores their timings stretched past
  * their bounds (a browser start over 30 s, a test send answered "pending" after 15 s).
  */
-const ALONE = ["test/crash.test.ts", "test/ui.test.ts", ...POSTGRES_ONLY];
+const ALONE = ["test/crash.test.ts", "test/ui.test.ts", "test/scale-out.test.ts"];
 
 const postgresReady = fs.existsSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"));
 if (!postgresReady) console.warn("warning: no PostgreSQL test server (scripts/ensure-postgres.sh); the PostgreSQL project is skipped");
@@ -45,8 +46,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     reporters: ["default", "./test/helpers/summary-reporter.ts"],
     projects: [
-      { extends: true, test: { name: "sqlite", include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...ALONE] } },
-      ...(postgresReady ? [{ extends: true, test: { name: "postgres", include: POSTGRES_TESTS.filter((f) => !ALONE.includes(f)), env: postgresEnv } }] : []),
+      { extends: true, test: { name: "sqlite", include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...ALONE, ...POSTGRES_ONLY] } },
+      ...(postgresReady ? [{ extends: true, test: { name: "postgres", include: [...POSTGRES_TESTS, ...POSTGRES_ONLY].filter((f) => !ALONE.includes(f)), env: postgresEnv } }] : []),
       { extends: true, test: { name: "sqlite, alone", include: ALONE.filter((f) => !POSTGRES_ONLY.includes(f)), sequence: { groupOrder: 1 }, fileParallelism: false } },
       ...(postgresReady
         ? [{ extends: true, test: { name: "postgres, alone", include: [...POSTGRES_TESTS, ...POSTGRES_ONLY].filter((f) => ALONE.includes(f)), env: postgresEnv, sequence: { groupOrder: 2 }, fileParallelism: false } }]

@@ -6,7 +6,7 @@
 import { sql } from "kysely";
 import { expect, it, vi } from "vitest";
 import type { Store } from "../src/db/connect.js";
-import { direct, PreparedStatementError, prepare, prepareInsert } from "../src/db/prepared.js";
+import { direct, MAX_ROWS_PER_INSERT, PreparedStatementError, prepare, prepareInsert } from "../src/db/prepared.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, openFreshStore } from "./helpers/hookline.js";
 
@@ -61,14 +61,35 @@ it(`[${DIALECT}] refuses a statement whose placeholder would be written into the
 it(`[${DIALECT}] an insert prepared from its first row's columns stores every later row whole`, async () => {
   const { db } = await store();
   const insert = prepareInsert("accounts");
-  await insert(db, { id: "acc_1", name: "one", notification_email: null, created_at: 1 });
+  await insert(db, [{ id: "acc_1", name: "one", notification_email: null, created_at: 1 }]);
   // Keys in another order name the same columns.
-  await insert(db, { created_at: 2, notification_email: "b@example.com", name: "two", id: "acc_2" });
+  await insert(db, [{ created_at: 2, notification_email: "b@example.com", name: "two", id: "acc_2" }]);
   expect(await db.selectFrom("accounts").selectAll().orderBy("id").execute()).toEqual([
     { id: "acc_1", name: "one", notification_email: null, created_at: 1 },
     { id: "acc_2", name: "two", notification_email: "b@example.com", created_at: 2 },
   ]);
-  await expect(insert(db, { id: "acc_3", name: "three", created_at: 3 } as never)).rejects.toThrow(PreparedStatementError);
+  await expect(insert(db, [{ id: "acc_3", name: "three", created_at: 3 } as never])).rejects.toThrow(PreparedStatementError);
+});
+
+it(`[${DIALECT}] a prepared insert writes any number of rows in chunks of at most ${MAX_ROWS_PER_INSERT}, each row whole and none twice`, async () => {
+  const { db } = await store();
+  const insert = prepareInsert("accounts");
+  const rows = (from: number, n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      id: `acc_${String(from + i).padStart(4, "0")}`,
+      name: `n${from + i}`,
+      notification_email: null,
+      created_at: from + i,
+    }));
+  const statements = vi.spyOn(db, "executeQuery");
+  // 200 = 64 + 64 + 64 + 8; 13 = 8 + 4 + 1.
+  await insert(db, rows(0, 200));
+  expect(statements).toHaveBeenCalledTimes(4);
+  await insert(db, rows(200, 13));
+  expect(statements).toHaveBeenCalledTimes(7);
+  await insert(db, []);
+  expect(statements).toHaveBeenCalledTimes(7);
+  expect(await db.selectFrom("accounts").selectAll().orderBy("id").execute()).toEqual(rows(0, 213));
 });
 
 it(`[${DIALECT}] inside \`direct\`, prepared statements run on the transaction's own connection, not through Kysely's executor, and roll back with it`, async () => {

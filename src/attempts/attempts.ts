@@ -3,8 +3,8 @@
  * same transaction, batched across concurrent deliveries (one commit for many attempts).
  */
 import type { Committer } from "../db/committer.js";
-import { prepareInsert } from "../db/prepared.js";
 import type { NewAttempt } from "../db/schema.js";
+import { insertBehind } from "../db/write-behind.js";
 import type { AttemptResult } from "../deliver/sender.js";
 import type { IdGenerator } from "../ids.js";
 import { type Completion, completeAttempt } from "../instances/instances.js";
@@ -45,9 +45,6 @@ export function attemptRow(
 /** Records an attempt; resolves to false when the instance was no longer this worker's to record. */
 export type AttemptRecorder = (record: AttemptRecord) => Promise<boolean>;
 
-/** Hot (one per attempt): prepared once (db/prepared.ts). */
-const insertAttempt = prepareInsert("attempts");
-
 /**
  * A record needs its commit visible, not yet on disk (the claim's reasoning, committer.ts): if the
  * machine loses the commit, the instance is still leased in what the disk holds, falls due when that
@@ -64,7 +61,7 @@ export function createAttemptRecorder(committer: Committer, { newId }: { newId: 
       async (trx) => {
         // An instance deleted with its action, or re-claimed after our lease ran out, is not ours to record.
         const held = await completeAttempt(trx, record.completion);
-        if (held) await insertAttempt(trx, { id: newId("att"), ...record.attempt });
+        if (held) await insertBehind(trx, "attempts", [{ id: newId("att"), ...record.attempt }]);
         return held;
       },
       { durable: false },

@@ -20,6 +20,7 @@ import type { Store } from "./connect.js";
 import { direct } from "./prepared.js";
 import type { Db, Tx } from "./schema.js";
 import type { DeferredSync } from "./sqlite.js";
+import { writingBehind } from "./write-behind.js";
 
 export type Work<T> = (trx: Tx) => Promise<T>;
 
@@ -74,10 +75,11 @@ export function createCommitter(
   let scheduled = false;
   const idle: (() => void)[] = [];
 
+  // The units' hot inserts are written together at the end (write-behind.ts).
   const transaction = <T>(work: Work<T>) =>
     db.transaction().execute((trx) => {
       durability?.defer();
-      return direct(trx, work);
+      return direct(trx, (t) => writingBehind(t, () => work(t)));
     });
 
   /** Commits the batch; returns the units (with their results) still waiting for the disk. */

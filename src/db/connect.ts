@@ -1,9 +1,21 @@
-import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect } from "kysely";
+import {
+  Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  type PostgresCursor,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type PostgresQueryResult,
+} from "kysely";
+import type { Pool, PoolClient } from "pg";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_sessions.js";
 import * as m003 from "./migrations/003_failing.js";
 import * as m004 from "./migrations/004_lease_token.js";
 import * as m005 from "./migrations/005_claim_index.js";
+import { preparedStatementName } from "./prepared.js";
 import type { Database, Db } from "./schema.js";
 import { type DeferredSync, openSqlite } from "./sqlite.js";
 
@@ -71,7 +83,40 @@ async function openPostgres(url: string, max: number): Promise<Store> {
   // retries) and the pool discards it on release, as it does every connection no longer queryable.
   pool.on("error", () => {});
   pool.on("connect", (client) => client.on("error", () => {}));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
   await migrate(db);
   return { db, dialect: "postgres", close: () => db.destroy() };
+}
+
+/**
+ * The pool as Kysely sees it, with the hot statements (db/prepared.ts) sent as named statements:
+ * each connection parses and plans one once and then only binds new values. Sent unnamed, as
+ * Kysely sends every query, PostgreSQL parsed and planned each of them on every call (DECISIONS.md).
+ */
+function withNamedStatements(pool: Pool): PostgresPool {
+  // One wrapper per connection: Kysely keeps its own per-connection state keyed by this object.
+  const wrappers = new WeakMap<PoolClient, PostgresPoolClient>();
+  const wrap = (client: PoolClient): PostgresPoolClient => {
+    function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
+    function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+    function query(sqlOrCursor: string | object, parameters?: ReadonlyArray<unknown>): unknown {
+      if (typeof sqlOrCursor !== "string") return client.query(sqlOrCursor as never);
+      const values = parameters as unknown[];
+      const name = preparedStatementName(sqlOrCursor);
+      return name ? client.query({ name, text: sqlOrCursor, values }) : client.query(sqlOrCursor, values);
+    }
+    return { query, release: () => client.release() };
+  };
+  return {
+    async connect() {
+      const client = await pool.connect();
+      let wrapper = wrappers.get(client);
+      if (!wrapper) {
+        wrapper = wrap(client);
+        wrappers.set(client, wrapper);
+      }
+      return wrapper;
+    },
+    end: () => pool.end(),
+  };
 }

@@ -13,6 +13,10 @@
  * depends on the value (an `in` list's length, `undefined` leaving a column out, a value compared
  * with `is`): compiling checks that every placeholder became exactly a parameter. Plugins'
  * `transformQuery` does not run on prepared statements (their results still pass `transformResult`).
+ *
+ * Inserts of whole rows (`prepareInsert`) take any number of rows and write many to a statement.
+ * On PostgreSQL every statement prepared here is also a named statement of its connection, parsed
+ * and planned by the server once (connect.ts).
  */
 import { type Compilable, type CompiledQuery, createQueryId, type DatabaseConnection, type Insertable, type QueryResult } from "kysely";
 import type { Database, Executor, Tx } from "./schema.js";
@@ -22,10 +26,12 @@ const MARK = "\u0000hookline-param:";
 
 type Placeholders<P> = { readonly [K in keyof P]: P[K] };
 
-interface Compiled {
+/** A parameter: filled from the value its placeholder names (`key`), or the constant Kysely bound there. */
+type Slot<K> = { key: K } | { value: unknown };
+
+interface Compiled<K> {
   query: CompiledQuery;
-  /** For each parameter, the name of the value that fills it, or the constant Kysely bound there. */
-  slots: ({ name: string } | { value: unknown })[];
+  slots: Slot<K>[];
 }
 
 export type Prepared<P, R> = (db: Executor, params: P) => Promise<QueryResult<R>>;
@@ -55,56 +61,120 @@ export async function direct<T>(trx: Tx, work: (trx: Tx) => Promise<T>): Promise
   }
 }
 
+/**
+ * The SQL texts compiled here, each with a name of its own: a PostgreSQL connection keeps a named
+ * statement parsed and planned, and runs it again with new values only (connect.ts). Bounded: one
+ * entry per prepared statement and dialect, never per call.
+ */
+const statementNames = new Map<string, string>();
+
+/** The name of a prepared statement's SQL text, or undefined for any other query. */
+export function preparedStatementName(sql: string): string | undefined {
+  return statementNames.get(sql);
+}
+
 export class PreparedStatementError extends Error {
   override name = "PreparedStatementError";
 }
 
+/** Compiles a statement built with placeholders, each parameter's placeholder read by `key`. */
+function compileSlots<K>(query: CompiledQuery, key: (name: string) => K): Compiled<K> {
+  const slots = query.parameters.map(
+    (value): Slot<K> => (typeof value === "string" && value.startsWith(MARK) ? { key: key(value.slice(MARK.length)) } : { value }),
+  );
+  // A placeholder that ended up inside the SQL text instead of a parameter would be sent as is.
+  if (query.sql.includes(MARK)) throw new PreparedStatementError(`a placeholder was inlined into the SQL of: ${query.sql}`);
+  if (!statementNames.has(query.sql)) statementNames.set(query.sql, `hookline_${statementNames.size + 1}`);
+  return { query, slots };
+}
+
+function execute<R>(db: Executor, query: CompiledQuery, parameters: unknown[]): Promise<QueryResult<R>> {
+  const connection = directConnections.get(db);
+  // Direct, no plugin sees the query; through Kysely, a query id of its own per run (plugins pair a
+  // query with its result by it).
+  if (connection) return connection.executeQuery<R>({ ...query, parameters });
+  return db.executeQuery<R>({ ...query, queryId: createQueryId(), parameters });
+}
+
+function missing(name: string): never {
+  throw new PreparedStatementError(`no value for parameter "${name}"`);
+}
+
 export function prepare<P extends Record<string, unknown>, R = unknown>(build: (db: Executor, p: Placeholders<P>) => Compilable<R>): Prepared<P, R> {
   // One compilation per dialect: the adapter is shared by a Kysely instance and its transactions.
-  const byDialect = new WeakMap<object, Compiled>();
+  const byDialect = new WeakMap<object, Compiled<string>>();
   const placeholders = new Proxy({} as Placeholders<P>, { get: (_target, name) => `${MARK}${String(name)}` });
 
-  function compile(db: Executor): Compiled {
-    const query = build(db, placeholders).compile();
-    const slots = query.parameters.map((value) => (typeof value === "string" && value.startsWith(MARK) ? { name: value.slice(MARK.length) } : { value }));
-    // A placeholder that ended up inside the SQL text instead of a parameter would be sent as is.
-    if (query.sql.includes(MARK)) throw new PreparedStatementError(`a placeholder was inlined into the SQL of: ${query.sql}`);
-    return { query, slots };
-  }
-
+  // Async: a missing value or a finished transaction is a rejection, never a throw at the call.
   return async (db, params) => {
-    const key = db.getExecutor().adapter;
-    let compiled = byDialect.get(key);
+    const dialect = db.getExecutor().adapter;
+    let compiled = byDialect.get(dialect);
     if (!compiled) {
-      compiled = compile(db);
-      byDialect.set(key, compiled);
+      compiled = compileSlots(build(db, placeholders).compile(), (name) => name);
+      byDialect.set(dialect, compiled);
     }
     const parameters = compiled.slots.map((slot) => {
-      if (!("name" in slot)) return slot.value;
-      const value = params[slot.name];
-      if (value === undefined) throw new PreparedStatementError(`no value for parameter "${slot.name}"`);
-      return value;
+      if (!("key" in slot)) return slot.value;
+      const value = params[slot.key];
+      return value === undefined ? missing(slot.key) : value;
     });
-    const connection = directConnections.get(db);
-    // Direct, no plugin sees the query; through Kysely, a query id of its own per run (plugins pair a
-    // query with its result by it).
-    if (connection) return connection.executeQuery<R>({ ...compiled.query, parameters });
-    return db.executeQuery<R>({ ...compiled.query, queryId: createQueryId(), parameters });
+    return execute<R>(db, compiled.query, parameters);
   };
 }
 
 /**
- * An insert of one whole row into `table`, prepared on its first call with that row's keys as its
- * columns. Callers give every column (`Required<…>`), so every row has the same keys and no column
- * list is written out twice.
+ * Rows per insert statement, at most. A batch is written in chunks whose sizes are powers of two
+ * (13 rows: 8 + 4 + 1), so a table has at most seven insert statements whatever the batches' sizes;
+ * 64 rows of 20 columns stay far below both databases' limits on bound parameters.
  */
-export function prepareInsert<T extends keyof Database & string>(table: T): Prepared<Required<Insertable<Database[T]>>, unknown> {
-  let insert: Prepared<Record<string, unknown>, unknown> | undefined;
-  return (db, row) => {
-    const values = row as Record<string, unknown>;
-    insert ??= prepare<Record<string, unknown>>((db, p) =>
-      db.insertInto(table).values(Object.fromEntries(Object.keys(values).map((column) => [column, p[column]])) as never),
-    );
-    return insert(db, values);
+export const MAX_ROWS_PER_INSERT = 64;
+
+/**
+ * Inserts of whole rows into `table`, many rows per statement, prepared on first use with the first
+ * row's keys as the columns. Callers give every column (`Required<…>`), so every row has the same
+ * keys and no column list is written out twice.
+ */
+export function prepareInsert<T extends keyof Database & string>(
+  table: T,
+): (db: Executor, rows: readonly Required<Insertable<Database[T]>>[]) => Promise<void> {
+  type Place = { row: number; column: string };
+  const byDialect = new WeakMap<object, Map<number, Compiled<Place>>>();
+  const place = (name: string): Place => {
+    const colon = name.indexOf(":");
+    return { row: Number(name.slice(0, colon)), column: name.slice(colon + 1) };
+  };
+  return async (db, rows) => {
+    const first = rows[0];
+    if (!first) return;
+    const dialect = db.getExecutor().adapter;
+    let bySize = byDialect.get(dialect);
+    if (!bySize) {
+      bySize = new Map();
+      byDialect.set(dialect, bySize);
+    }
+    for (let at = 0; at < rows.length; ) {
+      let size = MAX_ROWS_PER_INSERT;
+      while (size > rows.length - at) size /= 2;
+      let compiled = bySize.get(size);
+      if (!compiled) {
+        const columns = Object.keys(first);
+        const values = Array.from({ length: size }, (_, row) => Object.fromEntries(columns.map((column) => [column, `${MARK}${row}:${column}`])));
+        compiled = compileSlots(
+          db
+            .insertInto(table)
+            .values(values as never)
+            .compile(),
+          place,
+        );
+        bySize.set(size, compiled);
+      }
+      const parameters = compiled.slots.map((slot) => {
+        if (!("key" in slot)) return slot.value;
+        const value = (rows[at + slot.key.row] as Record<string, unknown>)[slot.key.column];
+        return value === undefined ? missing(slot.key.column) : value;
+      });
+      await execute(db, compiled.query, parameters);
+      at += size;
+    }
   };
 }

@@ -9,11 +9,11 @@ import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { z } from "zod";
 import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
-import { prepareInsert } from "../db/prepared.js";
 import type { NewInstance, Tx } from "../db/schema.js";
+import { insertBehind } from "../db/write-behind.js";
 import type { Handoff } from "../deliver/worker.js";
 import type { IdGenerator } from "../ids.js";
-import { type ClaimedInstance, insertInstances, sendingReader } from "../instances/instances.js";
+import { type ClaimedInstance, sendingReader } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { parseInput } from "../validation.js";
@@ -57,9 +57,6 @@ export function validateBatch(body: unknown): ValidEvent[] {
   const { events } = parseInput(EventBatchIn, body);
   return events.map((event, i) => validateEvent(event, `events[${i}]`));
 }
-
-/** Hot (one per event): prepared once (db/prepared.ts). */
-const insertEvent = prepareInsert("events");
 
 export interface IngestDeps {
   newId: IdGenerator;
@@ -113,14 +110,17 @@ export async function storeEvent(
   }
   const now = deps.now();
   const eventId = deps.newId("evt");
-  await insertEvent(trx, {
-    id: eventId,
-    account_id: accountId,
-    type: event.type,
-    object: event.objectJson,
-    idempotency_key: event.idempotencyKey ?? null,
-    created_at: now,
-  });
+  // Written with the transaction's other events at its end (db/write-behind.ts).
+  await insertBehind(trx, "events", [
+    {
+      id: eventId,
+      account_id: accountId,
+      type: event.type,
+      object: event.objectJson,
+      idempotency_key: event.idempotencyKey ?? null,
+      created_at: now,
+    },
+  ]);
   const fired = only ? [only] : await findFiredActions(trx, accountId, event.type);
   const handoffs: { handoff: Handoff; instance: ClaimedInstance }[] = [];
   const left: FiredAction[] = [];
@@ -175,7 +175,7 @@ export async function storeEvent(
       updated_at: now,
     });
   }
-  await insertInstances(trx, instances);
+  await insertBehind(trx, "instances", instances);
   return {
     id: eventId,
     instances: instances.length,

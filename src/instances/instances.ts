@@ -5,8 +5,8 @@
  */
 import { type RawBuilder, type SqlBool, sql } from "kysely";
 import { perTransaction } from "../db/per-transaction.js";
-import { prepare, prepareInsert } from "../db/prepared.js";
-import type { Executor, Flag, InstanceRow, InstanceState, NewInstance, Tx } from "../db/schema.js";
+import { prepare } from "../db/prepared.js";
+import type { Executor, Flag, InstanceRow, InstanceState, Tx } from "../db/schema.js";
 
 /**
  * "Unfinished": the predicate of the partial index `instances_claim` (migration 005), written as the
@@ -14,22 +14,6 @@ import type { Executor, Flag, InstanceRow, InstanceState, NewInstance, Tx } from
  * bound parameters instead of literals it scanned the whole table on every claim.
  */
 export const UNFINISHED: RawBuilder<SqlBool> = sql<SqlBool>`state in ('pending', 'retrying')`;
-
-/** Hot (one per instance at ingest): prepared once (db/prepared.ts). */
-const insertInstance = prepareInsert("instances");
-
-export async function insertInstances(db: Executor, rows: Required<NewInstance>[]): Promise<void> {
-  // The common case, one instance per event, runs prepared. Several (a fan-out) share multi-row
-  // statements, one round trip per 40 rows on PostgreSQL; building them is shared by their rows.
-  // SQLite caps bound parameters per statement; 20 columns × 40 rows stays well under it.
-  if (rows.length === 1 && rows[0]) return void (await insertInstance(db, rows[0]));
-  for (let i = 0; i < rows.length; i += 40) {
-    await db
-      .insertInto("instances")
-      .values(rows.slice(i, i + 40))
-      .execute();
-  }
-}
 
 /** What the worker needs to make one attempt: the instance, its action and its event's object. */
 export interface ClaimedInstance {

@@ -1,0 +1,133 @@
+/**
+ * Inserts written behind (src/db/write-behind.ts): the hot rows a committer transaction's units
+ * insert are written together, many to a statement, once the units have run; before then they are
+ * not there, and a write that fails at the end takes the whole transaction with it.
+ */
+import crypto from "node:crypto";
+import { expect, it, vi } from "vitest";
+import { createAccount } from "../src/accounts/accounts.js";
+import { createAction } from "../src/actions/actions.js";
+import { committerOptions, createCommitter } from "../src/db/committer.js";
+import type { Store } from "../src/db/connect.js";
+import type { NewInstance } from "../src/db/schema.js";
+import { insertBehind, writingBehind } from "../src/db/write-behind.js";
+import { newId } from "../src/ids.js";
+import { createIngest, validateEvent } from "../src/ingest/ingest.js";
+import { createCipher } from "../src/secrets/cipher.js";
+import { createTrigger } from "../src/triggers/triggers.js";
+import { cleanupsAfterEach } from "./helpers/cleanups.js";
+import { DIALECT, openFreshStore } from "./helpers/hookline.js";
+
+const onCleanup = cleanupsAfterEach();
+
+/** An account with one enabled webhook action on participant.confirmed. */
+async function setUp(): Promise<{ store: Store; accountId: string; actionId: string }> {
+  const store = await openFreshStore(onCleanup);
+  const deps = { newId, now: Date.now };
+  const { account_id: accountId } = await createAccount(store.db, deps, "write-behind");
+  const trigger = await createTrigger(store.db, { ...deps, limits: { maxTriggers: 10, maxActions: 10 } }, accountId, {
+    name: "t",
+    type: "participant.confirmed",
+    enabled: true,
+  });
+  const action = await createAction(
+    store.db,
+    { ...deps, providers: {}, cipher: createCipher(crypto.randomBytes(32)), limits: { maxActions: 10 }, failingAfterMs: 60_000 },
+    accountId,
+    trigger.id,
+    { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true },
+  );
+  return { store, accountId, actionId: action.id };
+}
+
+const eventRow = (id: string, accountId: string) => ({
+  id,
+  account_id: accountId,
+  type: "participant.confirmed",
+  object: "{}",
+  idempotency_key: null,
+  created_at: 1,
+});
+
+const instanceRow = (id: string, eventId: string, accountId: string, actionId: string): Required<NewInstance> => ({
+  id,
+  account_id: accountId,
+  action_id: actionId,
+  event_id: eventId,
+  trigger_type: "participant.confirmed",
+  event_type: "participant.confirmed",
+  object_key: "participant",
+  state: "pending",
+  sent: 0,
+  delivered: 0,
+  attempts: 0,
+  series: 1,
+  series_attempts: 0,
+  next_attempt_at: 1,
+  lease_until: null,
+  lease_token: null,
+  last_status: null,
+  last_error: null,
+  created_at: 1,
+  updated_at: 1,
+});
+
+const ids = (store: Store, table: "events" | "instances") =>
+  store.db
+    .selectFrom(table)
+    .select("id")
+    .orderBy("id")
+    .execute()
+    .then((rows) => rows.map((r) => r.id));
+
+it(`[${DIALECT}] rows inserted behind are not there while the work runs, then are written table by table, an event before its instances`, async () => {
+  const { store, accountId, actionId } = await setUp();
+  await store.db.transaction().execute((trx) =>
+    writingBehind(trx, async (t) => {
+      const statements = vi.spyOn(t, "executeQuery");
+      await insertBehind(t, "events", [eventRow("evt_1", accountId)]);
+      await insertBehind(t, "instances", [instanceRow("ins_1", "evt_1", accountId, actionId), instanceRow("ins_2", "evt_1", accountId, actionId)]);
+      await insertBehind(t, "events", [eventRow("evt_2", accountId)]);
+      await insertBehind(t, "instances", [instanceRow("ins_3", "evt_2", accountId, actionId)]);
+      expect(statements).not.toHaveBeenCalled();
+      expect(await t.selectFrom("events").select("id").execute()).toEqual([]);
+      statements.mockRestore();
+    }),
+  );
+  expect(await ids(store, "events")).toEqual(["evt_1", "evt_2"]);
+  expect(await ids(store, "instances")).toEqual(["ins_1", "ins_2", "ins_3"]);
+});
+
+it(`[${DIALECT}] outside writingBehind a row is inserted at once`, async () => {
+  const { store, accountId } = await setUp();
+  await store.db.transaction().execute(async (trx) => {
+    await insertBehind(trx, "events", [eventRow("evt_1", accountId)]);
+    expect(await trx.selectFrom("events").select("id").execute()).toEqual([{ id: "evt_1" }]);
+  });
+});
+
+it(`[${DIALECT}] a write that fails at the end fails the whole transaction: none of its rows stays`, async () => {
+  const { store, accountId, actionId } = await setUp();
+  const failed = store.db.transaction().execute((trx) =>
+    writingBehind(trx, async (t) => {
+      await insertBehind(t, "events", [eventRow("evt_1", accountId)]);
+      // Its event does not exist: the foreign key refuses it when the rows are written.
+      await insertBehind(t, "instances", [instanceRow("ins_1", "evt_missing", accountId, actionId)]);
+    }),
+  );
+  await expect(failed).rejects.toThrow();
+  expect(await ids(store, "events")).toEqual([]);
+  expect(await ids(store, "instances")).toEqual([]);
+});
+
+it(`[${DIALECT}] two events with one idempotency key in one shared commit are stored once; the second is answered as a duplicate of the first`, async () => {
+  const { store, accountId } = await setUp();
+  const ingest = createIngest(createCommitter(store.db, committerOptions(store, 10)), { newId, now: Date.now, onInstances: () => {} });
+  const event = (id: number) => validateEvent({ type: "participant.confirmed", data: { participant: { id } }, idempotency_key: "once" });
+  // Same tick: one shared transaction, where neither finds the other until its rows are written.
+  const [[first], [second]] = await Promise.all([ingest(accountId, [event(1)]), ingest(accountId, [event(1)])]);
+  expect(first).toEqual({ id: expect.any(String), instances: 1, duplicate: false });
+  expect(second).toEqual({ id: first?.id, instances: 1, duplicate: true });
+  expect(await ids(store, "events")).toEqual([first?.id]);
+  expect(await ids(store, "instances")).toHaveLength(1);
+});

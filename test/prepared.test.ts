@@ -6,7 +6,7 @@
 import { sql } from "kysely";
 import { expect, it, vi } from "vitest";
 import type { Store } from "../src/db/connect.js";
-import { direct, MAX_ROWS_PER_INSERT, PreparedStatementError, prepare, prepareInsert } from "../src/db/prepared.js";
+import { direct, MAX_ROWS_PER_STATEMENT, PreparedStatementError, prepare, prepareInsert } from "../src/db/prepared.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, openFreshStore } from "./helpers/hookline.js";
 
@@ -71,7 +71,7 @@ it(`[${DIALECT}] an insert prepared from its first row's columns stores every la
   await expect(insert(db, [{ id: "acc_3", name: "three", created_at: 3 } as never])).rejects.toThrow(PreparedStatementError);
 });
 
-it(`[${DIALECT}] a prepared insert writes any number of rows in chunks of at most ${MAX_ROWS_PER_INSERT}, each row whole and none twice`, async () => {
+it(`[${DIALECT}] a prepared insert writes any number of rows in chunks of at most ${MAX_ROWS_PER_STATEMENT}, each row whole and none twice`, async () => {
   const { db } = await store();
   const insert = prepareInsert("accounts");
   const rows = (from: number, n: number) =>

@@ -7,6 +7,7 @@ import crypto from "node:crypto";
 import { expect, it, vi } from "vitest";
 import { createAccount } from "../src/accounts/accounts.js";
 import { createAction } from "../src/actions/actions.js";
+import { attemptRow, createAttemptRecorder } from "../src/attempts/attempts.js";
 import { committerOptions, createCommitter } from "../src/db/committer.js";
 import type { Store } from "../src/db/connect.js";
 import type { NewInstance } from "../src/db/schema.js";
@@ -130,4 +131,64 @@ it(`[${DIALECT}] two events with one idempotency key in one shared commit are st
   expect(second).toEqual({ id: first?.id, instances: 1, duplicate: true });
   expect(await ids(store, "events")).toEqual([first?.id]);
   expect(await ids(store, "instances")).toHaveLength(1);
+});
+
+it(`[${DIALECT}] the records of one shared commit are written together; one whose lease was lost is refused alone, and its neighbours are recorded`, async () => {
+  const { store, accountId, actionId } = await setUp();
+  await store.db.insertInto("events").values(eventRow("evt_1", accountId)).execute();
+  const leased = (id: string, token: string) => ({ ...instanceRow(id, "evt_1", accountId, actionId), lease_until: Date.now() + 60_000, lease_token: token });
+  await store.db
+    .insertInto("instances")
+    .values([leased("ins_1", "t1"), leased("ins_2", "t2"), leased("ins_3", "t3")])
+    .execute();
+  const record = createAttemptRecorder(createCommitter(store.db, committerOptions(store, 10)), { newId });
+  const at = Date.now();
+  const recordOf = (id: string, token: string, state: "succeeded" | "failed") =>
+    record({
+      completion: {
+        instanceId: id,
+        actionId,
+        leaseToken: token,
+        state,
+        sent: true,
+        delivered: state === "succeeded",
+        nextAttemptAt: at,
+        status: 200,
+        error: null,
+        now: at,
+      },
+      attempt: attemptRow(
+        { id, accountId, series: 1, seriesAttempts: 0 },
+        {
+          outcome: { kind: "success" },
+          sent: true,
+          confirmsDelivery: true,
+          request: {},
+          response: { status: 200, headers: {}, body: "", truncated: false },
+          startedAt: at,
+          durationMs: 1,
+        },
+        state,
+      ),
+    });
+  // Same tick: one shared transaction. ins_2 is recorded under a token that no longer holds it (another worker's claim took it).
+  expect(await Promise.all([recordOf("ins_1", "t1", "succeeded"), recordOf("ins_2", "stale", "succeeded"), recordOf("ins_3", "t3", "failed")])).toEqual([
+    true,
+    false,
+    true,
+  ]);
+  const rows = await store.db.selectFrom("instances").select(["id", "state", "attempts", "lease_token"]).orderBy("id").execute();
+  expect(rows).toEqual([
+    { id: "ins_1", state: "succeeded", attempts: 1, lease_token: null },
+    { id: "ins_2", state: "pending", attempts: 0, lease_token: "t2" },
+    { id: "ins_3", state: "failed", attempts: 1, lease_token: null },
+  ]);
+  const attempts = await store.db.selectFrom("attempts").select(["instance_id", "outcome"]).orderBy("instance_id").execute();
+  expect(attempts).toEqual([
+    { instance_id: "ins_1", outcome: "succeeded" },
+    { instance_id: "ins_3", outcome: "failed" },
+  ]);
+  // The last word for the action was a final failure: its failing spell has begun.
+  const action = await store.db.selectFrom("actions").select("failing_since").executeTakeFirstOrThrow();
+  expect(Number(action.failing_since)).toBe(at);
 });

@@ -4,10 +4,10 @@
  */
 import type { Committer } from "../db/committer.js";
 import type { NewAttempt } from "../db/schema.js";
-import { insertBehind } from "../db/write-behind.js";
+import { type Batch, insertBehind, writeBehind } from "../db/write-behind.js";
 import type { AttemptResult } from "../deliver/sender.js";
 import type { IdGenerator } from "../ids.js";
-import { type Completion, completeAttempt } from "../instances/instances.js";
+import { type Completion, completeAttempts } from "../instances/instances.js";
 import { storedHeaders } from "./headers.js";
 
 export interface AttemptRecord {
@@ -56,14 +56,44 @@ export type AttemptRecorder = (record: AttemptRecord) => Promise<boolean>;
  * syncs the WAL first.
  */
 export function createAttemptRecorder(committer: Committer, { newId }: { newId: IdGenerator }): AttemptRecorder {
+  const records = recordBatch(newId);
   return (record) =>
-    committer.run(
-      async (trx) => {
-        // An instance deleted with its action, or re-claimed after our lease ran out, is not ours to record.
-        const held = await completeAttempt(trx, record.completion);
-        if (held) await insertBehind(trx, "attempts", [{ id: newId("att"), ...record.attempt }]);
-        return held;
-      },
-      { durable: false },
-    );
+    committer
+      .run(
+        async (trx) => {
+          const written: Written = { record, held: false };
+          await writeBehind(trx, records, [written]);
+          return written;
+        },
+        { durable: false },
+      )
+      .then((written) => written.held);
+}
+
+interface Written {
+  record: AttemptRecord;
+  /** Set once written: the instance was still this worker's, and the record took effect. */
+  held: boolean;
+}
+
+/**
+ * Records written together at the end of their transaction (db/write-behind.ts): the completions
+ * in one statement, then the attempts of those that took effect. An instance deleted with its
+ * action, or re-claimed after our lease ran out, is not ours to record.
+ */
+function recordBatch(newId: IdGenerator): Batch<Written> {
+  return {
+    async write(db, items) {
+      const held = await completeAttempts(
+        db,
+        items.map((w) => w.record.completion),
+      );
+      const attempts: Required<NewAttempt>[] = [];
+      for (const w of items) {
+        w.held = held.has(w.record.completion.instanceId);
+        if (w.held) attempts.push({ id: newId("att"), ...w.record.attempt });
+      }
+      await insertBehind(db, "attempts", attempts);
+    },
+  };
 }

@@ -123,20 +123,23 @@ export function prepare<P extends Record<string, unknown>, R = unknown>(build: (
 }
 
 /**
- * Rows per insert statement, at most. A batch is written in chunks whose sizes are powers of two
- * (13 rows: 8 + 4 + 1), so a table has at most seven insert statements whatever the batches' sizes;
- * 64 rows of 20 columns stay far below both databases' limits on bound parameters.
+ * Rows per statement over many rows (`prepareRows`), at most. Rows are written in chunks whose
+ * sizes are powers of two (13 rows: 8 + 4 + 1), so each such statement has at most seven forms
+ * whatever the batches' sizes; 64 rows of 20 columns stay far below both databases' limits on
+ * bound parameters.
  */
-export const MAX_ROWS_PER_INSERT = 64;
+export const MAX_ROWS_PER_STATEMENT = 64;
 
 /**
- * Inserts of whole rows into `table`, many rows per statement, prepared on first use with the first
- * row's keys as the columns. Callers give every column (`Required<…>`), so every row has the same
- * keys and no column list is written out twice.
+ * A statement over many rows — an insert, or an update from a list of values — prepared per row
+ * count: `build` gets that many rows of placeholders, each with the columns `columnsOf` names (the
+ * first row's keys, by default). Called with any number of rows, it runs in chunks of at most
+ * MAX_ROWS_PER_STATEMENT and resolves to the rows all chunks returned.
  */
-export function prepareInsert<T extends keyof Database & string>(
-  table: T,
-): (db: Executor, rows: readonly Required<Insertable<Database[T]>>[]) => Promise<void> {
+export function prepareRows<Row extends object, R = unknown>(
+  build: (db: Executor, rows: Placeholders<Row>[]) => Compilable<R>,
+  columnsOf: (first: Row) => readonly string[] = Object.keys,
+): (db: Executor, rows: readonly Row[]) => Promise<R[]> {
   type Place = { row: number; column: string };
   const byDialect = new WeakMap<object, Map<number, Compiled<Place>>>();
   const place = (name: string): Place => {
@@ -145,27 +148,22 @@ export function prepareInsert<T extends keyof Database & string>(
   };
   return async (db, rows) => {
     const first = rows[0];
-    if (!first) return;
+    if (!first) return [];
     const dialect = db.getExecutor().adapter;
     let bySize = byDialect.get(dialect);
     if (!bySize) {
       bySize = new Map();
       byDialect.set(dialect, bySize);
     }
+    const returned: R[] = [];
     for (let at = 0; at < rows.length; ) {
-      let size = MAX_ROWS_PER_INSERT;
+      let size = MAX_ROWS_PER_STATEMENT;
       while (size > rows.length - at) size /= 2;
       let compiled = bySize.get(size);
       if (!compiled) {
-        const columns = Object.keys(first);
-        const values = Array.from({ length: size }, (_, row) => Object.fromEntries(columns.map((column) => [column, `${MARK}${row}:${column}`])));
-        compiled = compileSlots(
-          db
-            .insertInto(table)
-            .values(values as never)
-            .compile(),
-          place,
-        );
+        const columns = columnsOf(first);
+        const placeholders = Array.from({ length: size }, (_, row) => Object.fromEntries(columns.map((column) => [column, `${MARK}${row}:${column}`])));
+        compiled = compileSlots(build(db, placeholders as Placeholders<Row>[]).compile(), place);
         bySize.set(size, compiled);
       }
       const parameters = compiled.slots.map((slot) => {
@@ -173,8 +171,22 @@ export function prepareInsert<T extends keyof Database & string>(
         const value = (rows[at + slot.key.row] as Record<string, unknown>)[slot.key.column];
         return value === undefined ? missing(slot.key.column) : value;
       });
-      await execute(db, compiled.query, parameters);
+      const { rows: out } = await execute<R>(db, compiled.query, parameters);
+      for (const row of out) returned.push(row);
       at += size;
     }
+    return returned;
   };
+}
+
+/**
+ * Inserts of whole rows into `table`, many rows per statement (`prepareRows`), with the first row's
+ * keys as the columns. Callers give every column (`Required<…>`), so every row has the same keys
+ * and no column list is written out twice.
+ */
+export function prepareInsert<T extends keyof Database & string>(
+  table: T,
+): (db: Executor, rows: readonly Required<Insertable<Database[T]>>[]) => Promise<void> {
+  const insert = prepareRows<Required<Insertable<Database[T]>>>((db, rows) => db.insertInto(table).values(rows as never));
+  return async (db, rows) => void (await insert(db, rows));
 }

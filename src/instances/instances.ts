@@ -5,7 +5,7 @@
  */
 import { type RawBuilder, type SqlBool, sql } from "kysely";
 import { perTransaction } from "../db/per-transaction.js";
-import { prepare } from "../db/prepared.js";
+import { prepare, prepareRows } from "../db/prepared.js";
 import type { Executor, Flag, InstanceRow, InstanceState, Tx } from "../db/schema.js";
 
 /**
@@ -222,7 +222,8 @@ export interface Completion {
 // Hot (one per attempt): prepared once (db/prepared.ts). `sent` and `delivered` are flags that only
 // ever turn on here (a provider's delivery callback may already have set `delivered`; a resend clears
 // it), so the new value is ORed in.
-const finishAttempt = prepare<{
+/** One completion as the batched update below takes it (flags as 0/1). */
+interface Finish {
   id: string;
   token: string;
   state: InstanceState;
@@ -232,24 +233,38 @@ const finishAttempt = prepare<{
   status: number | null;
   error: string | null;
   now: number;
-}>((db, p) =>
-  db
-    .updateTable("instances")
-    .set({
-      state: p.state,
-      sent: sql<Flag>`sent | ${p.sent}`,
-      delivered: sql<Flag>`delivered | ${p.delivered}`,
-      attempts: sql`attempts + 1`,
-      series_attempts: sql`series_attempts + 1`,
-      next_attempt_at: p.nextAttemptAt,
-      lease_until: null,
-      lease_token: null,
-      last_status: p.status,
-      last_error: p.error,
-      updated_at: p.now,
-    })
-    .where("id", "=", p.id)
-    .where("lease_token", "=", p.token),
+}
+const FINISH_COLUMNS = ["id", "token", "state", "sent", "delivered", "nextAttemptAt", "status", "error", "now"] as const;
+
+/**
+ * Hot (one per attempt): many completions in one statement, an update from a list of values
+ * (db/prepared.ts `prepareRows`), prepared once per chunk size. Only rows still leased under the
+ * completion's token change, and those are returned. `sent` and `delivered` are flags that only
+ * ever turn on here (a provider's delivery callback may already have set `delivered`; a resend
+ * clears it), so the new value is ORed in. A list of values names its columns column1, column2, …
+ * in both dialects; the casts give PostgreSQL their types (its parameters there are untyped).
+ */
+const finishAttempts = prepareRows<Finish, { id: string }>(
+  (db, rows) => {
+    const values = sql.join(rows.map((r) => sql`(${sql.join(FINISH_COLUMNS.map((column) => r[column]))})`));
+    const update = sql<{ id: string }>`update "instances" set
+      "state" = "v"."column3",
+      "sent" = "sent" | cast("v"."column4" as integer),
+      "delivered" = "delivered" | cast("v"."column5" as integer),
+      "attempts" = "attempts" + 1,
+      "series_attempts" = "series_attempts" + 1,
+      "next_attempt_at" = cast("v"."column6" as bigint),
+      "lease_until" = null,
+      "lease_token" = null,
+      "last_status" = cast("v"."column7" as integer),
+      "last_error" = "v"."column8",
+      "updated_at" = cast("v"."column9" as bigint)
+      from (values ${values}) as "v"
+      where "instances"."id" = "v"."column1" and "instances"."lease_token" = "v"."column2"
+      returning "instances"."id"`;
+    return { compile: () => update.compile(db) };
+  },
+  () => FINISH_COLUMNS,
 );
 const startFailingSpell = prepare<{ id: string; now: number }>((db, p) =>
   db
@@ -262,32 +277,45 @@ const endFailingSpell = prepare<{ id: string }>((db, p) =>
 );
 
 /**
- * Records an attempt's effect on its instance and frees the lease. Returns false when this worker
- * no longer holds the instance (deleted, or its lease expired and another worker took it).
+ * Records attempts' effects on their instances and frees their leases, in one statement per chunk.
+ * Returns the instances this worker still held, whose completions took effect; any other (deleted,
+ * or its lease expired and another worker took it) is left as it is.
  */
-export async function completeAttempt(db: Executor, c: Completion): Promise<boolean> {
-  const result = await finishAttempt(db, {
-    id: c.instanceId,
-    token: c.leaseToken,
-    state: c.state,
-    sent: c.sent ? 1 : 0,
-    delivered: c.delivered ? 1 : 0,
-    nextAttemptAt: c.nextAttemptAt,
-    status: c.status,
-    error: c.error,
-    now: c.now,
-  });
-  if (Number(result.numAffectedRows) !== 1) return false;
-  // The action's health: a final failure starts (or continues) a failing spell; a success ends it.
+export async function completeAttempts(db: Executor, completions: readonly Completion[]): Promise<Set<string>> {
+  const finished = await finishAttempts(
+    db,
+    completions.map((c) => ({
+      id: c.instanceId,
+      token: c.leaseToken,
+      state: c.state,
+      sent: c.sent ? 1 : 0,
+      delivered: c.delivered ? 1 : 0,
+      nextAttemptAt: c.nextAttemptAt,
+      status: c.status,
+      error: c.error,
+      now: c.now,
+    })),
+  );
+  const held = new Set(finished.map((r) => r.id));
+  // The actions' health, in the completions' order: a final failure starts (or continues) a failing
+  // spell; a success ends it.
   const ended = spellsEnded(db);
-  if (c.state === "failed") {
-    await startFailingSpell(db, { id: c.actionId, now: c.now });
-    ended?.delete(c.actionId);
-  } else if (c.state === "succeeded" && !ended?.has(c.actionId)) {
-    await endFailingSpell(db, { id: c.actionId });
-    ended?.add(c.actionId);
+  for (const c of completions) {
+    if (!held.has(c.instanceId)) continue;
+    if (c.state === "failed") {
+      await startFailingSpell(db, { id: c.actionId, now: c.now });
+      ended?.delete(c.actionId);
+    } else if (c.state === "succeeded" && !ended?.has(c.actionId)) {
+      await endFailingSpell(db, { id: c.actionId });
+      ended?.add(c.actionId);
+    }
   }
-  return true;
+  return held;
+}
+
+/** One completion (`completeAttempts`): false when this worker no longer held the instance. */
+export async function completeAttempt(db: Executor, c: Completion): Promise<boolean> {
+  return (await completeAttempts(db, [c])).has(c.instanceId);
 }
 
 /**

@@ -3,7 +3,7 @@
  * values only. They must behave exactly as the same query built by Kysely on every call, on both
  * dialects, and refuse what they cannot express instead of sending a placeholder to the database.
  */
-import { sql } from "kysely";
+import { type KyselyPlugin, sql } from "kysely";
 import { expect, it, vi } from "vitest";
 import type { Store } from "../src/db/connect.js";
 import { direct, MAX_ROWS_PER_STATEMENT, PreparedStatementError, prepare, prepareInsert } from "../src/db/prepared.js";
@@ -121,4 +121,31 @@ it(`[${DIALECT}] once \`direct\`'s work settles, its transaction's statements go
   if (!kept) throw new Error("work did not run");
   await expect(insertAccount(kept, { id: "acc_2", name: "two", email: null, now: 2 })).rejects.toThrow(/committed/);
   expect(await db.selectFrom("accounts").select("id").execute()).toEqual([{ id: "acc_1" }]);
+});
+
+it(`[${DIALECT}] plugins see a prepared statement as any query, paired with its result, but may not change it`, async () => {
+  const { db } = await store();
+  // Compiled (once) before any plugin is about.
+  await insertAccount(db, { id: "acc_0", name: "zero", email: null, now: 0 });
+  const seen: string[] = [];
+  const ids = new Set<unknown>();
+  const watching: KyselyPlugin = {
+    transformQuery(args) {
+      ids.add(args.queryId);
+      seen.push(args.node.kind);
+      return args.node;
+    },
+    async transformResult(args) {
+      seen.push(ids.delete(args.queryId) ? "its result" : "another result");
+      return args.result;
+    },
+  };
+  await insertAccount(db.withPlugin(watching), { id: "acc_1", name: "one", email: null, now: 1 });
+  expect(seen).toEqual(["InsertQueryNode", "its result"]);
+  const changing: KyselyPlugin = {
+    transformQuery: (args) => ({ ...args.node }),
+    transformResult: async (args) => args.result,
+  };
+  await expect(insertAccount(db.withPlugin(changing), { id: "acc_2", name: "two", email: null, now: 2 })).rejects.toThrow(PreparedStatementError);
+  expect(await db.selectFrom("accounts").select("id").orderBy("id").execute()).toEqual([{ id: "acc_0" }, { id: "acc_1" }]);
 });

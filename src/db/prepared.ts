@@ -11,8 +11,8 @@
  *
  * A placeholder must stand where Kysely binds a value (a parameter), never where the query's shape
  * depends on the value (an `in` list's length, `undefined` leaving a column out, a value compared
- * with `is`): compiling checks that every placeholder became exactly a parameter. Plugins'
- * `transformQuery` does not run on prepared statements (their results still pass `transformResult`).
+ * with `is`): compiling checks that every placeholder became exactly a parameter. Kysely's plugins
+ * see a prepared statement as any query (`transformQuery`, `transformResult`), but may not change it.
  *
  * Inserts of whole rows (`prepareInsert`) take any number of rows and write many to a statement.
  * On PostgreSQL every statement prepared here is also a named statement of its connection, parsed
@@ -90,10 +90,16 @@ function compileSlots<K>(query: CompiledQuery, key: (name: string) => K): Compil
 
 function execute<R>(db: Executor, query: CompiledQuery, parameters: unknown[]): Promise<QueryResult<R>> {
   const connection = directConnections.get(db);
-  // Direct, no plugin sees the query; through Kysely, a query id of its own per run (plugins pair a
-  // query with its result by it).
+  // Direct: there is no plugin (see `direct`).
   if (connection) return connection.executeQuery<R>({ ...query, parameters });
-  return db.executeQuery<R>({ ...query, queryId: createQueryId(), parameters });
+  // Through Kysely, with a query id of its own per run: plugins see the statement as they see any
+  // query (tests watch and fail queries with them) and pair it with its result by the id; a plugin
+  // that would change it is refused, as the statement runs as compiled.
+  const queryId = createQueryId();
+  const executor = db.getExecutor();
+  if (executor.plugins.length > 0 && executor.transformQuery(query.query, queryId) !== query.query)
+    throw new PreparedStatementError("a plugin would change a prepared statement, which runs as compiled");
+  return db.executeQuery<R>({ ...query, queryId, parameters });
 }
 
 function missing(name: string): never {

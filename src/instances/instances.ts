@@ -65,6 +65,65 @@ export const sendingReader = perTransaction<ActionSending>((db, actionId) =>
   }),
 );
 
+/** The earliest due instances, unleased or with their lease run out: a claim's window. */
+const dueWindow = (db: Executor, now: number, scan: number) =>
+  db
+    .selectFrom("instances")
+    .select(["id", "action_id"])
+    .where(UNFINISHED)
+    .where("next_attempt_at", "<=", now)
+    .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
+    .orderBy("next_attempt_at")
+    .limit(scan);
+
+// Hot (one per claim): prepared once (db/prepared.ts). On PostgreSQL, shared by several workers,
+// rows another worker is claiming right now are skipped, not waited for (`locked`).
+const claimWindow = prepare<{ now: number; scan: number }, { id: string; action_id: string }>((db, p) => dueWindow(db, p.now, p.scan));
+const claimWindowLocked = prepare<{ now: number; scan: number }, { id: string; action_id: string }>((db, p) =>
+  dueWindow(db, p.now, p.scan).forUpdate().skipLocked(),
+);
+
+/**
+ * Hot (one per claim): the claimed instances leased, one statement per chunk, an update from a list
+ * of values as `finishAttempts` below. next_attempt_at moves to the lease's end too: if this attempt
+ * is lost (the worker dies), that is when the instance is due again. It also keeps instances in
+ * flight out of the next claim's scan.
+ */
+const leaseClaimed = prepareRows<{ id: string; until: number; token: string }>(
+  (db, rows) => {
+    const values = sql.join(rows.map((r) => sql`(${r.id}, ${r.until}, ${r.token})`));
+    const update = sql`update "instances" set
+      "lease_until" = cast("v"."column2" as bigint),
+      "next_attempt_at" = cast("v"."column2" as bigint),
+      "lease_token" = "v"."column3"
+      from (values ${values}) as "v"
+      where "instances"."id" = "v"."column1"`;
+    return { compile: () => update.compile(db) };
+  },
+  () => ["id", "until", "token"],
+);
+
+/** Hot (one per claim): what an attempt needs of the claimed instances and their events, for a list of ids. */
+const readClaimed = prepareRows<{ id: string }, Omit<ClaimedInstance, keyof ActionSending | "leaseToken">>((db, rows) =>
+  db
+    .selectFrom(sql<{ column1: string }>`(values ${sql.join(rows.map((r) => sql`(${r.id})`))})`.as("v"))
+    .innerJoin("instances", "instances.id", "v.column1")
+    .innerJoin("actions", "actions.id", "instances.action_id")
+    .innerJoin("events", "events.id", "instances.event_id")
+    .select([
+      "instances.id as id",
+      "instances.account_id as accountId",
+      "instances.action_id as actionId",
+      "actions.type as actionType",
+      "instances.object_key as objectKey",
+      "events.object as object",
+      "instances.series as series",
+      "instances.series_attempts as seriesAttempts",
+      "instances.attempts as attempts",
+      "instances.created_at as createdAt",
+    ]),
+);
+
 /**
  * Claims due instances for this worker until `now + leaseMs`, under the claim's `token`. An
  * instance is due when it is unfinished, its time has come and no live lease holds it — so
@@ -122,18 +181,10 @@ export async function claimDue(
   // one action's backlog costs 2 × its concurrency, ten actions' ten times that.
   const scan = Math.min(limit * 4, Math.max(16, 2 * maxPerAction * Math.max(1, actionsDue ?? limit)));
   const window = (skip: readonly string[]) => {
-    let query = trx
-      .selectFrom("instances")
-      .select(["id", "action_id"])
-      .where(UNFINISHED)
-      .where("next_attempt_at", "<=", now)
-      .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
-      .orderBy("next_attempt_at")
-      .limit(scan);
-    if (skip.length > 0) query = query.where("action_id", "not in", skip);
-    // PostgreSQL, shared by several workers: rows another worker is claiming right now are skipped, not waited for.
-    if (lock) query = query.forUpdate().skipLocked();
-    return query.execute();
+    if (skip.length === 0) return (lock ? claimWindowLocked : claimWindow)(trx, { now, scan }).then((r) => r.rows);
+    // Past saturated actions (rationed: worker.ts): the list's length is the query's shape, built each time.
+    const query = dueWindow(trx, now, scan).where("action_id", "not in", skip);
+    return (lock ? query.forUpdate().skipLocked() : query).execute();
   };
   const leftBehind = new Set<string>();
   const pick = (candidates: { id: string; action_id: string }[]) => {
@@ -163,25 +214,14 @@ export async function claimDue(
   if (picked.length === 0) return { claimed: [], more, lookedPastSaturated, actionsDue: seen, leftBehind: [...leftBehind] };
   // next_attempt_at moves to the lease's end too: if this attempt is lost (the worker dies), that is
   // when the instance is due again. It also keeps instances in flight out of the next claim's scan.
-  await trx.updateTable("instances").set({ lease_until: leaseUntil, lease_token: token, next_attempt_at: leaseUntil }).where("id", "in", picked).execute();
-  const rows = await trx
-    .selectFrom("instances")
-    .innerJoin("actions", "actions.id", "instances.action_id")
-    .innerJoin("events", "events.id", "instances.event_id")
-    .select([
-      "instances.id as id",
-      "instances.account_id as accountId",
-      "instances.action_id as actionId",
-      "actions.type as actionType",
-      "instances.object_key as objectKey",
-      "events.object as object",
-      "instances.series as series",
-      "instances.series_attempts as seriesAttempts",
-      "instances.attempts as attempts",
-      "instances.created_at as createdAt",
-    ])
-    .where("instances.id", "in", picked)
-    .execute();
+  await leaseClaimed(
+    trx,
+    picked.map((id) => ({ id, until: leaseUntil, token })),
+  );
+  const rows = await readClaimed(
+    trx,
+    picked.map((id) => ({ id })),
+  );
   const sendingOf = sendingReader(trx);
   const claimed: ClaimedInstance[] = [];
   for (const r of rows) claimed.push({ ...r, ...(await sendingOf(r.actionId)), leaseToken: token });

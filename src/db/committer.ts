@@ -75,7 +75,7 @@ export function createCommitter(
   let scheduled = false;
   const idle: (() => void)[] = [];
 
-  // The units' hot inserts are written together at the end (write-behind.ts).
+  // The units' hot writes are written together at the end (write-behind.ts).
   const transaction = <T>(work: Work<T>) =>
     db.transaction().execute((trx) => {
       durability?.defer();

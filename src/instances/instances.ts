@@ -212,8 +212,6 @@ export async function claimDue(
   const more = candidates.length === scan;
   const seen = new Set(candidates.map((c) => c.action_id)).size;
   if (picked.length === 0) return { claimed: [], more, lookedPastSaturated, actionsDue: seen, leftBehind: [...leftBehind] };
-  // next_attempt_at moves to the lease's end too: if this attempt is lost (the worker dies), that is
-  // when the instance is due again. It also keeps instances in flight out of the next claim's scan.
   await leaseClaimed(
     trx,
     picked.map((id) => ({ id, until: leaseUntil, token })),

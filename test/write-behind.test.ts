@@ -10,8 +10,8 @@ import { createAction } from "../src/actions/actions.js";
 import { attemptRow, createAttemptRecorder } from "../src/attempts/attempts.js";
 import { committerOptions, createCommitter } from "../src/db/committer.js";
 import type { Store } from "../src/db/connect.js";
-import type { NewInstance } from "../src/db/schema.js";
-import { insertBehind, writingBehind } from "../src/db/write-behind.js";
+import type { Executor, NewInstance } from "../src/db/schema.js";
+import { insertBehind, WRITE_BEHIND_LIMIT, writingBehind } from "../src/db/write-behind.js";
 import { newId } from "../src/ids.js";
 import { createIngest, validateEvent } from "../src/ingest/ingest.js";
 import { createCipher } from "../src/secrets/cipher.js";
@@ -191,4 +191,32 @@ it(`[${DIALECT}] the records of one shared commit are written together; one whos
   // The last word for the action was a final failure: its failing spell has begun.
   const action = await store.db.selectFrom("actions").select("failing_since").executeTakeFirstOrThrow();
   expect(Number(action.failing_since)).toBe(at);
+});
+
+it(`[${DIALECT}] a transaction that gathers ${WRITE_BEHIND_LIMIT} rows writes them then and gathers afresh, still events before their instances`, async () => {
+  const { store, accountId, actionId } = await setUp();
+  const count = (t: Executor, table: "events" | "instances") =>
+    t
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow()
+      .then((r) => Number(r.n));
+  await store.db.transaction().execute((trx) =>
+    writingBehind(trx, async (t) => {
+      const events = Array.from({ length: WRITE_BEHIND_LIMIT - 1 }, (_, i) => eventRow(`evt_${String(i).padStart(4, "0")}`, accountId));
+      await insertBehind(t, "events", events);
+      expect(await count(t, "events")).toBe(0);
+      // A unit's event reaches the limit: everything so far is written.
+      await insertBehind(t, "events", [eventRow("evt_a", accountId)]);
+      expect(await count(t, "events")).toBe(WRITE_BEHIND_LIMIT);
+      // Its instance then waits first in line, ahead of the next unit's event and instance: written
+      // in arrival order, that instance would come before its event, which its foreign key refuses.
+      await insertBehind(t, "instances", [instanceRow("ins_a", "evt_a", accountId, actionId)]);
+      await insertBehind(t, "events", [eventRow("evt_b", accountId)]);
+      await insertBehind(t, "instances", [instanceRow("ins_b", "evt_b", accountId, actionId)]);
+      expect(await count(t, "instances")).toBe(0);
+    }),
+  );
+  expect(await count(store.db, "events")).toBe(WRITE_BEHIND_LIMIT + 1);
+  expect(await ids(store, "instances")).toEqual(["ins_a", "ins_b"]);
 });

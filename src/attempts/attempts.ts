@@ -4,7 +4,7 @@
  */
 import type { Committer } from "../db/committer.js";
 import type { NewAttempt } from "../db/schema.js";
-import { type Batch, insertBehind, writeBehind } from "../db/write-behind.js";
+import { type Batch, insertBehind, WRITE_ORDER, writeBehind } from "../db/write-behind.js";
 import type { AttemptResult } from "../deliver/sender.js";
 import type { IdGenerator } from "../ids.js";
 import { type Completion, completeAttempts } from "../instances/instances.js";
@@ -83,6 +83,7 @@ interface Written {
  */
 function recordBatch(newId: IdGenerator): Batch<Written> {
   return {
+    order: WRITE_ORDER.records,
     async write(db, items) {
       const held = await completeAttempts(
         db,

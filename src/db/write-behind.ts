@@ -14,30 +14,52 @@
  * inserted; the unique index refuses the second at the end, the transaction fails, and the
  * committer runs each unit alone, where the second finds the first (committer.ts).
  *
- * Batches are written in the order their first item came (an event before its instances), so
- * every foreign key finds its row. Outside `writingBehind` (a transaction not the committer's, or
- * none) items are written at once.
+ * Batches are written in a fixed order (`WRITE_ORDER`: an event before its instances), so every
+ * foreign key finds its row; a transaction that gathers WRITE_BEHIND_LIMIT items writes them then,
+ * in the same order, and gathers afresh. Outside `writingBehind` (a transaction not the
+ * committer's, or none) items are written at once.
  */
 import { prepareInsert } from "./prepared.js";
 import type { Executor, NewAttempt, NewEvent, NewInstance } from "./schema.js";
 
 /** Writes of one kind, many items at a time. */
 export interface Batch<T> {
+  /** Batches are written in this order (lowest first): rows before the rows that refer to them. */
+  readonly order: number;
   write(db: Executor, items: T[]): Promise<void>;
 }
 
-/** The items waiting in each transaction open now, by batch, in the order the batches came. */
-const waiting = new WeakMap<Executor, Map<Batch<unknown>, unknown[]>>();
+/**
+ * Items a transaction keeps at most before writing what it has so far: a commit shared by 500 batch
+ * requests of 500 events each would otherwise hold every row of them in memory until its end.
+ */
+export const WRITE_BEHIND_LIMIT = 4_096;
+
+interface Waiting {
+  batches: Map<Batch<unknown>, unknown[]>;
+  count: number;
+}
+
+/** The items waiting in each transaction open now, by batch. */
+const waiting = new WeakMap<Executor, Waiting>();
+
+/** Writes what waits in `trx`, batch by batch in WRITE_ORDER, and starts afresh. */
+async function writeWaiting(trx: Executor, state: Waiting): Promise<void> {
+  const batches = [...state.batches].sort(([a], [b]) => a.order - b.order);
+  state.batches = new Map();
+  state.count = 0;
+  for (const [batch, items] of batches) await batch.write(trx, items);
+}
 
 /** Runs `work` in `trx`, keeping its writes (`writeBehind`) until it is done, then writing them. */
 export async function writingBehind<T>(trx: Executor, work: (trx: Executor) => Promise<T>): Promise<T> {
-  const batches = new Map<Batch<unknown>, unknown[]>();
-  waiting.set(trx, batches);
+  const state: Waiting = { batches: new Map(), count: 0 };
+  waiting.set(trx, state);
   try {
     const result = await work(trx);
     // Taken out first: a write made while these are written (a batch's own) goes in at once.
     waiting.delete(trx);
-    for (const [batch, items] of batches) await batch.write(trx, items);
+    await writeWaiting(trx, state);
     return result;
   } finally {
     waiting.delete(trx);
@@ -46,11 +68,13 @@ export async function writingBehind<T>(trx: Executor, work: (trx: Executor) => P
 
 /** Writes `items` with `batch` when the transaction's work is done, or now outside `writingBehind`. */
 export async function writeBehind<T>(db: Executor, batch: Batch<T>, items: readonly T[]): Promise<void> {
-  const batches = waiting.get(db);
-  if (!batches) return batch.write(db, [...items]);
-  const list = batches.get(batch as Batch<unknown>);
+  const state = waiting.get(db);
+  if (!state) return batch.write(db, [...items]);
+  const list = state.batches.get(batch as Batch<unknown>);
   if (list) for (const item of items) list.push(item);
-  else batches.set(batch as Batch<unknown>, [...items]);
+  else state.batches.set(batch as Batch<unknown>, [...items]);
+  state.count += items.length;
+  if (state.count >= WRITE_BEHIND_LIMIT) await writeWaiting(db, state);
 }
 
 interface Rows {
@@ -59,11 +83,17 @@ interface Rows {
   attempts: Required<NewAttempt>;
 }
 
+/**
+ * Where each kind of write comes: an event before its instances, and attempt records (an
+ * instance's completion, then its attempt row) after both.
+ */
+export const WRITE_ORDER = { events: 1, instances: 2, records: 3, attempts: 4 } as const;
+
 /** The hot tables' inserts, many rows to a statement. */
 const inserts: { [T in keyof Rows]: Batch<Rows[T]> } = {
-  events: { write: prepareInsert("events") },
-  instances: { write: prepareInsert("instances") },
-  attempts: { write: prepareInsert("attempts") },
+  events: { order: WRITE_ORDER.events, write: prepareInsert("events") },
+  instances: { order: WRITE_ORDER.instances, write: prepareInsert("instances") },
+  attempts: { order: WRITE_ORDER.attempts, write: prepareInsert("attempts") },
 };
 
 /** Inserts `rows` into `table` when the transaction's work is done (`writeBehind`). */

@@ -1,13 +1,5 @@
-/**
- * Claims and leases: an attempt holds its instance until its record commits, however long that
- * takes, and only then may the instance be claimed again; a claim reads little to find its work. Two workers share one database here, as two worker
- * processes would; the sender is a stand-in that takes as long as the test needs.
- */
-import crypto from "node:crypto";
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, UnknownRow } from "kysely";
 import { expect, it } from "vitest";
-import { createAccount } from "../src/accounts/accounts.js";
-import { createAction } from "../src/actions/actions.js";
 import { type AttemptRecorder, createAttemptRecorder } from "../src/attempts/attempts.js";
 import { committerOptions, createCommitter } from "../src/db/committer.js";
 import type { Store } from "../src/db/connect.js";
@@ -16,10 +8,9 @@ import { createWorker, type Worker } from "../src/deliver/worker.js";
 import { newId } from "../src/ids.js";
 import { createIngest, validateEvent } from "../src/ingest/ingest.js";
 import { createLogger } from "../src/logger.js";
-import { createCipher } from "../src/secrets/cipher.js";
-import { createTrigger } from "../src/triggers/triggers.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, eventually, openFreshStore } from "./helpers/hookline.js";
+import { webhookAccount } from "./helpers/rows.js";
 
 const LEASE_MS = 300;
 const onCleanup = cleanupsAfterEach();
@@ -28,23 +19,11 @@ const onCleanup = cleanupsAfterEach();
 async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<void>; actionId: string; accountId: string }> {
   const store = await openFreshStore(onCleanup);
   const deps = { newId, now: Date.now };
-  const { account_id: accountId } = await createAccount(store.db, deps, "leases");
-  const trigger = await createTrigger(store.db, { ...deps, limits: { maxTriggers: 10, maxActions: 10 } }, accountId, {
-    name: "t",
-    type: "participant.confirmed",
-    enabled: true,
-  });
-  const action = await createAction(
-    store.db,
-    { ...deps, providers: {}, cipher: createCipher(crypto.randomBytes(32)), limits: { maxActions: 10 }, failingAfterMs: 60_000 },
-    accountId,
-    trigger.id,
-    { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true },
-  );
+  const { accountId, actionId } = await webhookAccount(store, "leases");
   const ingest = createIngest(createCommitter(store.db, committerOptions(store, 10)), { ...deps, onInstances: () => {} });
   return {
     store,
-    actionId: action.id,
+    actionId,
     accountId,
     ingest: async (n) => {
       await ingest(

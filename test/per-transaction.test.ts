@@ -5,10 +5,12 @@
  */
 import { expect, it, vi } from "vitest";
 import type { Store } from "../src/db/connect.js";
-import { type Completion, completeAttempt, sendingReader } from "../src/instances/instances.js";
+import type { Executor } from "../src/db/schema.js";
+import { type Completion, completeAttempts, sendingReader } from "../src/instances/instances.js";
 import { findFiredActions } from "../src/match/match.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, openFreshStore } from "./helpers/hookline.js";
+import { eventRow, instanceRow } from "./helpers/rows.js";
 
 const onCleanup = cleanupsAfterEach();
 
@@ -82,35 +84,18 @@ it(`[${DIALECT}] one transaction matches an account's events of a type once for 
 async function leasedInstances(store: Store, ids: string[]): Promise<void> {
   await store.db
     .insertInto("events")
-    .values({ id: "evt_1", account_id: "acc_1", type: "appointment.created", object: "{}", idempotency_key: null, created_at: 1 })
+    .values(eventRow("evt_1", "acc_1", "appointment.created"))
     .execute();
+  const event = { id: "evt_1", accountId: "acc_1", actionId: "act_1", type: "appointment.created", objectKey: "appointment" };
   for (const id of ids)
     await store.db
       .insertInto("instances")
-      .values({
-        id,
-        account_id: "acc_1",
-        action_id: "act_1",
-        event_id: "evt_1",
-        trigger_type: "appointment.created",
-        event_type: "appointment.created",
-        object_key: "appointment",
-        state: "pending",
-        sent: 0,
-        delivered: 0,
-        attempts: 0,
-        series: 1,
-        series_attempts: 0,
-        next_attempt_at: 1,
-        lease_until: 100,
-        lease_token: "t",
-        last_status: null,
-        last_error: null,
-        created_at: 1,
-        updated_at: 1,
-      })
+      .values(instanceRow(id, event, { lease_until: 100, lease_token: "t" }))
       .execute();
 }
+
+/** One completion on its own: true when this worker still held the instance. */
+const completeAttempt = async (db: Executor, c: Completion) => (await completeAttempts(db, [c])).has(c.instanceId);
 
 const completion = (instanceId: string, state: "succeeded" | "failed", now: number): Completion => ({
   instanceId,

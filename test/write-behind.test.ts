@@ -3,75 +3,25 @@
  * insert are written together, many to a statement, once the units have run; before then they are
  * not there, and a write that fails at the end takes the whole transaction with it.
  */
-import crypto from "node:crypto";
 import { expect, it, vi } from "vitest";
-import { createAccount } from "../src/accounts/accounts.js";
-import { createAction } from "../src/actions/actions.js";
 import { attemptRow, createAttemptRecorder } from "../src/attempts/attempts.js";
 import { committerOptions, createCommitter } from "../src/db/committer.js";
 import type { Store } from "../src/db/connect.js";
-import type { Executor, NewInstance } from "../src/db/schema.js";
+import type { Executor } from "../src/db/schema.js";
 import { insertBehind, WRITE_BEHIND_LIMIT, writingBehind } from "../src/db/write-behind.js";
 import { newId } from "../src/ids.js";
 import { createIngest, validateEvent } from "../src/ingest/ingest.js";
-import { createCipher } from "../src/secrets/cipher.js";
-import { createTrigger } from "../src/triggers/triggers.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, openFreshStore } from "./helpers/hookline.js";
+import { eventRow, instanceRow, webhookAccount } from "./helpers/rows.js";
 
 const onCleanup = cleanupsAfterEach();
 
 /** An account with one enabled webhook action on participant.confirmed. */
 async function setUp(): Promise<{ store: Store; accountId: string; actionId: string }> {
   const store = await openFreshStore(onCleanup);
-  const deps = { newId, now: Date.now };
-  const { account_id: accountId } = await createAccount(store.db, deps, "write-behind");
-  const trigger = await createTrigger(store.db, { ...deps, limits: { maxTriggers: 10, maxActions: 10 } }, accountId, {
-    name: "t",
-    type: "participant.confirmed",
-    enabled: true,
-  });
-  const action = await createAction(
-    store.db,
-    { ...deps, providers: {}, cipher: createCipher(crypto.randomBytes(32)), limits: { maxActions: 10 }, failingAfterMs: 60_000 },
-    accountId,
-    trigger.id,
-    { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true },
-  );
-  return { store, accountId, actionId: action.id };
+  return { store, ...(await webhookAccount(store, "write-behind")) };
 }
-
-const eventRow = (id: string, accountId: string) => ({
-  id,
-  account_id: accountId,
-  type: "participant.confirmed",
-  object: "{}",
-  idempotency_key: null,
-  created_at: 1,
-});
-
-const instanceRow = (id: string, eventId: string, accountId: string, actionId: string): Required<NewInstance> => ({
-  id,
-  account_id: accountId,
-  action_id: actionId,
-  event_id: eventId,
-  trigger_type: "participant.confirmed",
-  event_type: "participant.confirmed",
-  object_key: "participant",
-  state: "pending",
-  sent: 0,
-  delivered: 0,
-  attempts: 0,
-  series: 1,
-  series_attempts: 0,
-  next_attempt_at: 1,
-  lease_until: null,
-  lease_token: null,
-  last_status: null,
-  last_error: null,
-  created_at: 1,
-  updated_at: 1,
-});
 
 const ids = (store: Store, table: "events" | "instances") =>
   store.db
@@ -87,9 +37,12 @@ it(`[${DIALECT}] rows inserted behind are not there while the work runs, then ar
     writingBehind(trx, async (t) => {
       const statements = vi.spyOn(t, "executeQuery");
       await insertBehind(t, "events", [eventRow("evt_1", accountId)]);
-      await insertBehind(t, "instances", [instanceRow("ins_1", "evt_1", accountId, actionId), instanceRow("ins_2", "evt_1", accountId, actionId)]);
+      await insertBehind(t, "instances", [
+        instanceRow("ins_1", { id: "evt_1", accountId, actionId }),
+        instanceRow("ins_2", { id: "evt_1", accountId, actionId }),
+      ]);
       await insertBehind(t, "events", [eventRow("evt_2", accountId)]);
-      await insertBehind(t, "instances", [instanceRow("ins_3", "evt_2", accountId, actionId)]);
+      await insertBehind(t, "instances", [instanceRow("ins_3", { id: "evt_2", accountId, actionId })]);
       expect(statements).not.toHaveBeenCalled();
       expect(await t.selectFrom("events").select("id").execute()).toEqual([]);
       statements.mockRestore();
@@ -113,7 +66,7 @@ it(`[${DIALECT}] a write that fails at the end fails the whole transaction: none
     writingBehind(trx, async (t) => {
       await insertBehind(t, "events", [eventRow("evt_1", accountId)]);
       // Its event does not exist: the foreign key refuses it when the rows are written.
-      await insertBehind(t, "instances", [instanceRow("ins_1", "evt_missing", accountId, actionId)]);
+      await insertBehind(t, "instances", [instanceRow("ins_1", { id: "evt_missing", accountId, actionId })]);
     }),
   );
   await expect(failed).rejects.toThrow();
@@ -136,7 +89,7 @@ it(`[${DIALECT}] two events with one idempotency key in one shared commit are st
 it(`[${DIALECT}] the records of one shared commit are written together; one whose lease was lost is refused alone, and its neighbours are recorded`, async () => {
   const { store, accountId, actionId } = await setUp();
   await store.db.insertInto("events").values(eventRow("evt_1", accountId)).execute();
-  const leased = (id: string, token: string) => ({ ...instanceRow(id, "evt_1", accountId, actionId), lease_until: Date.now() + 60_000, lease_token: token });
+  const leased = (id: string, token: string) => instanceRow(id, { id: "evt_1", accountId, actionId }, { lease_until: Date.now() + 60_000, lease_token: token });
   await store.db
     .insertInto("instances")
     .values([leased("ins_1", "t1"), leased("ins_2", "t2"), leased("ins_3", "t3")])
@@ -211,9 +164,9 @@ it(`[${DIALECT}] a transaction that gathers ${WRITE_BEHIND_LIMIT} rows writes th
       expect(await count(t, "events")).toBe(WRITE_BEHIND_LIMIT);
       // Its instance then waits first in line, ahead of the next unit's event and instance: written
       // in arrival order, that instance would come before its event, which its foreign key refuses.
-      await insertBehind(t, "instances", [instanceRow("ins_a", "evt_a", accountId, actionId)]);
+      await insertBehind(t, "instances", [instanceRow("ins_a", { id: "evt_a", accountId, actionId })]);
       await insertBehind(t, "events", [eventRow("evt_b", accountId)]);
-      await insertBehind(t, "instances", [instanceRow("ins_b", "evt_b", accountId, actionId)]);
+      await insertBehind(t, "instances", [instanceRow("ins_b", { id: "evt_b", accountId, actionId })]);
       expect(await count(t, "instances")).toBe(0);
     }),
   );

@@ -351,11 +351,6 @@ export async function completeAttempts(db: Executor, completions: readonly Compl
   return held;
 }
 
-/** One completion (`completeAttempts`): false when this worker no longer held the instance. */
-export async function completeAttempt(db: Executor, c: Completion): Promise<boolean> {
-  return (await completeAttempts(db, [c])).has(c.instanceId);
-}
-
 /**
  * The actions whose failing spell a transaction has ended and not started again since. The
  * committer records many attempts in one transaction, mostly of a few actions: a second success of

@@ -1,0 +1,67 @@
+/** Rows and a minimal account for tests that work on the database below the API. */
+import crypto from "node:crypto";
+import { createAccount } from "../../src/accounts/accounts.js";
+import { createAction } from "../../src/actions/actions.js";
+import type { Store } from "../../src/db/connect.js";
+import type { NewEvent, NewInstance } from "../../src/db/schema.js";
+import { newId } from "../../src/ids.js";
+import { createCipher } from "../../src/secrets/cipher.js";
+import { createTrigger } from "../../src/triggers/triggers.js";
+
+/** An account with one enabled trigger on participant.confirmed and one enabled webhook action on it. */
+export async function webhookAccount(store: Store, name: string): Promise<{ accountId: string; actionId: string }> {
+  const deps = { newId, now: Date.now };
+  const { account_id: accountId } = await createAccount(store.db, deps, name);
+  const trigger = await createTrigger(store.db, { ...deps, limits: { maxTriggers: 10, maxActions: 10 } }, accountId, {
+    name: "t",
+    type: "participant.confirmed",
+    enabled: true,
+  });
+  const action = await createAction(
+    store.db,
+    { ...deps, providers: {}, cipher: createCipher(crypto.randomBytes(32)), limits: { maxActions: 10 }, failingAfterMs: 60_000 },
+    accountId,
+    trigger.id,
+    { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true },
+  );
+  return { accountId, actionId: action.id };
+}
+
+/** An event row of `type` with an empty object. */
+export const eventRow = (id: string, accountId: string, type = "participant.confirmed"): Required<NewEvent> => ({
+  id,
+  account_id: accountId,
+  type,
+  object: "{}",
+  idempotency_key: null,
+  created_at: 1,
+});
+
+/** A pending instance row of `event`'s type, not leased unless `changes` say so. */
+export const instanceRow = (
+  id: string,
+  event: { id: string; accountId: string; actionId: string; type?: string; objectKey?: string },
+  changes: Partial<Required<NewInstance>> = {},
+): Required<NewInstance> => ({
+  id,
+  account_id: event.accountId,
+  action_id: event.actionId,
+  event_id: event.id,
+  trigger_type: event.type ?? "participant.confirmed",
+  event_type: event.type ?? "participant.confirmed",
+  object_key: event.objectKey ?? "participant",
+  state: "pending",
+  sent: 0,
+  delivered: 0,
+  attempts: 0,
+  series: 1,
+  series_attempts: 0,
+  next_attempt_at: 1,
+  lease_until: null,
+  lease_token: null,
+  last_status: null,
+  last_error: null,
+  created_at: 1,
+  updated_at: 1,
+  ...changes,
+});

@@ -20,3 +20,20 @@ it("every package in the lock file accepts the Node that runs the tests", () => 
     .map(([name, p]) => `${name}@${p.version ?? "?"} wants node ${(p.engines as { node: string }).node}`);
   expect(refusing).toEqual([]);
 });
+
+/**
+ * npm 11.16 only warns about a dependency's install script that package.json's `allowScripts` does
+ * not name; npm 12 skips it, and better-sqlite3 then installs without its compiled binding and
+ * fails at the first start: the README's first command would break on the next npm. Every
+ * package whose install script Hookline needs is named there (DECISIONS.md › Dependencies).
+ */
+it("every package in the lock file with an install script is named in allowScripts", () => {
+  const read = (file: string) => JSON.parse(fs.readFileSync(new URL(`../${file}`, import.meta.url), "utf8"));
+  const lock = read("package-lock.json") as { packages: Record<string, { hasInstallScript?: boolean }> };
+  const { allowScripts = {} } = read("package.json") as { allowScripts?: Record<string, boolean> };
+  const unreviewed = Object.entries(lock.packages)
+    .filter(([, p]) => p.hasInstallScript)
+    .map(([path]) => path.replace(/^.*node_modules\//, ""))
+    .filter((name) => allowScripts[name] === undefined);
+  expect(unreviewed).toEqual([]);
+});

@@ -26,12 +26,13 @@ const MARK = "\u0000hookline-param:";
 
 type Placeholders<P> = { readonly [K in keyof P]: P[K] };
 
-/** A parameter: filled from the value its placeholder names (`key`), or the constant Kysely bound there. */
-type Slot<K> = { key: K } | { value: unknown };
-
-interface Compiled<K> {
+/**
+ * A compiled statement, and how a call's parameters are gathered: from the values its placeholders
+ * name (`source`: a params object, or the rows from `at` on), or the constants Kysely bound there.
+ */
+interface Compiled<S> {
   query: CompiledQuery;
-  slots: Slot<K>[];
+  gather: (source: S, at: number) => unknown[];
 }
 
 export type Prepared<P, R> = (db: Executor, params: P) => Promise<QueryResult<R>>;
@@ -77,15 +78,41 @@ export class PreparedStatementError extends Error {
   override name = "PreparedStatementError";
 }
 
-/** Compiles a statement built with placeholders, each parameter's placeholder read by `key`. */
-function compileSlots<K>(query: CompiledQuery, key: (name: string) => K): Compiled<K> {
-  const slots = query.parameters.map(
-    (value): Slot<K> => (typeof value === "string" && value.startsWith(MARK) ? { key: key(value.slice(MARK.length)) } : { value }),
-  );
+/**
+ * Compiles a statement built with placeholders. `access` gives, for a placeholder's name, the
+ * JavaScript expression that reads its value from `s` (the source) and `at`; the parameters are
+ * then gathered by a function generated once per statement, with a property read per parameter
+ * written out (`s["id"]`). Gathering through a list of slots read each value by a key known only at
+ * run time, a lookup V8 cannot cache: the inserts of a shared transaction fill about 50 parameters
+ * per event, and that was 2 % of the main thread (BENCHMARKS.md, item 33). The expressions name
+ * only columns and parameters of Hookline's own statements, never a value.
+ */
+function compileSlots<S>(query: CompiledQuery, access: (name: string) => string): Compiled<S> {
+  const constants: unknown[] = [];
+  const expressions = query.parameters.map((value) => {
+    if (typeof value === "string" && value.startsWith(MARK)) {
+      const name = value.slice(MARK.length);
+      return `need(${access(name)}, ${JSON.stringify(name)})`;
+    }
+    constants.push(value);
+    return `c[${constants.length - 1}]`;
+  });
   // A placeholder that ended up inside the SQL text instead of a parameter would be sent as is.
   if (query.sql.includes(MARK)) throw new PreparedStatementError(`a placeholder was inlined into the SQL of: ${query.sql}`);
   if (!statementNames.has(query.sql)) statementNames.set(query.sql, `hookline_${statementNames.size + 1}`);
-  return { query, slots };
+  const generated = new Function("s", "at", "c", "need", `"use strict"; return [${expressions.join(", ")}];`) as (
+    s: S,
+    at: number,
+    c: unknown[],
+    need: (value: unknown, name: string) => unknown,
+  ) => unknown[];
+  return { query, gather: (source, at) => generated(source, at, constants, need) };
+}
+
+/** A placeholder's value, which every call must give. */
+function need(value: unknown, name: string): unknown {
+  if (value === undefined) throw new PreparedStatementError(`no value for parameter "${name.slice(name.indexOf(":") + 1)}"`);
+  return value;
 }
 
 function execute<R>(db: Executor, query: CompiledQuery, parameters: unknown[]): Promise<QueryResult<R>> {
@@ -102,13 +129,9 @@ function execute<R>(db: Executor, query: CompiledQuery, parameters: unknown[]): 
   return db.executeQuery<R>({ ...query, queryId, parameters });
 }
 
-function missing(name: string): never {
-  throw new PreparedStatementError(`no value for parameter "${name}"`);
-}
-
 export function prepare<P extends Record<string, unknown>, R = unknown>(build: (db: Executor, p: Placeholders<P>) => Compilable<R>): Prepared<P, R> {
   // One compilation per dialect: the adapter is shared by a Kysely instance and its transactions.
-  const byDialect = new WeakMap<object, Compiled<string>>();
+  const byDialect = new WeakMap<object, Compiled<P>>();
   const placeholders = new Proxy({} as Placeholders<P>, { get: (_target, name) => `${MARK}${String(name)}` });
 
   // Async: a missing value or a finished transaction is a rejection, never a throw at the call.
@@ -116,15 +139,10 @@ export function prepare<P extends Record<string, unknown>, R = unknown>(build: (
     const dialect = db.getExecutor().adapter;
     let compiled = byDialect.get(dialect);
     if (!compiled) {
-      compiled = compileSlots(build(db, placeholders).compile(), (name) => name);
+      compiled = compileSlots<P>(build(db, placeholders).compile(), (name) => `s[${JSON.stringify(name)}]`);
       byDialect.set(dialect, compiled);
     }
-    const parameters = compiled.slots.map((slot) => {
-      if (!("key" in slot)) return slot.value;
-      const value = params[slot.key];
-      return value === undefined ? missing(slot.key) : value;
-    });
-    return execute<R>(db, compiled.query, parameters);
+    return execute<R>(db, compiled.query, compiled.gather(params, 0));
   };
 }
 
@@ -146,11 +164,11 @@ export function prepareRows<Row extends object, R = unknown>(
   build: (db: Executor, rows: Placeholders<Row>[]) => Compilable<R>,
   columnsOf: (first: Row) => readonly string[] = Object.keys,
 ): (db: Executor, rows: readonly Row[]) => Promise<R[]> {
-  type Place = { row: number; column: string };
-  const byDialect = new WeakMap<object, Map<number, Compiled<Place>>>();
-  const place = (name: string): Place => {
+  const byDialect = new WeakMap<object, Map<number, Compiled<readonly Row[]>>>();
+  /** A placeholder `row:column` reads that column of the chunk's row. */
+  const place = (name: string) => {
     const colon = name.indexOf(":");
-    return { row: Number(name.slice(0, colon)), column: name.slice(colon + 1) };
+    return `s[at + ${Number(name.slice(0, colon))}][${JSON.stringify(name.slice(colon + 1))}]`;
   };
   return async (db, rows) => {
     const first = rows[0];
@@ -169,15 +187,10 @@ export function prepareRows<Row extends object, R = unknown>(
       if (!compiled) {
         const columns = columnsOf(first);
         const placeholders = Array.from({ length: size }, (_, row) => Object.fromEntries(columns.map((column) => [column, `${MARK}${row}:${column}`])));
-        compiled = compileSlots(build(db, placeholders as Placeholders<Row>[]).compile(), place);
+        compiled = compileSlots<readonly Row[]>(build(db, placeholders as Placeholders<Row>[]).compile(), place);
         bySize.set(size, compiled);
       }
-      const parameters = compiled.slots.map((slot) => {
-        if (!("key" in slot)) return slot.value;
-        const value = (rows[at + slot.key.row] as Record<string, unknown>)[slot.key.column];
-        return value === undefined ? missing(slot.key.column) : value;
-      });
-      const { rows: out } = await execute<R>(db, compiled.query, parameters);
+      const { rows: out } = await execute<R>(db, compiled.query, compiled.gather(rows, at));
       for (const row of out) returned.push(row);
       at += size;
     }

@@ -195,11 +195,11 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
     const span = deps.tracer?.startSpan("hookline.ingest", { attributes: { "hookline.account_id": accountId, "hookline.events": events.length } });
     let stored: Awaited<ReturnType<typeof storeEvent>>[];
     const reservations = deps.reserve && reusableReservations(deps.reserve);
+    const unit = { newId: deps.newId, now: deps.now, reserve: reservations?.reserve };
     try {
       stored = await committer.run(
         async (trx) => {
           reservations?.rewind();
-          const unit = { ...deps, reserve: reservations?.reserve };
           const all = [];
           for (const event of events) all.push(await storeEvent(trx, unit, accountId, event));
           return all;

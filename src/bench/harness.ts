@@ -218,9 +218,9 @@ export function spawnListening(args: string[], env: NodeJS.ProcessEnv): Promise<
   });
 }
 
-/** Creates an account through the CLI (as an operator would) and returns its API key. */
-export function createAccount(env: NodeJS.ProcessEnv): string {
-  const out = execFileSync(process.execPath, [CLI, "accounts", "create", "bench", "--json"], { env: { ...process.env, ...env } }).toString();
+/** Creates an account through the CLI (as an operator would; `cli`: another build's) and returns its API key. */
+export function createAccount(env: NodeJS.ProcessEnv, cli = CLI): string {
+  const out = execFileSync(process.execPath, [cli, "accounts", "create", "bench", "--json"], { env: { ...process.env, ...env } }).toString();
   return (JSON.parse(out) as { api_key: string }).api_key;
 }
 

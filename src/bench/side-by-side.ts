@@ -1,0 +1,124 @@
+/**
+ * `npm run bench:ab -- --b=DIR`: two builds of Hookline measured at the same time, each on its own
+ * fresh SQLite file, loaded together from this process by closed-loop clients (one event per
+ * request), delivering to one receiver. This machine's speed drifts by a third within a day and by
+ * a tenth within minutes (BENCHMARKS.md › Machine), so builds measured one after another differ by
+ * more than a change worth a few per cent; loaded at once, both see the same spell, and the
+ * share of the machine each gets is what tells them apart. An A/A run (a build against itself)
+ * shows the resolution: its rounds agree within about 2 %.
+ *
+ *   npm run bench:ab -- --b=/tmp/base            this checkout's build (A) against another (B)
+ *   npm run bench:ab -- --a=DIR --b=DIR --rounds=6 --seconds=8 --clients=32
+ *
+ * DIR is a checkout that has been built (`git worktree add /tmp/base <commit> && cd /tmp/base &&
+ * npm install`), or its dist/. Prints, per round and in all, each build's events/s and server CPU
+ * per event, and how many rounds B delivered more than A.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import {
+  type Api,
+  apiClient,
+  CLI,
+  configure,
+  createAccount,
+  eventBody,
+  type HooklineProcess,
+  now,
+  procStats,
+  spawnListening,
+  startBenchReceiver,
+} from "./harness.js";
+import { freshDatabase } from "./scenarios.js";
+
+const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const rounds = Number(arg("rounds") ?? 6);
+const seconds = Number(arg("seconds") ?? 8);
+const clients = Number(arg("clients") ?? 32);
+
+/** The `hookline` command of a checkout or of its dist/. */
+function cliOf(dir: string): string {
+  for (const candidate of [path.join(dir, "dist", "cli.js"), path.join(dir, "cli.js")]) if (fs.existsSync(candidate)) return path.resolve(candidate);
+  throw new Error(`no built Hookline in ${dir} (run npm install there)`);
+}
+
+const b = arg("b");
+if (!b) {
+  console.error("usage: npm run bench:ab -- --b=DIR [--a=DIR] [--rounds=6] [--seconds=8] [--clients=32]");
+  process.exit(2);
+}
+const builds = [
+  { name: "A", cli: arg("a") ? cliOf(arg("a") as string) : CLI },
+  { name: "B", cli: cliOf(b) },
+];
+
+interface Running {
+  server: HooklineProcess;
+  api: Api;
+  drop(): Promise<void>;
+}
+
+let nextId = 1;
+/** `clients` requests in flight until `deadline`; returns how many events were acknowledged. */
+async function loadUntil(api: Api, deadline: number): Promise<number> {
+  let acknowledged = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (now() < deadline) {
+        await api.call("POST", "/api/v1/events", eventBody(nextId++));
+        acknowledged++;
+      }
+    }),
+  );
+  return acknowledged;
+}
+
+const receiver = await startBenchReceiver();
+const totals = builds.map(() => ({ events: 0, cpuMs: 0 }));
+let bAhead = 0;
+console.log(`A ${builds[0]?.cli}\nB ${builds[1]?.cli}\n${rounds} rounds of ${seconds} s, ${clients} clients each`);
+for (let r = 0; r < rounds; r++) {
+  const running: Running[] = [];
+  for (const build of builds) {
+    const db = await freshDatabase();
+    // As the steady scenario: 64 deliveries in flight to the one endpoint.
+    const env = { ...db.env, HOOKLINE_ENDPOINT_CONCURRENCY: "64" };
+    const server = await spawnListening([build.cli, "serve", "--port", "0"], env);
+    const api = apiClient(server.port, createAccount(env, build.cli));
+    await configure(api, [receiver.url(`/side-by-side/${r}/${build.name}`)]);
+    running.push({ server, api, drop: db.drop });
+  }
+  // Warm-up, together: JIT, connection pools, the database's first pages.
+  const warmUntil = now() + 2_000;
+  await Promise.all(running.map((x) => loadUntil(x.api, warmUntil)));
+  const expected = nextId - 1;
+  await receiver.waitDelivered(expected, 60_000);
+  const before = running.map((x) => procStats(x.server.pid).cpuMs);
+  const deadline = now() + seconds * 1_000;
+  const events = await Promise.all(running.map((x) => loadUntil(x.api, deadline)));
+  await receiver.waitDelivered(nextId - 1, 60_000);
+  const line = running.map((x, i) => {
+    const cpuMs = procStats(x.server.pid).cpuMs - (before[i] as number);
+    const n = events[i] as number;
+    const total = totals[i] as (typeof totals)[number];
+    total.events += n;
+    total.cpuMs += cpuMs;
+    return `${builds[i]?.name} ${Math.round(n / seconds)}/s ${Math.round((cpuMs * 1_000) / n)} µs/event`;
+  });
+  if ((events[1] as number) > (events[0] as number)) bAhead++;
+  console.log(`round ${r + 1}: ${line.join(", ")}`);
+  for (const x of running) {
+    await x.api.close();
+    await x.server.stop();
+    await x.drop();
+  }
+}
+await receiver.close();
+const [ta, tb] = totals as [(typeof totals)[number], (typeof totals)[number]];
+for (const [i, t] of totals.entries())
+  console.log(
+    `${builds[i]?.name}: ${Math.round(t.events / (rounds * seconds))} events/s, ${((t.cpuMs * 1_000) / t.events).toFixed(1)} µs of server CPU per event`,
+  );
+console.log(
+  `B/A: events ${(tb.events / ta.events).toFixed(3)}, CPU per event ${(tb.cpuMs / tb.events / (ta.cpuMs / ta.events)).toFixed(3)}; B delivered more in ${bAhead} of ${rounds} rounds`,
+);

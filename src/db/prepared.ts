@@ -19,12 +19,16 @@
  * and planned by the server once (connect.ts).
  */
 import { type Compilable, type CompiledQuery, createQueryId, type DatabaseConnection, type Insertable, type QueryResult } from "kysely";
+import { memoize } from "../memo.js";
 import type { Database, Executor, Tx } from "./schema.js";
 
 /** Placeholder values: a string no real value starts with. */
 const MARK = "\u0000hookline-param:";
 
 type Placeholders<P> = { readonly [K in keyof P]: P[K] };
+
+/** A parameter: read from the call's source (its placeholder's `name`), or the constant Kysely bound there. */
+type Slot<S> = { name: string; read: (source: S, at: number) => unknown } | { value: unknown };
 
 /**
  * A compiled statement, and how a call's parameters are gathered: from the values its placeholders
@@ -79,41 +83,47 @@ export class PreparedStatementError extends Error {
 }
 
 /**
- * Compiles a statement built with placeholders. `access` gives, for a placeholder's name, the
- * JavaScript expression that reads its value from `s` (the source) and `at`; the parameters are
- * then gathered by a function generated once per statement, with a property read per parameter
- * written out (`s["id"]`). Gathering through a list of slots read each value by a key known only at
- * run time, a lookup V8 cannot cache: the inserts of a shared transaction fill about 50 parameters
- * per event, and that was 2 % of the main thread (BENCHMARKS.md, item 33). The expressions name
- * only columns and parameters of Hookline's own statements, never a value.
+ * Compiles a statement built with placeholders; `read` gives, for a placeholder's name, how a call
+ * reads its value from the call's source (a params object, or the rows from `at` on).
  */
-function compileSlots<S>(query: CompiledQuery, access: (name: string) => string): Compiled<S> {
-  const constants: unknown[] = [];
-  const expressions = query.parameters.map((value) => {
-    if (typeof value === "string" && value.startsWith(MARK)) {
-      const name = value.slice(MARK.length);
-      return `need(${access(name)}, ${JSON.stringify(name)})`;
-    }
-    constants.push(value);
-    return `c[${constants.length - 1}]`;
+function compileSlots<S>(query: CompiledQuery, read: (name: string) => (source: S, at: number) => unknown): Compiled<S> {
+  const slots = query.parameters.map((value): Slot<S> => {
+    if (typeof value !== "string" || !value.startsWith(MARK)) return { value };
+    const name = value.slice(MARK.length);
+    return { name: name.slice(name.indexOf(":") + 1), read: read(name) };
   });
   // A placeholder that ended up inside the SQL text instead of a parameter would be sent as is.
   if (query.sql.includes(MARK)) throw new PreparedStatementError(`a placeholder was inlined into the SQL of: ${query.sql}`);
   if (!statementNames.has(query.sql)) statementNames.set(query.sql, `hookline_${statementNames.size + 1}`);
-  const generated = new Function("s", "at", "c", "need", `"use strict"; return [${expressions.join(", ")}];`) as (
-    s: S,
-    at: number,
-    c: unknown[],
-    need: (value: unknown, name: string) => unknown,
-  ) => unknown[];
-  return { query, gather: (source, at) => generated(source, at, constants, need) };
+  return {
+    query,
+    gather(source, at) {
+      const parameters = new Array<unknown>(slots.length);
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i] as Slot<S>;
+        if (!("read" in slot)) {
+          parameters[i] = slot.value;
+          continue;
+        }
+        const value = slot.read(source, at);
+        if (value === undefined) throw new PreparedStatementError(`no value for parameter "${slot.name}"`);
+        parameters[i] = value;
+      }
+      return parameters;
+    },
+  };
 }
 
-/** A placeholder's value, which every call must give. */
-function need(value: unknown, name: string): unknown {
-  if (value === undefined) throw new PreparedStatementError(`no value for parameter "${name.slice(name.indexOf(":") + 1)}"`);
-  return value;
-}
+/**
+ * Reads one property, by a function made once per property name: each such read site sees the
+ * rows or params of its own statements only, so V8 caches where the property is. Reading by a key
+ * known only at run time (`row[column]`, every column through one site) is a lookup it cannot
+ * cache; the inserts of a shared transaction fill about 50 parameters per event, and those reads
+ * were 1.9 % of the main thread's self time (BENCHMARKS.md, item 33). The code made is one
+ * property read per name: a function per statement, with a read per parameter written out, was
+ * as fast but its compilation (64 rows of 20 columns) raised a backlog's peak memory by 40 MB.
+ */
+const property = memoize((name) => new Function("o", `"use strict"; return o[${JSON.stringify(name)}];`) as (o: object) => unknown, 1_000);
 
 function execute<R>(db: Executor, query: CompiledQuery, parameters: unknown[]): Promise<QueryResult<R>> {
   const connection = directConnections.get(db);
@@ -139,7 +149,7 @@ export function prepare<P extends Record<string, unknown>, R = unknown>(build: (
     const dialect = db.getExecutor().adapter;
     let compiled = byDialect.get(dialect);
     if (!compiled) {
-      compiled = compileSlots<P>(build(db, placeholders).compile(), (name) => `s[${JSON.stringify(name)}]`);
+      compiled = compileSlots<P>(build(db, placeholders).compile(), (name) => property(name) as (source: P) => unknown);
       byDialect.set(dialect, compiled);
     }
     return execute<R>(db, compiled.query, compiled.gather(params, 0));
@@ -168,7 +178,9 @@ export function prepareRows<Row extends object, R = unknown>(
   /** A placeholder `row:column` reads that column of the chunk's row. */
   const place = (name: string) => {
     const colon = name.indexOf(":");
-    return `s[at + ${Number(name.slice(0, colon))}][${JSON.stringify(name.slice(colon + 1))}]`;
+    const row = Number(name.slice(0, colon));
+    const column = property(name.slice(colon + 1));
+    return (rows: readonly Row[], at: number) => column(rows[at + row] as Row);
   };
   return async (db, rows) => {
     const first = rows[0];

@@ -8,11 +8,16 @@ import { type Batch, insertBehind, WRITE_ORDER, writeBehind } from "../db/write-
 import type { AttemptResult } from "../deliver/sender.js";
 import type { IdGenerator } from "../ids.js";
 import { type Completion, completeAttempts } from "../instances/instances.js";
-import { storedExchange } from "./headers.js";
+import { storedHeaders } from "./headers.js";
 
 export interface AttemptRecord {
   completion: Completion;
   attempt: Omit<Required<NewAttempt>, "id">;
+}
+
+function withStoredHeaders(request: Record<string, unknown>): Record<string, unknown> {
+  const headers = request.headers as Record<string, unknown> | undefined;
+  return headers ? { ...request, headers: storedHeaders(headers) } : request;
 }
 
 export function attemptRow(
@@ -20,7 +25,6 @@ export function attemptRow(
   result: AttemptResult,
   outcome: NewAttempt["outcome"],
 ): Omit<Required<NewAttempt>, "id"> {
-  const stored = result.stored ?? storedExchange(result);
   return {
     instance_id: instance.id,
     account_id: instance.accountId,
@@ -29,9 +33,9 @@ export function attemptRow(
     started_at: result.startedAt,
     duration_ms: result.durationMs,
     outcome,
-    request: stored.request,
+    request: JSON.stringify(withStoredHeaders(result.request)),
     response_status: result.response?.status ?? null,
-    response_headers: stored.responseHeaders,
+    response_headers: result.response ? JSON.stringify(storedHeaders(result.response.headers)) : null,
     response_body: result.response?.body ?? null,
     response_body_truncated: result.response?.truncated ? 1 : 0,
     error: result.error ?? null,

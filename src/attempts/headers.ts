@@ -4,7 +4,6 @@
  * receiver cannot fill the database through its response headers.
  */
 import { REDACTED } from "../actions/settings.js";
-import type { AttemptResult, StoredExchange } from "../deliver/sender.js";
 
 const MAX_HEADERS = 100;
 const MAX_VALUE = 1024;
@@ -29,23 +28,4 @@ export function storedHeaders(headers: Readonly<Record<string, unknown>>): Recor
     out[name] = isSensitiveHeader(name) ? REDACTED : Array.isArray(value) ? value.slice(0, 20).map(cap) : cap(value);
   }
   return out;
-}
-
-/** An attempt's request (its headers as stored) and its answer's headers, as the attempt log keeps them. */
-export function storedExchange(result: Pick<AttemptResult, "request" | "response">): StoredExchange {
-  const headers = result.request.headers as Record<string, unknown> | undefined;
-  return {
-    request: JSON.stringify(headers ? { ...result.request, headers: storedHeaders(headers) } : result.request),
-    responseHeaders: result.response ? JSON.stringify(storedHeaders(result.response.headers)) : null,
-  };
-}
-
-/**
- * The result with its exchange in stored form, for a sender on another thread than the recorder:
- * two strings cross instead of the header objects, and the thread with the database neither
- * copies nor serialises them (BENCHMARKS.md, item 33).
- */
-export function withStoredExchange(result: AttemptResult): AttemptResult {
-  const { response } = result;
-  return { ...result, request: {}, ...(response && { response: { ...response, headers: {} } }), stored: storedExchange(result) };
 }

@@ -18,18 +18,6 @@ export interface AttemptResult {
   error?: string;
   startedAt: number;
   durationMs: number;
-  /**
-   * `request` and the answer's headers already in the attempt log's form (attempts/headers.ts
-   * `withStoredExchange`), from a sender on a thread of its own; `request` and `response.headers`
-   * are then empty.
-   */
-  stored?: StoredExchange;
-}
-
-/** An attempt's request and its answer's headers, serialised as the attempt log stores them. */
-export interface StoredExchange {
-  request: string;
-  responseHeaders: string | null;
 }
 
 /**

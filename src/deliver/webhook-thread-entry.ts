@@ -1,7 +1,6 @@
 /** The webhook thread's side (webhook-thread.ts): the ordinary webhook sender, fed by messages. */
 import { parentPort, workerData } from "node:worker_threads";
 import { Stop } from "../abort.js";
-import { withStoredExchange } from "../attempts/headers.js";
 import { type WebhookSetup, webhookSenderFor } from "./webhook.js";
 import type { FromThread, ToThread } from "./webhook-thread.js";
 
@@ -31,7 +30,7 @@ port.on("message", (message: ToThread) => {
         sender
           .send(instance, stop)
           .then(
-            (result) => reply({ seq, result: withStoredExchange(result) }),
+            (result) => reply({ seq, result }),
             (error: unknown) => reply({ seq, error: error instanceof Error ? error.message : String(error) }),
           )
           .finally(() => running.delete(seq));

@@ -52,14 +52,9 @@ describe("the webhook thread", () => {
         ["ins_1", "ins_2", "ins_3"].map((id) => thread.send(instance(id, receiver.url("/ok"), { authorization: "Bearer t" }), new AbortController().signal)),
       );
       expect(results.map((r) => r.response?.status)).toEqual([201, 201, 201]);
-      expect(results[0]).toMatchObject({ outcome: { kind: "success" }, sent: true, response: { body: "created" } });
-      // The request and the answer's headers come back as the attempt log stores them, the custom
-      // header's name only; the objects they were made from stay on the thread.
-      const stored = results[0]?.stored;
-      expect(JSON.parse(stored?.request ?? "{}")).toMatchObject({ method: "POST", headers: { authorization: "[redacted]" } });
-      expect(JSON.parse(stored?.responseHeaders ?? "{}")).toMatchObject({ "x-answer": "yes" });
-      expect(results[0]?.request).toEqual({});
-      expect(results[0]?.response?.headers).toEqual({});
+      expect(results[0]).toMatchObject({ outcome: { kind: "success" }, sent: true, response: { body: "created", headers: { "x-answer": "yes" } } });
+      // The request log keeps the custom header's name only.
+      expect(results[0]?.request).toMatchObject({ method: "POST", headers: { authorization: "[redacted]" } });
       const got = receiver.received.filter((r) => r.path === "/ok");
       expect(got).toHaveLength(3);
       const first = got.find((r) => r.headers["webhook-id"] === "ins_1");

@@ -115,8 +115,8 @@ function compileSlots<S>(query: CompiledQuery, read: (name: string) => (source: 
 }
 
 /**
- * Reads one property, by a function made once per property name: each such read site sees the
- * rows or params of its own statements only, so V8 caches where the property is. Reading by a key
+ * Reads one property, by a function made once per property name: each such read site sees only
+ * the few kinds of rows or params that property is read from, so V8 caches where it is. Reading by a key
  * known only at run time (`row[column]`, every column through one site) is a lookup it cannot
  * cache; the inserts of a shared transaction fill about 50 parameters per event, and those reads
  * were 1.9 % of the main thread's self time (BENCHMARKS.md, item 33). The code made is one

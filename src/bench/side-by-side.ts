@@ -42,13 +42,13 @@ function cliOf(dir: string): string {
   throw new Error(`no built Hookline in ${dir} (run npm install there)`);
 }
 
-const b = arg("b");
+const [a, b] = [arg("a"), arg("b")];
 if (!b) {
   console.error("usage: npm run bench:ab -- --b=DIR [--a=DIR] [--rounds=6] [--seconds=8] [--clients=32]");
   process.exit(2);
 }
 const builds = [
-  { name: "A", cli: arg("a") ? cliOf(arg("a") as string) : CLI },
+  { name: "A", cli: a ? cliOf(a) : CLI },
   { name: "B", cli: cliOf(b) },
 ];
 
@@ -91,8 +91,7 @@ for (let r = 0; r < rounds; r++) {
   // Warm-up, together: JIT, connection pools, the database's first pages.
   const warmUntil = now() + 2_000;
   await Promise.all(running.map((x) => loadUntil(x.api, warmUntil)));
-  const expected = nextId - 1;
-  await receiver.waitDelivered(expected, 60_000);
+  await receiver.waitDelivered(nextId - 1, 60_000);
   const before = running.map((x) => procStats(x.server.pid).cpuMs);
   const deadline = now() + seconds * 1_000;
   const events = await Promise.all(running.map((x) => loadUntil(x.api, deadline)));

@@ -3,8 +3,9 @@
  * in between — no ingest, no database, no queue. Runs as its own process (as Hookline does), so the
  * receiver and this sender share the two cores the way Hookline's bench does.
  *
- *   node dist/bench/ceiling.js <url> <count> <concurrency> [<rate> <seconds>]
- *     → prints {"per_s": …} and, with a rate, the request round trips' p50/p99 at that fixed rate
+ *   node dist/bench/ceiling.js <url> <count> <concurrency> <warm-up> [<rate> <seconds>]
+ *     → prints {"per_s": …} over <count> POSTs after <warm-up> unmeasured ones, and, with a rate,
+ *       the request round trips' p50/p99 at that fixed rate
  */
 import { Pool } from "undici";
 import { eventBody, now, percentile, round, sleep } from "./harness.js";
@@ -16,7 +17,7 @@ function payload(id: number): string {
 }
 
 async function main() {
-  const [url = "", countText = "0", concurrencyText = "64", rateText, secondsText] = process.argv.slice(2);
+  const [url = "", countText = "0", concurrencyText = "64", warmupText = "0", rateText, secondsText] = process.argv.slice(2);
   const target = new URL(url);
   const count = Number(countText);
   const pool = new Pool(target.origin, { connections: Number(concurrencyText) });
@@ -35,12 +36,17 @@ async function main() {
     await res.body.dump();
   };
   let next = 1;
+  /** POSTs ids from `next` up to `last`, `concurrencyText` at a time. */
+  const closedLoop = (last: number) =>
+    Promise.all(
+      Array.from({ length: Number(concurrencyText) }, async () => {
+        while (next <= last) await post(next++);
+      }),
+    );
+  const warmup = Number(warmupText);
+  await closedLoop(warmup);
   const start = now();
-  await Promise.all(
-    Array.from({ length: Number(concurrencyText) }, async () => {
-      while (next <= count) await post(next++);
-    }),
-  );
+  await closedLoop(warmup + count);
   const result: Record<string, number> = { per_s: round(count / ((now() - start) / 1000)) };
   if (rateText && secondsText) {
     const rate = Number(rateText);
@@ -52,7 +58,7 @@ async function main() {
       const wait = began + (i * 1000) / rate - performance.now();
       if (wait > 1) await sleep(wait);
       const t = now();
-      pending.push(post(count + 1 + i).then(() => void times.push(now() - t)));
+      pending.push(post(warmup + count + 1 + i).then(() => void times.push(now() - t)));
     }
     await Promise.all(pending);
     times.sort((a, b) => a - b);

@@ -71,13 +71,14 @@ interface Round {
 
 async function ceiling(receiver: BenchReceiver, { index, latency }: Round): Promise<Figures> {
   const count = sizes.throughputEvents;
-  const target = receiver.delivered() + count + (latency ? 1_000 * sizes.latencySeconds : 0);
+  const target = receiver.delivered() + sizes.warmupEvents + count + (latency ? 1_000 * sizes.latencySeconds : 0);
   // Asynchronously: the receiver answering it lives in this process.
   const { stdout } = await promisify(execFile)(process.execPath, [
     path.join(here, "ceiling.js"),
     receiver.url(`/ceiling-${index + 1}`),
     String(count),
     "64",
+    String(sizes.warmupEvents),
     ...(latency ? ["1000", String(sizes.latencySeconds)] : []),
   ]);
   await receiver.waitDelivered(target, 60_000);
@@ -143,7 +144,11 @@ async function baseline(receiver: BenchReceiver, { index, latency }: Round): Pro
     const server = await spawnListening([path.join(here, "baseline.js")], { BASELINE_REDIS_PORT: String(port), BASELINE_TARGET: receiver.url("/baseline") });
     try {
       const api = apiClient(server.port, "none");
-      const first = 10_000_000 * (index + 1);
+      const warmFrom = 10_000_000 * (index + 1);
+      const warm = receiver.delivered() + sizes.warmupEvents;
+      await ingestClosedLoop(api, range(warmFrom, sizes.warmupEvents), { concurrency: 64 });
+      await receiver.waitDelivered(warm, 120_000);
+      const first = warmFrom + sizes.warmupEvents;
       const count = sizes.throughputEvents;
       const target = receiver.delivered() + count;
       const before = procStats(server.pid).cpuMs + procStats(redis.pid as number).cpuMs;
@@ -178,8 +183,8 @@ async function baseline(receiver: BenchReceiver, { index, latency }: Round): Pro
 }
 
 /**
- * The floor (floor.ts) on a fresh SQLite file, fed as Hookline is: the same 500 unmeasured warm-up
- * events, then one event per request from 64 clients.
+ * The floor (floor.ts) on a fresh SQLite file, fed as Hookline is: the same unmeasured warm-up
+ * (`Sizes.warmupEvents`), then one event per request from 64 clients.
  */
 async function floor(receiver: BenchReceiver, { index }: Round): Promise<Figures> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hookline-bench-floor-"));
@@ -189,14 +194,14 @@ async function floor(receiver: BenchReceiver, { index }: Round): Promise<Figures
   });
   try {
     const api = apiClient(server.port, "none");
-    const warm = receiver.delivered() + 500;
-    await ingestClosedLoop(api, range(1, 500), { concurrency: 64 });
-    await receiver.waitDelivered(warm, 30_000);
+    const warm = receiver.delivered() + sizes.warmupEvents;
+    await ingestClosedLoop(api, range(1, sizes.warmupEvents), { concurrency: 64 });
+    await receiver.waitDelivered(warm, 60_000);
     const count = sizes.throughputEvents;
     const target = receiver.delivered() + count;
     const before = procStats(server.pid).cpuMs;
     const start = now();
-    await ingestClosedLoop(api, range(501, count), { concurrency: 64 });
+    await ingestClosedLoop(api, range(sizes.warmupEvents + 1, count), { concurrency: 64 });
     await receiver.waitDelivered(target, 300_000);
     const perS = count / ((now() - start) / 1000);
     const cpu = procStats(server.pid).cpuMs - before;

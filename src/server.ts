@@ -24,7 +24,7 @@ import { webhookSenderFor } from "./deliver/webhook.js";
 import { createWebhookThread } from "./deliver/webhook-thread.js";
 import { createWorker, type Worker } from "./deliver/worker.js";
 import { buildApp } from "./http/app.js";
-import { providerCallbacks } from "./http/provider-callbacks.js";
+import { providerCallbacks, recordWaitFor } from "./http/provider-callbacks.js";
 import { createRateLimiter } from "./http/rate-limit.js";
 import { apiRoutes } from "./http/routes.js";
 import { uiPlugin } from "./http/ui.js";
@@ -137,7 +137,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     plugins: !runsApi
       ? []
       : [
-          providerCallbacks({ committer, twilio: config.twilio, publicUrl: config.publicUrl, now }),
+          providerCallbacks({ committer, twilio: config.twilio, publicUrl: config.publicUrl, now, recordWaitMs: recordWaitFor(config.requestTimeoutMs) }),
           uiPlugin({
             db,
             now,

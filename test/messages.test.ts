@@ -150,6 +150,47 @@ describe("sms actions", () => {
     expect(after.last_error).toBe("the SMS provider reported the message undelivered (error 30003)");
   });
 
+  it("applies a status callback that arrives before the attempt that sent the message is recorded", async () => {
+    const t = await trigger("participant.confirmed");
+    const delivered = await client.createAction(t.id, { name: "fast", type: "sms", to: "+15552016666", body: "confirmed" });
+    // The callback reaches Hookline while the send still waits for the provider's answer, so the
+    // instance is leased and unrecorded: the verdict waits for the record instead of being dropped.
+    const early = twilio.callBackBeforeAnswering("delivered", 300);
+    await client.ingest({ type: "participant.confirmed", data: example("participant.confirmed") });
+    expect(await early).toBe(204);
+    expect(await finished(delivered.id)).toMatchObject({ state: "succeeded", sent: true, delivered: true });
+  });
+
+  it("applies an early undelivered callback too: the instance ends failed, saying why", async () => {
+    const t = await trigger("participant.declined_booking");
+    const action = await client.createAction(t.id, { name: "fast", type: "sms", to: "+15552015555", body: "declined" });
+    const early = twilio.callBackBeforeAnswering("undelivered", 300, { ErrorCode: "30005" });
+    await client.ingest({ type: "participant.declined_booking", data: example("participant.declined_booking") });
+    expect(await early).toBe(204);
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "failed", sent: true, delivered: false });
+    expect(instance.last_error).toBe("the SMS provider reported the message undelivered (error 30005)");
+  });
+
+  it("answers 503 to a callback for an instance still leased after the wait, as a process that died before recording leaves it", async () => {
+    const t = await trigger("participant.replied");
+    const action = await client.createAction(t.id, { name: "desk", type: "sms", to: "+15552014444", body: "missed" });
+    await client.ingest({ type: "participant.replied", data: example("participant.replied") });
+    const instance = await finished(action.id);
+    // The row a kill -9 between the send and its record leaves: pending, leased by a worker that is gone.
+    await h.hookline.store.db
+      .updateTable("instances")
+      .set({ state: "pending", sent: 0, lease_until: Date.now() + 60_000, lease_token: "gone", next_attempt_at: Date.now() + 60_000 })
+      .where("id", "=", instance.id)
+      .execute();
+    const sms = twilio.messages.find((m) => m.to === "+15552014444");
+    const asked = Date.now();
+    expect(await twilio.callback(sms as NonNullable<typeof sms>, "delivered")).toBe(503);
+    // It waited for a record first: the request timeout (1 s in tests) and a second.
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(2_000);
+    expect(await client.instance(instance.id)).toMatchObject({ state: "pending", delivered: false });
+  });
+
   it("refuses a status callback whose signature does not verify", async () => {
     const t = await trigger("participant.declined_booking");
     const action = await client.createAction(t.id, { name: "desk", type: "sms", to: "+15552017777", body: "declined" });

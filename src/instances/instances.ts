@@ -400,21 +400,33 @@ export async function renewLeases(db: Executor, tokens: readonly string[], until
  * after all. Only a succeeded instance changes; anything else (resent since, still pending) is left.
  * Returns false when no such instance exists.
  */
+/**
+ * What a provider's status callback found: `applied` to a sent instance; `in flight` when the
+ * attempt that sent the message is still leased and not yet recorded (the callback raced its
+ * record); `settled` when the instance is in no state the callback changes (failed already, or
+ * waiting for a retry); `unknown` when there is no such instance.
+ */
+export type ProviderStatusOutcome = "applied" | "in flight" | "settled" | "unknown";
+
 export async function applyProviderStatus(
   db: Executor,
   id: string,
   status: { delivered: true } | { delivered: false; error: string },
   now: number,
-): Promise<boolean> {
-  const exists = await db.selectFrom("instances").select("id").where("id", "=", id).executeTakeFirst();
-  if (!exists) return false;
+): Promise<ProviderStatusOutcome> {
+  const row = await db.selectFrom("instances").select(["state", "lease_until"]).where("id", "=", id).executeTakeFirst();
+  if (!row) return "unknown";
+  if (row.state !== "succeeded") {
+    const leased = row.lease_until !== null && Number(row.lease_until) > now;
+    return (row.state === "pending" || row.state === "retrying") && leased ? "in flight" : "settled";
+  }
   await db
     .updateTable("instances")
     .set(status.delivered ? { delivered: 1, updated_at: now } : { state: "failed", delivered: 0, last_error: status.error, updated_at: now })
     .where("id", "=", id)
     .where("state", "=", "succeeded")
     .execute();
-  return true;
+  return "applied";
 }
 
 export async function getInstanceRow(db: Executor, accountId: string, id: string): Promise<InstanceRow | undefined> {

@@ -31,6 +31,12 @@ export interface TwilioStandIn {
   failNext(status: number, times: number): void;
   /** Sends the status callback Twilio would send for `message`. `signWith` defaults to the real token. */
   callback(message: SentSms, status: string, extra?: Record<string, string>, signWith?: string): Promise<number>;
+  /**
+   * For the next accepted message, sends its status callback first and answers the send `answerAfterMs`
+   * later: a callback that reaches Hookline before the attempt that sent the message is recorded.
+   * Resolves to the callback's answer status.
+   */
+  callBackBeforeAnswering(status: string, answerAfterMs: number, extra?: Record<string, string>): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -44,6 +50,7 @@ export async function startTwilio(): Promise<TwilioStandIn> {
   const messages: SentSms[] = [];
   const requests: TwilioStandIn["requests"] = [];
   let failures: { status: number; times: number } | undefined;
+  let early: { status: string; answerAfterMs: number; extra: Record<string, string>; answered(status: Promise<number>): void } | undefined;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -72,14 +79,21 @@ export async function startTwilio(): Promise<TwilioStandIn> {
       if ([...Body].length > 1600) return answer(400, () => twilioError(res, 400, 21617, "The concatenated message body exceeds the 1600 character limit."));
       if (To === "+15005550001") return answer(400, () => twilioError(res, 400, 21211, "The 'To' number +15005550001 is not a valid phone number."));
       const sid = `SM${String(messages.length).padStart(32, "0")}`;
-      messages.push({ sid, to: To, from: From, body: Body, statusCallback: StatusCallback });
-      answer(201, () =>
-        res
-          .writeHead(201, { "content-type": "application/json" })
-          .end(
-            JSON.stringify({ sid, account_sid: TWILIO_SID, to: To, from: From, body: Body, status: "queued", num_segments: "1", direction: "outbound-api" }),
-          ),
-      );
+      const message = { sid, to: To, from: From, body: Body, statusCallback: StatusCallback };
+      messages.push(message);
+      const accept = () =>
+        answer(201, () =>
+          res
+            .writeHead(201, { "content-type": "application/json" })
+            .end(
+              JSON.stringify({ sid, account_sid: TWILIO_SID, to: To, from: From, body: Body, status: "queued", num_segments: "1", direction: "outbound-api" }),
+            ),
+        );
+      if (!early) return accept();
+      const { status, answerAfterMs, extra, answered } = early;
+      early = undefined;
+      answered(sendCallback(message, status, extra));
+      setTimeout(accept, answerAfterMs);
     });
   });
   server.listen(0, "127.0.0.1");
@@ -92,26 +106,33 @@ export async function startTwilio(): Promise<TwilioStandIn> {
     failNext: (status, times) => {
       failures = { status, times };
     },
-    async callback(message, status, extra = {}, signWith = TWILIO_TOKEN) {
-      if (!message.statusCallback) throw new Error("no StatusCallback was given for this message");
-      const params = {
-        AccountSid: TWILIO_SID,
-        MessageSid: message.sid,
-        MessageStatus: status,
-        SmsSid: message.sid,
-        SmsStatus: status,
-        To: message.to,
-        From: message.from,
-        ...extra,
-      };
-      const response = await request(message.statusCallback, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilioSignature(signWith, message.statusCallback, params) },
-        body: new URLSearchParams(params).toString(),
-      });
-      await response.body.text();
-      return response.statusCode;
-    },
+    callback: sendCallback,
+    callBackBeforeAnswering: (status, answerAfterMs, extra = {}) =>
+      // Settles as the callback's own answer does, once the next message is accepted.
+      new Promise<number>((answered) => {
+        early = { status, answerAfterMs, extra, answered };
+      }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+
+  async function sendCallback(message: SentSms, status: string, extra: Record<string, string> = {}, signWith = TWILIO_TOKEN): Promise<number> {
+    if (!message.statusCallback) throw new Error("no StatusCallback was given for this message");
+    const params = {
+      AccountSid: TWILIO_SID,
+      MessageSid: message.sid,
+      MessageStatus: status,
+      SmsSid: message.sid,
+      SmsStatus: status,
+      To: message.to,
+      From: message.from,
+      ...extra,
+    };
+    const response = await request(message.statusCallback, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-twilio-signature": twilioSignature(signWith, message.statusCallback, params) },
+      body: new URLSearchParams(params).toString(),
+    });
+    await response.body.text();
+    return response.statusCode;
+  }
 }

@@ -50,7 +50,7 @@ export async function startTwilio(): Promise<TwilioStandIn> {
   const messages: SentSms[] = [];
   const requests: TwilioStandIn["requests"] = [];
   let failures: { status: number; times: number } | undefined;
-  let early: { status: string; answerAfterMs: number; extra: Record<string, string>; answered(status: Promise<number>): void } | undefined;
+  let early: { status: string; answerAfterMs: number; extra: Record<string, string>; answered(callback: Promise<number>): void } | undefined;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));

@@ -396,11 +396,6 @@ export async function renewLeases(db: Executor, tokens: readonly string[], until
 }
 
 /**
- * A provider's later word on a message it accepted (SMS status callback): delivered, or failed
- * after all. Only a succeeded instance changes; anything else (resent since, still pending) is left.
- * Returns false when no such instance exists.
- */
-/**
  * What a provider's status callback found: `applied` to a sent instance; `in flight` when the
  * attempt that sent the message is still leased and not yet recorded (the callback raced its
  * record); `settled` when the instance is in no state the callback changes (failed already, or
@@ -408,6 +403,10 @@ export async function renewLeases(db: Executor, tokens: readonly string[], until
  */
 export type ProviderStatusOutcome = "applied" | "in flight" | "settled" | "unknown";
 
+/**
+ * A provider's later word on a message it accepted (SMS status callback): delivered, or failed
+ * after all. Only a succeeded instance changes; anything else is left, and the outcome says why.
+ */
 export async function applyProviderStatus(
   db: Executor,
   id: string,

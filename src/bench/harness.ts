@@ -279,6 +279,16 @@ export async function ingestClosedLoop(api: Api, ids: readonly number[], { concu
 }
 
 /**
+ * A contender's warm-up (scenarios.ts `Sizes.warmupEvents`): `ids` ingested one event per request
+ * by 64 clients, unmeasured, until all have arrived.
+ */
+export async function warmUp(api: Api, receiver: BenchReceiver, ids: readonly number[]): Promise<void> {
+  const target = receiver.delivered() + ids.length;
+  await ingestClosedLoop(api, ids, { concurrency: 64 });
+  await receiver.waitDelivered(target, 120_000);
+}
+
+/**
  * Open-loop load: one event every 1/rate s for `seconds`, each timed from just before its request.
  * Returns the send time per id.
  */

@@ -35,6 +35,7 @@ import {
   spawnListening,
   startBenchReceiver,
   trackChild,
+  warmUp,
 } from "./harness.js";
 import { combineRounds, type Figures, medianOf, ratios } from "./rounds.js";
 import { backlog, FULL, fanout, hanging, QUICK, scale, steady } from "./scenarios.js";
@@ -146,9 +147,7 @@ async function baseline(receiver: BenchReceiver, { index, latency }: Round): Pro
     try {
       const api = apiClient(server.port, "none");
       const warmFrom = 10_000_000 * (index + 1);
-      const warm = receiver.delivered() + sizes.warmupEvents;
-      await ingestClosedLoop(api, range(warmFrom, sizes.warmupEvents), { concurrency: 64 });
-      await receiver.waitDelivered(warm, 120_000);
+      await warmUp(api, receiver, range(warmFrom, sizes.warmupEvents));
       const first = warmFrom + sizes.warmupEvents;
       const count = sizes.throughputEvents;
       const target = receiver.delivered() + count;
@@ -195,9 +194,7 @@ async function floor(receiver: BenchReceiver, { index }: Round): Promise<Figures
   });
   try {
     const api = apiClient(server.port, "none");
-    const warm = receiver.delivered() + sizes.warmupEvents;
-    await ingestClosedLoop(api, range(1, sizes.warmupEvents), { concurrency: 64 });
-    await receiver.waitDelivered(warm, 60_000);
+    await warmUp(api, receiver, range(1, sizes.warmupEvents));
     const count = sizes.throughputEvents;
     const target = receiver.delivered() + count;
     const before = procStats(server.pid).cpuMs;

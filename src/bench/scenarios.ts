@@ -23,6 +23,7 @@ import {
   round,
   sleep,
   spawnHookline,
+  warmUp,
 } from "./harness.js";
 
 export interface Sizes {
@@ -141,9 +142,7 @@ export async function steady(
   const { server, api } = await deploy({ ...db.env, HOOKLINE_ENDPOINT_CONCURRENCY: "64" }, receiver, [p], { nodeArgs });
   try {
     // Warm-up: JIT, connection pools, page cache.
-    const warm = receiver.delivered() + sizes.warmupEvents;
-    await ingestClosedLoop(api, ids(sizes.warmupEvents), { concurrency: 64 });
-    await receiver.waitDelivered(warm, 30_000);
+    await warmUp(api, receiver, ids(sizes.warmupEvents));
     const throughput = async (batch: number) => {
       const target = receiver.delivered() + sizes.throughputEvents;
       const before = procStats(server.pid);

@@ -68,7 +68,7 @@ it("records an attempt once its commit is visible, while the WAL's fsync is stil
 
   hold = true;
   const { claimed } = await committer.run(
-    (trx) => claimDue(trx, { now: Date.now(), leaseMs: 60_000, limit: 1, room: () => 1, maxPerAction: 1, saturated: [], token: "claim-1" }),
+    (trx) => claimDue(trx, { now: Date.now(), leaseMs: 60_000, limit: 1, room: () => 1, saturated: [], token: "claim-1" }),
     { durable: false },
   );
   const instance = claimed[0];

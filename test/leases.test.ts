@@ -161,6 +161,47 @@ function claimReads(): KyselyPlugin & { rows: number[]; pastSaturated: number } 
   return reads;
 }
 
+it(`[${DIALECT}] a backlog's claims read about twice what its endpoint has room for, not twice what it can hold`, async () => {
+  const { store, ingest } = await setUp();
+  await ingest(200);
+  const reads = claimReads();
+  // Each attempt waits for its own release, so room frees one slot at a time.
+  const waiting: (() => void)[] = [];
+  const sender = slowSender(0);
+  const held: Sender = {
+    async send(instance, signal) {
+      await new Promise<void>((r) => waiting.push(r));
+      return sender.send(instance, signal);
+    },
+  };
+  // 16 per endpoint: the worker holds up to 32 of its instances (in flight and queued).
+  const worker = startWorker(store, held, undefined, { db: store.db.withPlugin(reads), perEndpointConcurrency: 16, concurrency: 64 });
+  // Released at the end, or on a failed expectation, so the worker can drain and stop.
+  const releaseAll = () => {
+    for (const release of waiting.splice(0)) release();
+  };
+  try {
+    await eventually(async () => (worker.inFlight() === 16 ? true : undefined));
+    reads.rows.length = 0;
+    for (let i = 0; i < 8; i++) {
+      waiting.shift()?.();
+      await eventually(async () => (worker.inFlight() === 16 && reads.rows.length > i ? true : undefined));
+    }
+    // One slot free per claim: a window of 16 rows (the least), where one sized by what the endpoint
+    // can hold read 64 to take one.
+    expect(reads.rows.length).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...reads.rows)).toBeLessThanOrEqual(16);
+  } finally {
+    releaseAll();
+  }
+  const drain = setInterval(releaseAll, 5);
+  try {
+    await allSucceeded(store, 200);
+  } finally {
+    clearInterval(drain);
+  }
+});
+
 it(`[${DIALECT}] with its endpoint saturated, new work for that endpoint does not send each claim through its whole backlog`, async () => {
   const { store, ingest, actionId } = await setUp();
   const reads = claimReads();

@@ -9,6 +9,11 @@
  *
  *   npm run bench:ab -- --b=/tmp/base            this checkout's build (A) against another (B)
  *   npm run bench:ab -- --a=DIR --b=DIR --rounds=6 --seconds=8 --clients=32
+ *   npm run bench:ab -- --b=/tmp/base --batch=100 --seconds=3   a backlog claimed, CPU per delivered event
+ *
+ * With `--batch=N` each client sends batches of N events (POST /api/v1/events/batch): ingest then
+ * outruns delivery, a backlog builds, and the worker claims it (no hand-off at ingest), so what
+ * tells the builds apart is the server CPU per delivered event, measured until all are delivered.
  *
  * DIR is a checkout that has been built (`git worktree add /tmp/base <commit> && cd /tmp/base &&
  * npm install`), or its dist/. Prints, per round and in all, each build's events/s and server CPU
@@ -34,7 +39,8 @@ import { freshDatabase } from "./scenarios.js";
 const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const rounds = Number(arg("rounds") ?? 6);
 const seconds = Number(arg("seconds") ?? 8);
-const clients = Number(arg("clients") ?? 32);
+const batch = Number(arg("batch") ?? 1);
+const clients = Number(arg("clients") ?? (batch > 1 ? 8 : 32));
 
 /** The `hookline` command of a checkout or of its dist/. */
 function cliOf(dir: string): string {
@@ -44,7 +50,7 @@ function cliOf(dir: string): string {
 
 const [a, b] = [arg("a"), arg("b")];
 if (!b) {
-  console.error("usage: npm run bench:ab -- --b=DIR [--a=DIR] [--rounds=6] [--seconds=8] [--clients=32]");
+  console.error("usage: npm run bench:ab -- --b=DIR [--a=DIR] [--rounds=6] [--seconds=8] [--clients=32] [--batch=1]");
   process.exit(2);
 }
 const builds = [
@@ -65,8 +71,9 @@ async function loadUntil(api: Api, deadline: number): Promise<number> {
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (now() < deadline) {
-        await api.call("POST", "/api/v1/events", eventBody(nextId++));
-        acknowledged++;
+        if (batch === 1) await api.call("POST", "/api/v1/events", eventBody(nextId++));
+        else await api.call("POST", "/api/v1/events/batch", { events: Array.from({ length: batch }, () => eventBody(nextId++)) });
+        acknowledged += batch;
       }
     }),
   );
@@ -74,9 +81,15 @@ async function loadUntil(api: Api, deadline: number): Promise<number> {
 }
 
 const receiver = await startBenchReceiver();
+/** When the last event to arrive under a path prefix arrived. */
+const lastArrival = (prefix: string) => {
+  let last = 0;
+  for (const [key, at] of receiver.arrivals) if (key.startsWith(prefix) && at > last) last = at;
+  return last;
+};
 const totals = builds.map(() => ({ events: 0, cpuMs: 0 }));
 let bAhead = 0;
-console.log(`A ${builds[0]?.cli}\nB ${builds[1]?.cli}\n${rounds} rounds of ${seconds} s, ${clients} clients each`);
+console.log(`A ${builds[0]?.cli}\nB ${builds[1]?.cli}\n${rounds} rounds of ${seconds} s, ${clients} clients each, ${batch} event(s) per request`);
 for (let r = 0; r < rounds; r++) {
   const running: Running[] = [];
   for (const build of builds) {
@@ -93,7 +106,8 @@ for (let r = 0; r < rounds; r++) {
   await Promise.all(running.map((x) => loadUntil(x.api, warmUntil)));
   await receiver.waitDelivered(nextId - 1, 60_000);
   const before = running.map((x) => procStats(x.server.pid).cpuMs);
-  const deadline = now() + seconds * 1_000;
+  const start = now();
+  const deadline = start + seconds * 1_000;
   const events = await Promise.all(running.map((x) => loadUntil(x.api, deadline)));
   await receiver.waitDelivered(nextId - 1, 60_000);
   const line = running.map((x, i) => {
@@ -102,7 +116,9 @@ for (let r = 0; r < rounds; r++) {
     const total = totals[i] as (typeof totals)[number];
     total.events += n;
     total.cpuMs += cpuMs;
-    return `${builds[i]?.name} ${Math.round(n / seconds)}/s ${Math.round((cpuMs * 1_000) / n)} µs/event`;
+    // With batches, ingest runs ahead of delivery: the round lasts until its last arrival.
+    const delivered = batch > 1 ? `, delivered ${Math.round(n / ((lastArrival(`/side-by-side/${r}/${builds[i]?.name}|`) - start) / 1_000))}/s` : "";
+    return `${builds[i]?.name} ${Math.round(n / seconds)}/s${delivered} ${Math.round((cpuMs * 1_000) / n)} µs/event`;
   });
   if ((events[1] as number) > (events[0] as number)) bAhead++;
   console.log(`round ${r + 1}: ${line.join(", ")}`);

@@ -116,7 +116,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   let lastLookPastSaturated = 0;
   let lookPastDelay = 0;
   /** Actions in the last claim's window (unknown before the first). */
-  let actionsDue: number | undefined;
+  let actionsDue: string[] | undefined;
   /** Claims with attempts not yet recorded → how many: their leases are renewed. */
   const heldClaims = new Map<string, number>();
   /**
@@ -400,7 +400,6 @@ export function createWorker(deps: WorkerDeps): Worker {
           leaseMs: deps.leaseMs,
           limit: Math.min(free, CLAIM_BATCH),
           room,
-          maxPerAction: holdPerAction,
           actionsDue,
           saturated: saturated(),
           lookPastSaturated: t - lastLookPastSaturated >= lookPastDelay,

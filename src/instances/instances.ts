@@ -145,7 +145,6 @@ export async function claimDue(
     leaseMs,
     limit,
     room,
-    maxPerAction,
     actionsDue,
     saturated,
     lookPastSaturated = true,
@@ -156,10 +155,8 @@ export async function claimDue(
     leaseMs: number;
     limit: number;
     room: (actionId: string) => number;
-    /** The most one action may have in flight: sizes the window read. */
-    maxPerAction: number;
-    /** How many actions the previous claim's window held (unknown at first): sizes this one's. */
-    actionsDue?: number;
+    /** The actions the previous claim's window held (unknown at first): with their room, they size this one's. */
+    actionsDue?: readonly string[];
     saturated: readonly string[];
     lookPastSaturated?: boolean;
     lock?: boolean;
@@ -169,17 +166,22 @@ export async function claimDue(
   claimed: ClaimedInstance[];
   more: boolean;
   lookedPastSaturated: boolean;
-  actionsDue: number;
+  /** The actions the window held. */
+  actionsDue: string[];
   /** Actions with due work the window held but this claim did not take (no room for it). */
   leftBehind: string[];
 }> {
-  if (limit <= 0) return { claimed: [], more: false, lookedPastSaturated: false, actionsDue: actionsDue ?? 0, leftBehind: [] };
+  if (limit <= 0) return { claimed: [], more: false, lookedPastSaturated: false, actionsDue: [...(actionsDue ?? [])], leftBehind: [] };
   const leaseUntil = now + leaseMs;
   // Enough rows to fill the claim from the actions that are due, without reading hundreds to pick a
-  // few when one busy action is (rows read per claim were 40 times those picked at 4 × limit). A
-  // window of twice what each action can take, times the actions the last window held, adapts:
-  // one action's backlog costs 2 × its concurrency, ten actions' ten times that.
-  const scan = Math.min(limit * 4, Math.max(16, 2 * maxPerAction * Math.max(1, actionsDue ?? limit)));
+  // few when one busy action is (rows read per claim were 40 times those picked at 4 × limit): twice
+  // what the actions the last window held can take now. A backlog of one action is claimed a few
+  // rows at a time, as its attempts end and free room, and a window sized by what the action could
+  // hold at most read 256 rows to take 33 on average (a claim's window was 7 % of the main
+  // thread's time draining one: BENCHMARKS.md, item 35). Actions the last window did not show are
+  // found as its actions' rows run out, or by the scan past saturated ones.
+  const roomDue = actionsDue?.reduce((sum, actionId) => sum + Math.max(0, room(actionId)), 0);
+  const scan = Math.min(limit * 4, Math.max(16, 2 * (roomDue ?? limit)));
   const window = (skip: readonly string[]) => {
     if (skip.length === 0) return (lock ? claimWindowLocked : claimWindow)(trx, { now, scan }).then((r) => r.rows);
     // Past saturated actions (rationed: worker.ts): the list's length is the query's shape, built each time.
@@ -210,7 +212,7 @@ export async function claimDue(
     lookedPastSaturated = true;
   }
   const more = candidates.length === scan;
-  const seen = new Set(candidates.map((c) => c.action_id)).size;
+  const seen = [...new Set(candidates.map((c) => c.action_id))];
   if (picked.length === 0) return { claimed: [], more, lookedPastSaturated, actionsDue: seen, leftBehind: [...leftBehind] };
   await leaseClaimed(
     trx,

@@ -182,10 +182,14 @@ export async function claimDue(
   // found as its actions' rows run out, or by the scan past saturated ones.
   const roomDue = actionsDue?.reduce((sum, actionId) => sum + Math.max(0, room(actionId)), 0);
   const scan = Math.min(limit * 4, Math.max(16, 2 * (roomDue ?? limit)));
+  // Past saturated actions (rationed: worker.ts) the actions found are others, whose room the last
+  // window does not tell: the widest window. That scan walks past the saturated backlog whatever
+  // it returns, so it should bring back as much as one claim can take.
+  const pastSaturatedScan = limit * 4;
   const window = (skip: readonly string[]) => {
     if (skip.length === 0) return (lock ? claimWindowLocked : claimWindow)(trx, { now, scan }).then((r) => r.rows);
-    // Past saturated actions (rationed: worker.ts): the list's length is the query's shape, built each time.
-    const query = dueWindow(trx, now, scan).where("action_id", "not in", skip);
+    // The list's length is the query's shape, built each time.
+    const query = dueWindow(trx, now, pastSaturatedScan).where("action_id", "not in", skip);
     return (lock ? query.forUpdate().skipLocked() : query).execute();
   };
   const leftBehind = new Set<string>();
@@ -211,7 +215,7 @@ export async function claimDue(
     picked = pick(candidates);
     lookedPastSaturated = true;
   }
-  const more = candidates.length === scan;
+  const more = candidates.length === (lookedPastSaturated ? pastSaturatedScan : scan);
   const seen = [...new Set(candidates.map((c) => c.action_id))];
   if (picked.length === 0) return { claimed: [], more, lookedPastSaturated, actionsDue: seen, leftBehind: [...leftBehind] };
   await leaseClaimed(

@@ -182,7 +182,7 @@ export async function claimDue(
   // found as its actions' rows run out, or by the scan past saturated ones.
   const roomDue = actionsDue?.reduce((sum, actionId) => sum + Math.max(0, room(actionId)), 0);
   const scan = Math.min(limit * 4, Math.max(16, 2 * (roomDue ?? limit)));
-  // Past saturated actions (rationed: worker.ts) the actions found are others, whose room the last
+  // Past saturated actions (rationed: worker.ts), the actions found are others, whose room the last
   // window does not tell: the widest window. That scan walks past the saturated backlog whatever
   // it returns, so it should bring back as much as one claim can take.
   const pastSaturatedScan = limit * 4;

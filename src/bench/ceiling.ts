@@ -4,8 +4,10 @@
  * receiver and this sender share the two cores the way Hookline's bench does.
  *
  *   node dist/bench/ceiling.js <url> <count> <concurrency> <warm-up> [<rate> <seconds>]
- *     → prints {"per_s": …} over <count> POSTs after <warm-up> unmeasured ones, and, with a rate,
- *       the request round trips' p50/p99 at that fixed rate
+ *     → prints {"per_s": …} over <count> POSTs after <warm-up> unmeasured ones, the sender's CPU
+ *       per POST over those (all its threads, as Hookline's server's is counted; the receiver's
+ *       is the bench process's) and its peak RSS, and, with a rate, the request round trips'
+ *       p50/p99 at that fixed rate
  */
 import { Pool } from "undici";
 import { eventBody, now, percentile, round, sleep } from "./harness.js";
@@ -46,8 +48,13 @@ async function main() {
   const warmup = Number(warmupText);
   await closedLoop(warmup);
   const start = now();
+  const cpuBefore = process.cpuUsage();
   await closedLoop(warmup + count);
-  const result: Record<string, number> = { per_s: round(count / ((now() - start) / 1000)) };
+  const cpu = process.cpuUsage(cpuBefore);
+  const result: Record<string, number> = {
+    per_s: round(count / ((now() - start) / 1000)),
+    cpu_ms_per_event: round((cpu.user + cpu.system) / 1000 / count, 3),
+  };
   if (rateText && secondsText) {
     const rate = Number(rateText);
     const total = rate * Number(secondsText);
@@ -64,6 +71,8 @@ async function main() {
     times.sort((a, b) => a - b);
     Object.assign(result, { p50_ms_at_1k: round(percentile(times, 50), 1), p99_ms_at_1k: round(percentile(times, 99), 1) });
   }
+  // The whole run's peak (getrusage's maxrss, in KiB), as procStats reads the other contenders'.
+  result.peak_rss_mb = round(process.resourceUsage().maxRSS / 1024);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   await pool.close();
 }

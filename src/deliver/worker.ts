@@ -116,7 +116,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   let lastLookPastSaturated = 0;
   let lookPastDelay = 0;
   /** Actions in the last claim's window (unknown before the first). */
-  let actionsDue: string[] | undefined;
+  let actionsDue: readonly string[] | undefined;
   /** Claims with attempts not yet recorded → how many: their leases are renewed. */
   const heldClaims = new Map<string, number>();
   /**

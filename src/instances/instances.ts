@@ -167,11 +167,11 @@ export async function claimDue(
   more: boolean;
   lookedPastSaturated: boolean;
   /** The actions the window held. */
-  actionsDue: string[];
+  actionsDue: readonly string[];
   /** Actions with due work the window held but this claim did not take (no room for it). */
   leftBehind: string[];
 }> {
-  if (limit <= 0) return { claimed: [], more: false, lookedPastSaturated: false, actionsDue: [...(actionsDue ?? [])], leftBehind: [] };
+  if (limit <= 0) return { claimed: [], more: false, lookedPastSaturated: false, actionsDue: actionsDue ?? [], leftBehind: [] };
   const leaseUntil = now + leaseMs;
   // Enough rows to fill the claim from the actions that are due, without reading hundreds to pick a
   // few when one busy action is (rows read per claim were 40 times those picked at 4 × limit): twice
@@ -186,10 +186,11 @@ export async function claimDue(
   // window does not tell: the widest window. That scan walks past the saturated backlog whatever
   // it returns, so it should bring back as much as one claim can take.
   const pastSaturatedScan = limit * 4;
-  const window = (skip: readonly string[]) => {
-    if (skip.length === 0) return (lock ? claimWindowLocked : claimWindow)(trx, { now, scan }).then((r) => r.rows);
+  /** The window's rows; `size` is how many it may read (a window of that many rows is full). */
+  const window = (skip: readonly string[], size: number) => {
+    if (skip.length === 0) return (lock ? claimWindowLocked : claimWindow)(trx, { now, scan: size }).then((r) => r.rows);
     // The list's length is the query's shape, built each time.
-    const query = dueWindow(trx, now, pastSaturatedScan).where("action_id", "not in", skip);
+    const query = dueWindow(trx, now, size).where("action_id", "not in", skip);
     return (lock ? query.forUpdate().skipLocked() : query).execute();
   };
   const leftBehind = new Set<string>();
@@ -207,15 +208,17 @@ export async function claimDue(
     }
     return picked;
   };
-  let candidates = await window([]);
+  let size = scan;
+  let candidates = await window([], size);
   let picked = pick(candidates);
   let lookedPastSaturated = false;
-  if (picked.length === 0 && candidates.length === scan && saturated.length > 0 && lookPastSaturated) {
-    candidates = await window(saturated);
+  if (picked.length === 0 && candidates.length === size && saturated.length > 0 && lookPastSaturated) {
+    size = pastSaturatedScan;
+    candidates = await window(saturated, size);
     picked = pick(candidates);
     lookedPastSaturated = true;
   }
-  const more = candidates.length === (lookedPastSaturated ? pastSaturatedScan : scan);
+  const more = candidates.length === size;
   const seen = [...new Set(candidates.map((c) => c.action_id))];
   if (picked.length === 0) return { claimed: [], more, lookedPastSaturated, actionsDue: seen, leftBehind: [...leftBehind] };
   await leaseClaimed(

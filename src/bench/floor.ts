@@ -1,6 +1,7 @@
 /**
  * The floor: the least server that does Hookline's work per event with Hookline's parts — a yardstick
- * for what Hookline's own code costs, not a product. node:http ingest; the event and its instance
+ * for what Hookline's own code costs, not a product. node:http ingest, one event per request or a
+ * batch (`/api/v1/events/batch`, as Hookline's); the events and their instances
  * inserted in a transaction shared by concurrent requests (better-sqlite3, WAL) and fsynced on libuv's
  * pool before the 202, as Hookline's are; a POST with Standard Webhooks headers through an undici
  * Pool, 64 in flight; the attempt recorded (its request headers, status and answer) with the
@@ -23,6 +24,7 @@ import { Pool } from "undici";
 const IN_FLIGHT = 64;
 const MAX_ATTEMPTS = 5;
 const BODY_LIMIT = 1_048_576;
+const MAX_BATCH = 500;
 
 const file = process.env.FLOOR_DB ?? "";
 const target = new URL(process.env.FLOOR_TARGET ?? "");
@@ -87,8 +89,21 @@ interface Instance {
 
 const pool = new Pool(target.origin, { connections: IN_FLIGHT });
 const secret = randomBytes(32);
-const waiting: Instance[] = [];
+/** Instances waiting for a slot, oldest first from `head` (a batch's backlog can be long: no shift()). */
+let waiting: Instance[] = [];
+let head = 0;
 let inFlight = 0;
+
+function nextWaiting(): Instance | undefined {
+  const next = waiting[head];
+  if (next === undefined) return undefined;
+  head++;
+  if (head === waiting.length) {
+    waiting = [];
+    head = 0;
+  }
+  return next;
+}
 
 function deliver(instance: Instance): void {
   if (inFlight >= IN_FLIGHT) waiting.push(instance);
@@ -117,7 +132,7 @@ async function attempt(instance: Instance): Promise<void> {
     error = String(e);
   }
   inFlight--;
-  const next = waiting.shift();
+  const next = nextWaiting();
   if (next) void attempt(next);
   const durationMs = Date.now() - startedAt;
   instance.attempts++;
@@ -135,8 +150,42 @@ function answer(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
 }
 
+/** An event as the floor takes it: a type and a data object, nothing checked beyond that. */
+function eventOf(value: unknown): { type: string; data: Record<string, unknown> } | undefined {
+  const event = value as { type?: unknown; data?: unknown } | null;
+  if (typeof event?.type !== "string" || typeof event.data !== "object" || event.data === null) return undefined;
+  return { type: event.type, data: event.data as Record<string, unknown> };
+}
+
+/**
+ * Stores the events of one request in one durable unit (all or none, as Hookline's batch is),
+ * answers 202 once they are on disk, then delivers their instances.
+ */
+function store(res: http.ServerResponse, events: { type: string; data: Record<string, unknown> }[], batch: boolean): void {
+  const now = Date.now();
+  const rows = events.map(({ type, data }) => {
+    const eventId = newId("evt");
+    const instanceId = newId("ins");
+    const instance: Instance = { id: instanceId, body: JSON.stringify({ apptoto_id: instanceId, type, ...data }), attempts: 0 };
+    return { eventId, type, object: JSON.stringify(data), instance };
+  });
+  write(true, () => {
+    for (const row of rows) {
+      insertEvent.run(row.eventId, row.type, row.object, now);
+      insertInstance.run(row.instance.id, row.eventId, now, now);
+    }
+  }).then(() => {
+    const ids = rows.map((row) => ({ id: row.eventId, instances: 1 }));
+    answer(res, 202, batch ? { events: ids } : ids[0]);
+    for (const row of rows) deliver(row.instance);
+  });
+}
+
+const ROUTES: Record<string, boolean> = { "/api/v1/events": false, "/api/v1/events/batch": true };
+
 const server = http.createServer((req, res) => {
-  if (req.method !== "POST" || req.url !== "/api/v1/events") return answer(res, 404, { error: "not found" });
+  const batch = ROUTES[req.url ?? ""];
+  if (req.method !== "POST" || batch === undefined) return answer(res, 404, { error: "not found" });
   const chunks: Buffer[] = [];
   let size = 0;
   req.on("data", (chunk: Buffer) => {
@@ -144,28 +193,18 @@ const server = http.createServer((req, res) => {
     if (size <= BODY_LIMIT) chunks.push(chunk);
   });
   req.on("end", () => {
-    let event: { type?: unknown; data?: unknown };
+    let body: unknown;
     try {
       if (size > BODY_LIMIT) return answer(res, 413, { error: "body too large" });
-      event = JSON.parse(Buffer.concat(chunks).toString()) as typeof event;
+      body = JSON.parse(Buffer.concat(chunks).toString());
     } catch {
       return answer(res, 400, { error: "malformed JSON" });
     }
-    if (typeof event.type !== "string" || typeof event.data !== "object" || event.data === null)
-      return answer(res, 400, { error: "type and data are required" });
-    const type = event.type;
-    const data = event.data as Record<string, unknown>;
-    const eventId = newId("evt");
-    const instanceId = newId("ins");
-    const instance: Instance = { id: instanceId, body: JSON.stringify({ apptoto_id: instanceId, type, ...data }), attempts: 0 };
-    const now = Date.now();
-    write(true, () => {
-      insertEvent.run(eventId, type, JSON.stringify(data), now);
-      insertInstance.run(instanceId, eventId, now, now);
-    }).then(() => {
-      answer(res, 202, { id: eventId, instances: 1 });
-      deliver(instance);
-    });
+    const given = batch ? (body as { events?: unknown } | null)?.events : [body];
+    if (!Array.isArray(given) || given.length === 0 || given.length > MAX_BATCH) return answer(res, 400, { error: `events must be 1 to ${MAX_BATCH} events` });
+    const events = given.map(eventOf);
+    if (events.some((e) => e === undefined)) return answer(res, 400, { error: "type and data are required" });
+    store(res, events as { type: string; data: Record<string, unknown> }[], batch);
   });
 });
 server.keepAliveTimeout = 60_000;

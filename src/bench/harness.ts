@@ -279,6 +279,27 @@ export async function ingestClosedLoop(api: Api, ids: readonly number[], { concu
 }
 
 /**
+ * A throughput phase on a server (`pid`): `ids` ingested closed-loop with `load`, then every one
+ * awaited at the receiver. Delivered/s counts to the last arrival; the CPU is the server's meanwhile.
+ */
+export async function closedLoopThroughput(
+  api: Api,
+  receiver: BenchReceiver,
+  pid: number,
+  ids: readonly number[],
+  load: { concurrency: number; batch?: number },
+): Promise<{ ingestPerS: number; deliveredPerS: number; cpuMs: number }> {
+  const target = receiver.delivered() + ids.length;
+  const before = procStats(pid).cpuMs;
+  const start = now();
+  await ingestClosedLoop(api, ids, load);
+  const ingestSeconds = (now() - start) / 1000;
+  await receiver.waitDelivered(target, 300_000);
+  const seconds = (now() - start) / 1000;
+  return { ingestPerS: ids.length / ingestSeconds, deliveredPerS: ids.length / seconds, cpuMs: procStats(pid).cpuMs - before };
+}
+
+/**
  * A contender's warm-up (scenarios.ts `Sizes.warmupEvents`): `ids` ingested one event per request
  * by 64 clients, unmeasured, until all have arrived.
  */

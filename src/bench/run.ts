@@ -22,6 +22,7 @@ import { renderChart } from "./chart.js";
 import {
   apiClient,
   type BenchReceiver,
+  closedLoopThroughput,
   freePort,
   ingestAtRate,
   ingestClosedLoop,
@@ -38,7 +39,7 @@ import {
   warmUp,
 } from "./harness.js";
 import { combineRounds, type Figures, medianOf, ratios } from "./rounds.js";
-import { backlog, FULL, fanout, hanging, QUICK, scale, steady } from "./scenarios.js";
+import { BATCH_LOAD, backlog, FULL, fanout, hanging, QUICK, SINGLE_LOAD, scale, steady } from "./scenarios.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -197,22 +198,13 @@ async function floor(receiver: BenchReceiver, { index }: Round): Promise<Figures
     const api = apiClient(server.port, "none");
     await warmUp(api, receiver, range(1, sizes.warmupEvents));
     const count = sizes.throughputEvents;
-    let first = sizes.warmupEvents + 1;
-    const throughput = async (load: { concurrency: number; batch?: number }) => {
-      const target = receiver.delivered() + count;
-      const before = procStats(server.pid).cpuMs;
-      const start = now();
-      await ingestClosedLoop(api, range(first, count), load);
-      first += count;
-      await receiver.waitDelivered(target, 300_000);
-      return { perS: count / ((now() - start) / 1000), cpuMs: procStats(server.pid).cpuMs - before };
-    };
-    const single = await throughput({ concurrency: 64 });
-    const batched = await throughput({ concurrency: 8, batch: 100 });
+    const first = sizes.warmupEvents + 1;
+    const single = await closedLoopThroughput(api, receiver, server.pid, range(first, count), SINGLE_LOAD);
+    const batched = await closedLoopThroughput(api, receiver, server.pid, range(first + count, count), BATCH_LOAD);
     await api.close();
     return {
-      per_s: round(single.perS),
-      batch_per_s: round(batched.perS),
+      per_s: round(single.deliveredPerS),
+      batch_per_s: round(batched.deliveredPerS),
       cpu_ms_per_event: round(single.cpuMs / count, 3),
       peak_rss_mb: procStats(server.pid).peakRssMb,
     };

@@ -10,6 +10,7 @@ import {
   type Api,
   apiClient,
   type BenchReceiver,
+  closedLoopThroughput,
   configure,
   createAccount,
   type HooklineProcess,
@@ -128,6 +129,10 @@ export interface SteadyResult {
   peak_rss_mb: number;
 }
 
+/** The throughput phases' load, Hookline's and the floor's: one event per request from 64 clients, batches of 100 from 8. */
+export const SINGLE_LOAD = { concurrency: 64 } as const;
+export const BATCH_LOAD = { concurrency: 8, batch: 100 } as const;
+
 /** One action per event: throughput (single and batch ingest) and latency at 1,000 events/s. */
 export async function steady(
   receiver: BenchReceiver,
@@ -143,18 +148,8 @@ export async function steady(
   try {
     // Warm-up: JIT, connection pools, page cache.
     await warmUp(api, receiver, ids(sizes.warmupEvents));
-    const throughput = async (batch: number) => {
-      const target = receiver.delivered() + sizes.throughputEvents;
-      const before = procStats(server.pid);
-      const start = now();
-      await ingestClosedLoop(api, ids(sizes.throughputEvents), batch === 1 ? { concurrency: 64 } : { concurrency: 8, batch });
-      const ingestSeconds = (now() - start) / 1000;
-      await receiver.waitDelivered(target, 180_000);
-      const seconds = (now() - start) / 1000;
-      return { ingest: sizes.throughputEvents / ingestSeconds, delivered: sizes.throughputEvents / seconds, cpuMs: procStats(server.pid).cpuMs - before.cpuMs };
-    };
-    const single = await throughput(1);
-    const batched = await throughput(100);
+    const single = await closedLoopThroughput(api, receiver, server.pid, ids(sizes.throughputEvents), SINGLE_LOAD);
+    const batched = await closedLoopThroughput(api, receiver, server.pid, ids(sizes.throughputEvents), BATCH_LOAD);
     let latency: Pick<SteadyResult, "latency_rate_per_s" | "p50_ms_at_1k" | "p99_ms_at_1k"> = {};
     if (options.latency ?? true) {
       const first = nextId;
@@ -168,10 +163,10 @@ export async function steady(
       latency = { latency_rate_per_s: round(rate), p50_ms_at_1k: round(percentile(lat, 50), 1), p99_ms_at_1k: round(percentile(lat, 99), 1) };
     }
     return {
-      ingest_per_s: round(single.ingest),
-      batch_ingest_per_s: round(batched.ingest),
-      delivered_per_s: round(single.delivered),
-      batch_delivered_per_s: round(batched.delivered),
+      ingest_per_s: round(single.ingestPerS),
+      batch_ingest_per_s: round(batched.ingestPerS),
+      delivered_per_s: round(single.deliveredPerS),
+      batch_delivered_per_s: round(batched.deliveredPerS),
       cpu_ms_per_event: round(single.cpuMs / sizes.throughputEvents, 3),
       ...latency,
       peak_rss_mb: procStats(server.pid).peakRssMb,

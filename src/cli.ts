@@ -9,7 +9,7 @@ import type { Db } from "./db/schema.js";
 import { tuneHeapGrowth } from "./heap.js";
 import { newId } from "./ids.js";
 import { createLogger } from "./logger.js";
-import { startHookline, VERSION } from "./server.js";
+import { VERSION } from "./version.js";
 
 const envHelp = `\nEnvironment variables (flags, where given, take precedence):\n${Object.entries(ENV_VARS)
   .map(([name, v]) => `  ${name.padEnd(30)} ${v.help}${v.default ? ` (default: ${v.default})` : ""}`)
@@ -51,6 +51,9 @@ storeOptions(
     tuneHeapGrowth();
     const config = configFrom(flags);
     const logger = createLogger(config.logLevel);
+    // Loaded here, not at the top: the other commands need none of the server (its HTTP stack,
+    // worker and templates take most of a second to load), and run in a fraction of the time.
+    const { startHookline } = await import("./server.js");
     const hookline = await startHookline(config, { logger });
     const { db } = hookline.store;
     // First run: an empty database gets a default account, and its key is shown this once.

@@ -35,8 +35,7 @@ import { createRetention } from "./log/retention.js";
 import { createMetrics, renderMetrics } from "./metrics/metrics.js";
 import { createCipher, loadOrCreateKey } from "./secrets/cipher.js";
 import { createTracing } from "./tracing.js";
-
-export const VERSION = "0.1.0";
+import { VERSION } from "./version.js";
 
 export interface Hookline {
   app: FastifyInstance;

@@ -59,6 +59,11 @@ describe("hookline CLI", () => {
     }
   });
 
+  it("`--version` prints the version package.json gives (the command run is package.json's `bin`)", async () => {
+    const pkg = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    expect((await runCli(["--version"])).stdout.trim()).toBe(pkg.version);
+  });
+
   it("`--help` documents every command and every environment variable", async () => {
     const { stdout } = await runCli(["--help"]);
     for (const command of ["serve", "accounts"]) expect(stdout).toContain(command);

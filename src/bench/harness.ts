@@ -10,7 +10,13 @@ import net, { type AddressInfo, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
 
-export const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
+/** The `hookline` command as installed: package.json's `bin` (from src/bench or dist/bench alike). */
+export const CLI = fileURLToPath(new URL(`../../${packageBin()}`, import.meta.url));
+
+function packageBin(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { bin: { hookline: string } };
+  return pkg.bin.hookline;
+}
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

@@ -70,9 +70,9 @@ export const QUICK: Sizes = {
   latencySeconds: 1,
   fanoutEvents: 20,
   hangingSeconds: 1,
-  backlog: 4_000,
-  scaleEvents: 600,
-  scaleWorkers: [1, 3],
+  backlog: 2_000,
+  scaleEvents: 400,
+  scaleWorkers: [1, 2],
 };
 
 /** A fresh database: a SQLite file in a temp folder, or a new database on the given PostgreSQL server. */

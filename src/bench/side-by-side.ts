@@ -44,7 +44,13 @@ const clients = Number(arg("clients") ?? (batch > 1 ? 8 : 32));
 
 /** The `hookline` command of a checkout or of its dist/. */
 function cliOf(dir: string): string {
-  for (const candidate of [path.join(dir, "dist", "cli.js"), path.join(dir, "cli.js")]) if (fs.existsSync(candidate)) return path.resolve(candidate);
+  for (const candidate of [
+    path.join(dir, "dist", "bin", "hookline.js"),
+    path.join(dir, "dist", "cli.js"),
+    path.join(dir, "bin", "hookline.js"),
+    path.join(dir, "cli.js"),
+  ])
+    if (fs.existsSync(candidate)) return path.resolve(candidate);
   throw new Error(`no built Hookline in ${dir} (run npm install there)`);
 }
 

@@ -32,7 +32,8 @@ interface Pending {
 }
 
 /**
- * The thread's code is the compiled entry beside this module. Under the test runner this module is
+ * The thread's code is the compiled entry beside this module (in dist/deliver/, or in dist/bin/ where
+ * the command is bundled: scripts/bundle.mjs names it alike). Under the test runner this module is
  * TypeScript source, which a worker thread cannot load: the thread then runs the build in dist/
  * (`npm test` builds first).
  */

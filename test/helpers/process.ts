@@ -1,9 +1,10 @@
 /** Runs the built `hookline` command as a child process, as an operator would. */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+// The command as installed (package.json's `bin`), built by `npm test` before the tests run.
+import { CLI } from "../../src/bench/harness.js";
 
-export const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+export { CLI };
 
 export function runCli(args: string[], env: Record<string, string> = {}) {
   return promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });

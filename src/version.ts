@@ -1,2 +1,5 @@
-/** Hookline's version, in one place: the CLI's `--version`, the startup line, /health and traces. */
+/**
+ * Hookline's version for the CLI's `--version`, the startup line, /health and traces; test/cli.test.ts
+ * keeps it equal to package.json's.
+ */
 export const VERSION = "0.1.0";

@@ -7,16 +7,18 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import net, { type AddressInfo, type Socket } from "node:net";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Pool } from "undici";
 
-/** The `hookline` command as installed: package.json's `bin` (from src/bench or dist/bench alike). */
-export const CLI = fileURLToPath(new URL(`../../${packageBin()}`, import.meta.url));
-
-function packageBin(): string {
-  const pkg = JSON.parse(fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { bin: { hookline: string } };
-  return pkg.bin.hookline;
+/** The `hookline` command a checkout installs: its package.json's `bin`. */
+export function commandOf(checkout: string): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(checkout, "package.json"), "utf8")) as { bin: { hookline: string } };
+  return path.resolve(checkout, pkg.bin.hookline);
 }
+
+/** This checkout's command (from src/bench or dist/bench alike). */
+export const CLI = commandOf(fileURLToPath(new URL("../..", import.meta.url)));
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;

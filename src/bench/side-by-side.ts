@@ -25,6 +25,7 @@ import {
   type Api,
   apiClient,
   CLI,
+  commandOf,
   configure,
   createAccount,
   eventBody,
@@ -42,16 +43,12 @@ const seconds = Number(arg("seconds") ?? 8);
 const batch = Number(arg("batch") ?? 1);
 const clients = Number(arg("clients") ?? (batch > 1 ? 8 : 32));
 
-/** The `hookline` command of a checkout or of its dist/. */
+/** The `hookline` command of a built checkout, or of its dist/. */
 function cliOf(dir: string): string {
-  for (const candidate of [
-    path.join(dir, "dist", "bin", "hookline.js"),
-    path.join(dir, "dist", "cli.js"),
-    path.join(dir, "bin", "hookline.js"),
-    path.join(dir, "cli.js"),
-  ])
-    if (fs.existsSync(candidate)) return path.resolve(candidate);
-  throw new Error(`no built Hookline in ${dir} (run npm install there)`);
+  const checkout = [dir, path.join(dir, "..")].find((d) => fs.existsSync(path.join(d, "package.json")));
+  const command = checkout && commandOf(checkout);
+  if (!command || !fs.existsSync(command)) throw new Error(`no built Hookline in ${dir} (run npm install there)`);
+  return command;
 }
 
 const [a, b] = [arg("a"), arg("b")];

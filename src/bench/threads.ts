@@ -6,8 +6,10 @@
  *
  *   npm run bench:threads -- --batch=100 --events=40000 --rounds=2
  *   npm run bench:threads -- --batch=1 --events=20000 --clients=64
+ *   npm run bench:threads -- --batch=100 --profile=DIR   and the server's V8 CPU profiles (each thread's) into DIR
  */
 import fs from "node:fs";
+import { resolve } from "node:path";
 import { apiClient, configure, createAccount, ingestClosedLoop, now, procStats, spawnHookline, startBenchReceiver } from "./harness.js";
 import { freshDatabase } from "./scenarios.js";
 
@@ -17,6 +19,7 @@ const events = arg("events", 20_000);
 const rounds = arg("rounds", 2);
 const clients = arg("clients", batch > 1 ? 8 : 64);
 const inFlight = arg("in-flight", 64);
+const profileDir = process.argv.find((a) => a.startsWith("--profile="))?.slice("--profile=".length);
 
 /**
  * CPU milliseconds per thread of `pid`: "main", and the others by thread id (Node 20 names them all
@@ -55,7 +58,7 @@ const percentOf = (before: Map<string, number>, after: Map<string, number>, ms: 
 const receiver = await startBenchReceiver();
 const db = await freshDatabase();
 const env = { ...db.env, HOOKLINE_ENDPOINT_CONCURRENCY: String(inFlight), HOOKLINE_CONCURRENCY: String(Math.max(256, inFlight)) };
-const server = await spawnHookline(env);
+const server = await spawnHookline(env, { nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`] : [] });
 const api = apiClient(server.port, createAccount(env));
 const path = "/threads";
 await configure(api, [receiver.url(path)]);

@@ -42,6 +42,7 @@ export function chartSvg(r: Results): { svg: string; width: number; height: numb
   const throughput: [string, number | undefined][] = [
     ["ceiling (raw undici)", get(r, "ceiling_per_s")],
     ["baseline (BullMQ + Redis)", get(r, "baseline_per_s")],
+    ["baseline, batch ingest", get(r, "baseline", "batch_per_s")],
     ["floor (least code, same work)", get(r, "floor_per_s")],
     ["floor, batch ingest", get(r, "floor", "batch_per_s")],
     ["Hookline SQLite", get(r, "hookline_sqlite", "delivered_per_s")],

@@ -287,24 +287,26 @@ export async function ingestClosedLoop(api: Api, ids: readonly number[], { concu
 }
 
 /**
- * A throughput phase on a server (`pid`): `ids` ingested closed-loop with `load`, then every one
- * awaited at the receiver. Delivered/s counts to the last arrival; the CPU is the server's meanwhile.
+ * A throughput phase on a server (its processes `pids`: the baseline's are its Node process and
+ * Redis): `ids` ingested closed-loop with `load`, then every one awaited at the receiver.
+ * Delivered/s counts to the last arrival; the CPU is the server's processes' meanwhile.
  */
 export async function closedLoopThroughput(
   api: Api,
   receiver: BenchReceiver,
-  pid: number,
+  pids: readonly number[],
   ids: readonly number[],
   load: { concurrency: number; batch?: number },
 ): Promise<{ ingestPerS: number; deliveredPerS: number; cpuMs: number }> {
   const target = receiver.delivered() + ids.length;
-  const before = procStats(pid).cpuMs;
+  const cpu = () => pids.reduce((sum, pid) => sum + procStats(pid).cpuMs, 0);
+  const before = cpu();
   const start = now();
   await ingestClosedLoop(api, ids, load);
   const ingestSeconds = (now() - start) / 1000;
   await receiver.waitDelivered(target, 300_000);
   const seconds = (now() - start) / 1000;
-  return { ingestPerS: ids.length / ingestSeconds, deliveredPerS: ids.length / seconds, cpuMs: procStats(pid).cpuMs - before };
+  return { ingestPerS: ids.length / ingestSeconds, deliveredPerS: ids.length / seconds, cpuMs: cpu() - before };
 }
 
 /**

@@ -148,8 +148,8 @@ export async function steady(
   try {
     // Warm-up: JIT, connection pools, page cache.
     await warmUp(api, receiver, ids(sizes.warmupEvents));
-    const single = await closedLoopThroughput(api, receiver, server.pid, ids(sizes.throughputEvents), SINGLE_LOAD);
-    const batched = await closedLoopThroughput(api, receiver, server.pid, ids(sizes.throughputEvents), BATCH_LOAD);
+    const single = await closedLoopThroughput(api, receiver, [server.pid], ids(sizes.throughputEvents), SINGLE_LOAD);
+    const batched = await closedLoopThroughput(api, receiver, [server.pid], ids(sizes.throughputEvents), BATCH_LOAD);
     let latency: Pick<SteadyResult, "latency_rate_per_s" | "p50_ms_at_1k" | "p99_ms_at_1k"> = {};
     if (options.latency ?? true) {
       const first = nextId;

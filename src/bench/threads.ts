@@ -7,6 +7,7 @@
  *   npm run bench:threads -- --batch=100 --events=40000 --rounds=2
  *   npm run bench:threads -- --batch=1 --events=20000 --clients=64
  *   npm run bench:threads -- --batch=100 --profile=DIR   and the server's V8 CPU profiles (each thread's) into DIR
+ *   npm run bench:threads -- --batch=100 --node-arg=--single-threaded-gc   the server started with that flag (repeatable)
  */
 import fs from "node:fs";
 import { resolve } from "node:path";
@@ -20,6 +21,8 @@ const rounds = arg("rounds", 2);
 const clients = arg("clients", batch > 1 ? 8 : 64);
 const inFlight = arg("in-flight", 64);
 const profileDir = process.argv.find((a) => a.startsWith("--profile="))?.slice("--profile=".length);
+/** Node.js flags for the server (V8's among them), to try a setting without a build of its own. */
+const nodeArgs = process.argv.filter((a) => a.startsWith("--node-arg=")).map((a) => a.slice("--node-arg=".length));
 
 /**
  * CPU milliseconds per thread of `pid`: "main", and the others by thread id (Node 20 names them all
@@ -58,7 +61,7 @@ const percentOf = (before: Map<string, number>, after: Map<string, number>, ms: 
 const receiver = await startBenchReceiver();
 const db = await freshDatabase();
 const env = { ...db.env, HOOKLINE_ENDPOINT_CONCURRENCY: String(inFlight), HOOKLINE_CONCURRENCY: String(Math.max(256, inFlight)) };
-const server = await spawnHookline(env, { nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`] : [] });
+const server = await spawnHookline(env, { nodeArgs: [...nodeArgs, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`] : [])] });
 const api = apiClient(server.port, createAccount(env));
 const path = "/threads";
 await configure(api, [receiver.url(path)]);
@@ -67,7 +70,9 @@ const ids = (n: number) => Array.from({ length: n }, () => id++);
 // Warm up: JIT, connections, the database's first pages.
 await ingestClosedLoop(api, ids(2_000), { concurrency: 64 });
 await receiver.waitDelivered(2_000, 30_000);
-console.log(`batch ${batch}, ${events} events per round, ${clients} clients, ${inFlight} in flight`);
+console.log(
+  `batch ${batch}, ${events} events per round, ${clients} clients, ${inFlight} in flight${nodeArgs.length > 0 ? `, server flags ${nodeArgs.join(" ")}` : ""}`,
+);
 for (let r = 0; r < rounds; r++) {
   const target = receiver.delivered() + events;
   const [server0, bench0, machine0] = [threadCpu(server.pid), threadCpu(process.pid), machine()];

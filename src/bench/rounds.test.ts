@@ -7,7 +7,7 @@ describe("bench rounds", () => {
     expect(median([0.25, 0.75])).toBe(0.5);
   });
 
-  it("combines a contender's rounds: medians, the peak memory's maximum, and the rounds of the headline figure", () => {
+  it("combines a contender's rounds: medians, the peak memory's maximum, and the rounds of the headline figures", () => {
     const rounds: Figures[] = [
       { delivered_per_s: 4000, p99_ms_at_1k: 7, peak_rss_mb: 200 },
       { delivered_per_s: 5000, peak_rss_mb: 210 },
@@ -20,6 +20,17 @@ describe("bench rounds", () => {
       rounds_delivered_per_s: [4000, 5000, 4500],
     });
     expect(medianOf(rounds, "delivered_per_s")).toBe(4500);
+    // Several figures' rounds; one no round has is left out.
+    const batches: Figures[] = [
+      { per_s: 10, batch_per_s: 30 },
+      { per_s: 20, batch_per_s: 40 },
+    ];
+    expect(combineRounds(batches, "per_s", "batch_per_s", "p99_ms_at_1k")).toEqual({
+      per_s: 15,
+      batch_per_s: 35,
+      rounds_per_s: [10, 20],
+      rounds_batch_per_s: [30, 40],
+    });
     expect(combineRounds([{ per_s: 1 }], "per_s")).toEqual({ per_s: 1 });
   });
 

@@ -16,17 +16,19 @@ export function median(values: readonly number[]): number {
 
 /**
  * One contender's rounds as one set of figures: each figure's median over the rounds that have it
- * (latency is measured in the first only), the peak memory's maximum, and the rounds' `key` figures
- * as `rounds_<key>`.
+ * (latency is measured in the first only), the peak memory's maximum, and each of `keys`, round by
+ * round, as `rounds_<key>`. The headline figures' rounds are kept so that a ratio to a target can
+ * be worked out again unrounded: the ratios are rounded to two places round by round, and a 0.30
+ * may be 0.296.
  */
-export function combineRounds(rounds: readonly Figures[], key: string): Record<string, number | number[]> {
+export function combineRounds(rounds: readonly Figures[], ...keys: string[]): Record<string, number | number[]> {
   const names = [...new Set(rounds.flatMap((r) => Object.keys(r)))];
   const combined: Record<string, number | number[]> = {};
   for (const name of names) {
     const values = rounds.map((r) => r[name]).filter((v): v is number => v !== undefined);
     combined[name] = name.endsWith("_rss_mb") ? Math.max(...values) : median(values);
   }
-  if (rounds.length > 1) combined[`rounds_${key}`] = rounds.map((r) => r[key] ?? 0);
+  if (rounds.length > 1) for (const key of keys) if (names.includes(key)) combined[`rounds_${key}`] = rounds.map((r) => r[key] ?? 0);
   return combined;
 }
 

@@ -258,20 +258,20 @@ async function main() {
         log(`baseline: BullMQ + Redis${of}`);
         const b = await baseline(receiver, thisRound);
         if (b) rounds.baseline.push(b);
-        results.baseline = b && combineRounds(rounds.baseline, "per_s");
+        results.baseline = b && combineRounds(rounds.baseline, "per_s", "batch_per_s");
         results.baseline_per_s = b && medianOf(rounds.baseline, "per_s");
       }
       if (wanted("floor")) {
         log(`floor: the least server doing the same work${of}`);
         rounds.floor.push(await floor(receiver, thisRound));
-        results.floor = combineRounds(rounds.floor, "per_s");
+        results.floor = combineRounds(rounds.floor, "per_s", "batch_per_s");
         results.floor_per_s = medianOf(rounds.floor, "per_s");
       }
       if (wanted("steady")) {
         log(`hookline on SQLite: throughput${first ? " and latency" : ""}${of}`);
         // Spread into a plain record: an interface (SteadyResult) is not assignable to Figures' index signature.
         rounds.sqlite.push({ ...(await steady(receiver, sizes, { latency: first, ...(first && { profileDir }) })) });
-        results.hookline_sqlite = combineRounds(rounds.sqlite, "delivered_per_s");
+        results.hookline_sqlite = combineRounds(rounds.sqlite, "delivered_per_s", "batch_delivered_per_s");
         results.hookline_per_s = medianOf(rounds.sqlite, "delivered_per_s");
         results.hookline_p99_ms_at_1k = rounds.sqlite[0]?.p99_ms_at_1k;
       }

@@ -20,7 +20,7 @@ describe("bench rounds", () => {
       rounds_delivered_per_s: [4000, 5000, 4500],
     });
     expect(medianOf(rounds, "delivered_per_s")).toBe(4500);
-    // Several figures' rounds; one no round has is left out.
+    // Several figures' rounds; a key that no round has (p99_ms_at_1k here) gets none.
     const batches: Figures[] = [
       { per_s: 10, batch_per_s: 30 },
       { per_s: 20, batch_per_s: 40 },

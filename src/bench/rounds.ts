@@ -19,7 +19,7 @@ export function median(values: readonly number[]): number {
  * (latency is measured in the first only), the peak memory's maximum, and each of `keys`, round by
  * round, as `rounds_<key>`. The headline figures' rounds are kept so that a ratio to a target can
  * be worked out again unrounded: the ratios are rounded to two places round by round, and a 0.30
- * may be 0.296.
+ * may be 0.295.
  */
 export function combineRounds(rounds: readonly Figures[], ...keys: string[]): Record<string, number | number[]> {
   const names = [...new Set(rounds.flatMap((r) => Object.keys(r)))];
@@ -28,7 +28,9 @@ export function combineRounds(rounds: readonly Figures[], ...keys: string[]): Re
     const values = rounds.map((r) => r[name]).filter((v): v is number => v !== undefined);
     combined[name] = name.endsWith("_rss_mb") ? Math.max(...values) : median(values);
   }
-  if (rounds.length > 1) for (const key of keys) if (names.includes(key)) combined[`rounds_${key}`] = rounds.map((r) => r[key] ?? 0);
+  if (rounds.length < 2) return combined;
+  // A key no round measured (a scenario's figure left out of this run) gets no rounds of zeros.
+  for (const key of keys.filter((k) => names.includes(k))) combined[`rounds_${key}`] = rounds.map((r) => r[key] ?? 0);
   return combined;
 }
 

@@ -8,9 +8,13 @@
  *   npm run bench:threads -- --batch=1 --events=20000 --clients=64
  *   npm run bench:threads -- --batch=100 --profile=DIR   and the server's V8 CPU profiles (each thread's) into DIR
  *   npm run bench:threads -- --batch=100 --node-arg=--single-threaded-gc   the server started with that flag (repeatable)
+ *   npm run bench:threads -- --batch=100 --gc   and the pauses of the server's main thread for garbage collection (gc-observer.ts)
  */
 import fs from "node:fs";
-import { resolve } from "node:path";
+import os from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { GcLog } from "./gc-observer.js";
 import { apiClient, configure, createAccount, ingestClosedLoop, now, procStats, spawnHookline, startBenchReceiver } from "./harness.js";
 import { freshDatabase } from "./scenarios.js";
 
@@ -23,6 +27,29 @@ const inFlight = arg("in-flight", 64);
 const profileDir = process.argv.find((a) => a.startsWith("--profile="))?.slice("--profile=".length);
 /** Node.js flags for the server (V8's among them), to try a setting without a build of its own. */
 const nodeArgs = process.argv.filter((a) => a.startsWith("--node-arg=")).map((a) => a.slice("--node-arg=".length));
+/** Where the server's main thread logs its collections (`--gc`), read before and after each round. */
+const gcFile = process.argv.includes("--gc") ? join(fs.mkdtempSync(join(os.tmpdir(), "hookline-gc-")), "gc.json") : undefined;
+const gcLog = (): GcLog => {
+  try {
+    return JSON.parse(fs.readFileSync(gcFile ?? "", "utf8")) as GcLog;
+  } catch {
+    return { minor: [], major: [], incremental: [] };
+  }
+};
+
+/** "94 scavenges 610 ms (p50 6.0, p90 9.4, max 20.7), …": the pauses of one round and their share of it. */
+function gcSummary(before: GcLog, after: GcLog, ms: number): string {
+  let paused = 0;
+  const parts = (["minor", "major", "incremental"] as const).map((kind) => {
+    const pauses = after[kind].slice(before[kind].length).sort((a, b) => a - b);
+    const sum = pauses.reduce((a, b) => a + b, 0);
+    paused += sum;
+    const at = (q: number) => (pauses[Math.floor(q * (pauses.length - 1))] ?? 0).toFixed(1);
+    const name = { minor: "scavenges", major: "mark-compacts", incremental: "incremental marking steps" }[kind];
+    return `${pauses.length} ${name} ${Math.round(sum)} ms (p50 ${at(0.5)}, p90 ${at(0.9)}, max ${at(1)})`;
+  });
+  return `${parts.join(", ")}: paused ${Math.round((100 * paused) / ms)} % of the round`;
+}
 
 /**
  * CPU milliseconds per thread of `pid`: "main", and the others by thread id (Node 20 names them all
@@ -60,8 +87,19 @@ const percentOf = (before: Map<string, number>, after: Map<string, number>, ms: 
 
 const receiver = await startBenchReceiver();
 const db = await freshDatabase();
-const env = { ...db.env, HOOKLINE_ENDPOINT_CONCURRENCY: String(inFlight), HOOKLINE_CONCURRENCY: String(Math.max(256, inFlight)) };
-const server = await spawnHookline(env, { nodeArgs: [...nodeArgs, ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`] : [])] });
+const env = {
+  ...db.env,
+  HOOKLINE_ENDPOINT_CONCURRENCY: String(inFlight),
+  HOOKLINE_CONCURRENCY: String(Math.max(256, inFlight)),
+  ...(gcFile && { HOOKLINE_BENCH_GC_FILE: gcFile }),
+};
+const server = await spawnHookline(env, {
+  nodeArgs: [
+    ...nodeArgs,
+    ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${resolve(profileDir)}`] : []),
+    ...(gcFile ? [`--import=${fileURLToPath(new URL("./gc-observer.js", import.meta.url))}`] : []),
+  ],
+});
 const api = apiClient(server.port, createAccount(env));
 const path = "/threads";
 await configure(api, [receiver.url(path)]);
@@ -75,7 +113,7 @@ console.log(
 );
 for (let r = 0; r < rounds; r++) {
   const target = receiver.delivered() + events;
-  const [server0, bench0, machine0] = [threadCpu(server.pid), threadCpu(process.pid), machine()];
+  const [server0, bench0, machine0, gc0] = [threadCpu(server.pid), threadCpu(process.pid), machine(), gcLog()];
   const t0 = now();
   await ingestClosedLoop(api, ids(events), { concurrency: clients, batch });
   const ingested = now();
@@ -88,8 +126,14 @@ for (let r = 0; r < rounds; r++) {
   );
   console.log(`  server threads (% of one core): ${percentOf(server0, threadCpu(server.pid), ms)}`);
   console.log(`  bench threads: ${percentOf(bench0, threadCpu(process.pid), ms)}`);
+  if (gcFile) {
+    // The server writes its log every 100 ms: wait for the one that covers the round's end.
+    await new Promise((r) => setTimeout(r, 250));
+    console.log(`  server main thread GC: ${gcSummary(gc0, gcLog(), ms)}`);
+  }
 }
 await api.close();
 await server.stop();
 await db.drop();
 await receiver.close();
+if (gcFile) fs.rmSync(resolve(gcFile, ".."), { recursive: true, force: true });

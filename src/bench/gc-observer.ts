@@ -31,5 +31,9 @@ if (isMainThread && file) {
       if (kind) log[kind].push(entry.duration);
     }
   }).observe({ entryTypes: ["gc"] });
-  setInterval(() => fs.writeFileSync(file, JSON.stringify(log)), 100).unref();
+  // Written aside and renamed, so that a reader never sees half a log.
+  setInterval(() => {
+    fs.writeFileSync(`${file}.new`, JSON.stringify(log));
+    fs.renameSync(`${file}.new`, file);
+  }, 100).unref();
 }

@@ -15,7 +15,7 @@ import os from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { GcLog } from "./gc-observer.js";
-import { apiClient, configure, createAccount, ingestClosedLoop, now, procStats, spawnHookline, startBenchReceiver } from "./harness.js";
+import { apiClient, configure, createAccount, ingestClosedLoop, now, percentile, procStats, sleep, spawnHookline, startBenchReceiver } from "./harness.js";
 import { freshDatabase } from "./scenarios.js";
 
 const arg = (name: string, fallback: number) => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback);
@@ -44,9 +44,9 @@ function gcSummary(before: GcLog, after: GcLog, ms: number): string {
     const pauses = after[kind].slice(before[kind].length).sort((a, b) => a - b);
     const sum = pauses.reduce((a, b) => a + b, 0);
     paused += sum;
-    const at = (q: number) => (pauses[Math.floor(q * (pauses.length - 1))] ?? 0).toFixed(1);
+    const at = (p: number) => (pauses.length > 0 ? percentile(pauses, p).toFixed(1) : "–");
     const name = { minor: "scavenges", major: "mark-compacts", incremental: "incremental marking steps" }[kind];
-    return `${pauses.length} ${name} ${Math.round(sum)} ms (p50 ${at(0.5)}, p90 ${at(0.9)}, max ${at(1)})`;
+    return `${pauses.length} ${name} ${Math.round(sum)} ms (p50 ${at(50)}, p90 ${at(90)}, max ${at(100)})`;
   });
   return `${parts.join(", ")}: paused ${Math.round((100 * paused) / ms)} % of the round`;
 }
@@ -128,7 +128,7 @@ for (let r = 0; r < rounds; r++) {
   console.log(`  bench threads: ${percentOf(bench0, threadCpu(process.pid), ms)}`);
   if (gcFile) {
     // The server writes its log every 100 ms: wait for the one that covers the round's end.
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
     console.log(`  server main thread GC: ${gcSummary(gc0, gcLog(), ms)}`);
   }
 }

@@ -129,8 +129,18 @@ async function main() {
 
   const lost = acknowledged.size - delivered();
   // A duplicate is explained when a kill fell between the first delivery and its repeat.
-  const unexplained = receiver.repeats.filter((r) => !killTimes.some((t) => r.first <= t && t <= r.again)).length;
+  const unexplainedRepeats = receiver.repeats.filter((r) => !killTimes.some((t) => r.first <= t && t <= r.again));
+  const unexplained = unexplainedRepeats.length;
   const ok = lost === 0 && unexplained === 0;
+  // When, so that a failed verdict can be looked into: a repeat about a request timeout (1 s) plus the
+  // first retry's delay after its first arrival is an answer that came back too late, not a kill.
+  const unexplainedDetail = unexplainedRepeats.map((r) => ({
+    key: r.key,
+    first_s: Number(((r.first - began) / 1000).toFixed(3)),
+    again_after_ms: Math.round(r.again - r.first),
+    last_kill_before_ms: Math.round(r.first - Math.max(...killTimes.filter((t) => t < r.first))),
+  }));
+  for (const d of unexplainedDetail) progress(`duplicate not explained by a kill: ${JSON.stringify(d)}`);
   const summary = {
     verdict: ok ? "PASS" : "FAIL",
     kills,
@@ -139,6 +149,7 @@ async function main() {
     lost,
     duplicates: receiver.repeats.length,
     unexplained_duplicates: unexplained,
+    unexplained_detail: unexplainedDetail,
     injected_faults: faults,
     unacknowledged_requests: refused,
   };

@@ -52,8 +52,17 @@ export interface BenchReceiver {
   arrivals: Map<string, number>;
   /** Requests answered 2xx per key beyond the first. */
   duplicates(): number;
-  /** Each repeat of a key answered 2xx: when it first arrived and when again. */
-  repeats: { key: string; first: number; again: number }[];
+  /**
+   * Each repeat of a key answered 2xx: when it first arrived and when again, and the sender
+   * generation (below) of the connections the two came on.
+   */
+  repeats: { key: string; first: number; again: number; firstSender: number; againSender: number }[];
+  /**
+   * The generation of the process that opens connections from now on: the soak advances it after
+   * each kill -9, before it starts the next server, so that every request can be traced to the
+   * process that sent it (a connection is only ever one process's). Starts at 0.
+   */
+  nextSender(): void;
   /** Successful deliveries (first arrivals) so far. */
   delivered(): number;
   /** Resolves once `count` distinct keys have been delivered. */
@@ -89,6 +98,10 @@ export const now = () => performance.timeOrigin + performance.now();
 export async function startBenchReceiver(): Promise<BenchReceiver> {
   const arrivals = new Map<string, number>();
   const repeats: BenchReceiver["repeats"] = [];
+  let sender = 0;
+  const senderOf = new WeakMap<Socket, number>();
+  /** The sender of each first arrival, kept only once there is more than one sender (the soak). */
+  const firstSender = new Map<string, number>();
   let decide: (path: string, id: number) => Behaviour = () => "ok";
   const waiters = new Set<() => void>();
   const sockets = new Set<Socket>();
@@ -116,14 +129,19 @@ export async function startBenchReceiver(): Promise<BenchReceiver> {
       }
       const key = `${path}|${id}`;
       const first = arrivals.get(key);
-      if (first !== undefined) repeats.push({ key, first, again: now() });
-      else arrivals.set(key, now());
+      const from = senderOf.get(req.socket) ?? 0;
+      if (first !== undefined) repeats.push({ key, first, again: now(), firstSender: firstSender.get(key) ?? 0, againSender: from });
+      else {
+        arrivals.set(key, now());
+        if (sender > 0) firstSender.set(key, from);
+      }
       res.writeHead(200).end();
       for (const w of waiters) w();
     });
   });
   server.on("connection", (s) => {
     sockets.add(s);
+    senderOf.set(s, sender);
     s.on("close", () => sockets.delete(s));
   });
   server.keepAliveTimeout = 60_000;
@@ -135,6 +153,9 @@ export async function startBenchReceiver(): Promise<BenchReceiver> {
     duplicates: () => repeats.length,
     repeats,
     delivered: () => arrivals.size,
+    nextSender: () => {
+      sender++;
+    },
     setBehaviour: (d) => {
       decide = d;
     },

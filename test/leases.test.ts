@@ -458,9 +458,15 @@ it(`[${DIALECT}] a slot reserved for an ingest that fails is given back, and a r
 
 it(`[${DIALECT}] a retry that falls due while the worker is full is attempted once a slot frees, not at the next poll`, async () => {
   const { store, accountId } = await setUp();
-  const slow = slowSender(600);
+  const slow = slowSender(0);
   let failedOnce = false;
-  // Participant 1 fails at once (retried 300 ms later); the others take 600 ms each.
+  // The others stay in flight until the test lets them go: the worker is full for as long as the
+  // test needs, however slow the machine (a 600 ms sleep against a 300 ms backoff failed a CI run).
+  let letGo!: () => void;
+  const held = new Promise<void>((r) => {
+    letGo = r;
+  });
+  // Participant 1 fails at once (retried BACKOFF_MS later).
   const sender: Sender = {
     async send(instance, signal) {
       if ((JSON.parse(instance.object) as { id: number }).id === 1 && !failedOnce) {
@@ -468,19 +474,28 @@ it(`[${DIALECT}] a retry that falls due while the worker is full is attempted on
         const startedAt = Date.now();
         return { outcome: { kind: "temporary", message: "503" }, sent: true, confirmsDelivery: true, request: {}, startedAt, durationMs: 0 };
       }
+      await held;
       return slow.send(instance, signal);
     },
   };
+  const BACKOFF_MS = 1_000;
   const reads = claimReads();
   // One slot (so two held: one in flight, one queued for it), and a poll that never comes within the test.
-  const worker = startWorker(store, sender, undefined, { db: store.db.withPlugin(reads), concurrency: 1, pollIntervalMs: 60_000, backoffMs: 300 });
+  const worker = startWorker(store, sender, undefined, { db: store.db.withPlugin(reads), concurrency: 1, pollIntervalMs: 60_000, backoffMs: BACKOFF_MS });
   await eventually(async () => (reads.rows.length > 0 ? true : undefined));
   const ingest = handingIngest(store, accountId, worker);
   await ingest(1);
-  await eventually(async () => ((await store.db.selectFrom("instances").select("state").executeTakeFirst())?.state === "retrying" ? true : undefined));
-  // Both holds taken before the retry falls due: when it does, the worker is full and cannot claim it.
+  const retry = await eventually(() =>
+    store.db.selectFrom("instances").select(["state", "next_attempt_at"]).where("state", "=", "retrying").executeTakeFirst(),
+  );
+  // Both holds taken before the retry falls due (the backoff is the room for this ingest's commit):
+  // when it does, the worker is full and cannot claim it.
   await ingest(2, 3);
+  expect(Date.now()).toBeLessThan(Number(retry.next_attempt_at));
   expect(worker.inFlight()).toBe(1);
+  await new Promise((r) => setTimeout(r, Number(retry.next_attempt_at) - Date.now() + 100));
+  expect(worker.inFlight()).toBe(1);
+  letGo();
   const rows = await allSucceeded(store, 3);
   expect(rows.map((r) => r.attempts).sort()).toEqual([1, 1, 2]);
 });

@@ -148,8 +148,9 @@ async function main() {
   const unexplainedRepeats = receiver.repeats.filter((r) => r.firstSender >= r.againSender);
   const unexplained = unexplainedRepeats.length;
   const ok = lost === 0 && unexplained === 0 && unrecorded === 0 && recordedTwice === 0;
-  // When, so that a failed verdict can be looked into: a repeat about a request timeout (1 s) plus the
-  // first retry's delay after its first arrival is an answer that came back too late, not a kill.
+  // Which server sent it and when, so that a failed verdict can be looked into (a repeat about the
+  // request timeout, 1 s, plus the first retry's 0.2 s after its first arrival would be an answer
+  // that reached the server too late).
   const unexplainedDetail = unexplainedRepeats.map((r) => ({
     key: r.key,
     sender: r.firstSender,

@@ -43,6 +43,9 @@ export function procStats(pid: number): { cpuMs: number; peakRssMb: number } {
   }
 }
 
+/** The receiver's key for one delivery: `path|participant id`. */
+export const arrivalKey = (path: string, id: number) => `${path}|${id}`;
+
 /** What the receiver does with one request. */
 export type Behaviour = "ok" | "fail" | "reset" | "hang";
 
@@ -127,7 +130,7 @@ export async function startBenchReceiver(): Promise<BenchReceiver> {
         res.writeHead(503).end();
         return;
       }
-      const key = `${path}|${id}`;
+      const key = arrivalKey(path, id);
       const first = arrivals.get(key);
       const from = senderOf.get(req.socket) ?? 0;
       if (first !== undefined) repeats.push({ key, first, again: now(), firstSender: firstSender.get(key) ?? 0, againSender: from });
@@ -364,7 +367,7 @@ export async function ingestAtRate(api: Api, firstId: number, rate: number, seco
 export function latencies(receiver: BenchReceiver, sentAt: Map<number, number>, path: string): number[] {
   const out: number[] = [];
   for (const [id, t] of sentAt) {
-    const at = receiver.arrivals.get(`${path}|${id}`);
+    const at = receiver.arrivals.get(arrivalKey(path, id));
     if (at !== undefined) out.push(at - t);
   }
   return out.sort((a, b) => a - b);

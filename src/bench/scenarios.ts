@@ -9,6 +9,7 @@ import { createScratchDatabase } from "../db/scratch-database.js";
 import {
   type Api,
   apiClient,
+  arrivalKey,
   type BenchReceiver,
   closedLoopThroughput,
   configure,
@@ -181,7 +182,7 @@ export async function steady(
 async function waitAll(receiver: BenchReceiver, p: string, idList: Iterable<number>, timeoutMs: number): Promise<void> {
   const wanted = [...idList];
   const deadline = Date.now() + timeoutMs;
-  while (wanted.some((id) => !receiver.arrivals.has(`${p}|${id}`))) {
+  while (wanted.some((id) => !receiver.arrivals.has(arrivalKey(p, id)))) {
     if (Date.now() > deadline) throw new Error(`not all events reached ${p} within ${timeoutMs} ms`);
     await sleep(20);
   }

@@ -17,6 +17,7 @@ import path from "node:path";
 import SQLite from "better-sqlite3";
 import {
   apiClient,
+  arrivalKey,
   type Behaviour,
   createAccount,
   eventBody,
@@ -33,6 +34,8 @@ const quick = args.includes("--quick");
 const kills = Number(args.find((a) => a.startsWith("--kills="))?.slice("--kills=".length) ?? (quick ? 10 : 12));
 const [minGapMs, maxGapMs] = quick ? [400, 1_200] : [1_000, 4_000];
 const CLIENTS = 8;
+/** The receiver's path for the soak's one webhook action. */
+const PATH = "/soak";
 const MISBEHAVE = 0.25;
 /** At most this many failures per event, so five attempts always suffice: a loss is Hookline's, not the schedule's. */
 const MAX_FAILURES = 2;
@@ -72,7 +75,7 @@ async function main() {
   let server: HooklineProcess = await spawnHookline(env);
   const api = apiClient(port, apiKey, CLIENTS);
   const trigger = await api.call("POST", "/api/v1/triggers", { name: "soak", type: "participant.confirmed" });
-  await api.call("POST", `/api/v1/triggers/${trigger.id}/actions`, { name: "flaky receiver", type: "webhook", url: receiver.url("/soak") });
+  await api.call("POST", `/api/v1/triggers/${trigger.id}/actions`, { name: "flaky receiver", type: "webhook", url: receiver.url(PATH) });
 
   const acknowledged = new Set<number>();
   let refused = 0;
@@ -110,7 +113,7 @@ async function main() {
   // Wait while deliveries keep arriving: hanging attempts hold the endpoint's slots, so the backlog
   // drains at its own pace (a fixed 2 minutes counted 54,644 of 83,515 events "lost" after 30 kills
   // that were merely not yet delivered). An event is lost when nothing more arrives for STALL_MS.
-  const delivered = () => [...acknowledged].filter((id) => receiver.arrivals.has(`/soak|${id}`)).length;
+  const delivered = () => [...acknowledged].filter((id) => receiver.arrivals.has(arrivalKey(PATH, id))).length;
   const giveUp = Date.now() + DRAIN_LIMIT_MS;
   let count = delivered();
   let progressAt = Date.now();
@@ -135,7 +138,8 @@ async function main() {
   // Hookline's own log must agree with the receiver: one recorded 2xx attempt per event delivered.
   // None: its log lost a delivery. Two: it sent again what it knew was delivered, which no kill
   // explains (a kill's duplicate is the attempt whose record died with the server).
-  const receivedIds = [...receiver.arrivals.keys()].map((key) => Number(key.slice("/soak|".length)));
+  // Every id sent, acknowledged or not (a commit whose answer a kill cut off is delivered too).
+  const receivedIds = Array.from({ length: nextId - 1 }, (_, i) => i + 1).filter((id) => receiver.arrivals.has(arrivalKey(PATH, id)));
   const unrecordedIds = receivedIds.filter((id) => (recorded.get(id) ?? 0) === 0);
   const recordedTwiceIds = [...recorded].filter(([, n]) => n > 1).map(([id]) => id);
   const [unrecorded, recordedTwice] = [unrecordedIds.length, recordedTwiceIds.length];

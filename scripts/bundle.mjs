@@ -2,7 +2,7 @@
  * Bundles the compiled CLI (dist/cli.js) and the webhook thread's entry into dist/bin/, the files
  * `hookline` runs. Loading some 450 separate modules (Kysely's 262 files, zod's 95, Hookline's own
  * and Fastify's tree) took a process most of a second before it did anything; bundled, about half
- * of that (BENCHMARKS.md, item 37). Left outside: the native SQLite driver, and what loads only when
+ * of that (docs/PERFORMANCE.md, item 37). Left outside: the native SQLite driver, and what loads only when
  * configured (PostgreSQL, SMTP, OpenTelemetry), as in the unbundled build.
  *
  * The bundler needs Node 20.19 or later; on an older Node 20 the command runs the unbundled build

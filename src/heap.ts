@@ -6,7 +6,7 @@
  * the main thread's old generation cycled 67–95 MB draining a backlog with 25–40 MB live, and now
  * and then (when marking ran late on two busy cores) reached 200 MB. Growing by half instead keeps
  * the process near what it uses: peak RSS 270 → 195 MB filling and draining a backlog, 270 → 204 MB
- * in the steady scenario, with no change in throughput beyond the noise (BENCHMARKS.md, item 25).
+ * in the steady scenario, with no change in throughput beyond the noise (docs/PERFORMANCE.md, item 25).
  *
  * The flag is process-wide (the webhook thread's heap follows it too), so only the `hookline`
  * command sets it, for the process it owns; an embedder of `startHookline` keeps its own settings.

@@ -2,7 +2,7 @@
  * `npm run bench:threads`: one phase of the steady scenario alone (SQLite, one webhook action, 64 in
  * flight), with where the CPU went: each thread of the server (main, webhook thread, V8's and
  * libuv's helpers, by thread id) and of this process (load generator and receiver), from /proc, and how busy the
- * whole machine was. The tool behind BENCHMARKS.md's per-thread figures; Linux only.
+ * whole machine was. The tool behind the per-thread figures of docs/PERFORMANCE.md; Linux only.
  *
  *   npm run bench:threads -- --batch=100 --events=40000 --rounds=2
  *   npm run bench:threads -- --batch=1 --events=20000 --clients=64

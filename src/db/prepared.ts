@@ -45,7 +45,7 @@ export type Prepared<P, R> = (db: Executor, params: P) => Promise<QueryResult<R>
  * Transactions whose prepared statements go straight to their connection (`direct`). Kysely runs a
  * query in a transaction through a fresh executor and three nested async functions that serialise
  * it behind the last one; at three statements per event that was about a third of what the main
- * thread allocated while a backlog filled (BENCHMARKS.md, item 23).
+ * thread allocated while a backlog filled (docs/PERFORMANCE.md, item 23).
  */
 const directConnections = new WeakMap<Executor, DatabaseConnection>();
 
@@ -119,7 +119,7 @@ function compileSlots<S>(query: CompiledQuery, read: (name: string) => (source: 
  * the few kinds of rows or params that property is read from, so V8 caches where it is. Reading by a key
  * known only at run time (`row[column]`, every column through one site) is a lookup it cannot
  * cache; the inserts of a shared transaction fill about 50 parameters per event, and those reads
- * were 1.9 % of the main thread's self time (BENCHMARKS.md, item 33). The code made is one
+ * were 1.9 % of the main thread's self time (docs/PERFORMANCE.md, item 33). The code made is one
  * property read per name: a function per statement, with a read per parameter written out, was
  * as fast but its compilation (64 rows of 20 columns) raised a backlog's peak memory by 40 MB.
  */

@@ -55,7 +55,7 @@ interface Answer {
  * collected straight from the socket's chunks, and one timer and the caller's signal abort the
  * request through its controller. `request` wrapped each answer in a stream read with an async
  * iterator, and needed an AbortController per request for the timeout; on the webhook thread
- * that was about a fifth of its CPU per delivery (BENCHMARKS.md, item 21).
+ * that was about a fifth of its CPU per delivery (docs/PERFORMANCE.md, item 21).
  */
 export async function postOnce(
   url: string,

@@ -178,7 +178,7 @@ export async function claimDue(
   // what the actions the last window held can take now. A backlog of one action is claimed a few
   // rows at a time, as its attempts end and free room, and a window sized by what the action could
   // hold at most read 256 rows to take 33 on average (a claim's window was 7 % of the main
-  // thread's time draining one: BENCHMARKS.md, item 35). Actions the last window did not show are
+  // thread's time draining one: docs/PERFORMANCE.md, item 35). Actions the last window did not show are
   // found as its actions' rows run out, or by the scan past saturated ones.
   const roomDue = actionsDue?.reduce((sum, actionId) => sum + Math.max(0, room(actionId)), 0);
   const scan = Math.min(limit * 4, Math.max(16, 2 * (roomDue ?? limit)));

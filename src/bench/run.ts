@@ -38,7 +38,7 @@ import {
   warmUp,
 } from "./harness.js";
 import { combineRounds, type Figures, medianOf, ratios } from "./rounds.js";
-import { BATCH_LOAD, backlog, FULL, fanout, hanging, QUICK, SINGLE_LOAD, scale, steady } from "./scenarios.js";
+import { BATCH_LOAD, backlog, FULL, fanout, hanging, postgresServerUrl, QUICK, SINGLE_LOAD, scale, steady } from "./scenarios.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -51,16 +51,6 @@ const profileDir = args.find((a) => a.startsWith("--profile="))?.slice("--profil
 const wanted = (name: string) => !only || only.includes(name);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "../..");
-
-function postgresUrl(): string | undefined {
-  if (process.env.HOOKLINE_BENCH_POSTGRES_URL) return process.env.HOOKLINE_BENCH_POSTGRES_URL;
-  try {
-    execFileSync("bash", [path.join(root, "scripts/ensure-postgres.sh")], { stdio: ["ignore", "ignore", "inherit"] });
-    return fs.readFileSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"), "utf8").trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Each round of the comparison (0, 1, …) sends its own ids (the receiver counts an id's second
@@ -300,7 +290,7 @@ async function main() {
       const floorRatios = ratioFigures(floorPairs);
       if (Object.keys(floorRatios).length > 0) results.floor_ratios = floorRatios;
     }
-    const pgUrl = wanted("postgres") || wanted("scale") ? postgresUrl() : undefined;
+    const pgUrl = wanted("postgres") || wanted("scale") ? postgresServerUrl() : undefined;
     if ((wanted("postgres") || wanted("scale")) && !pgUrl) {
       if (process.env.CI === "true") throw new Error("PostgreSQL is needed for the PostgreSQL scenarios and could not be had");
       console.warn("warning: no PostgreSQL; its scenarios are skipped");

@@ -2,9 +2,11 @@
  * The Hookline scenarios of `npm run bench`. Each starts its own `hookline serve` process(es) on a
  * fresh database, drives them over HTTP from this process, and counts arrivals at the receiver.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { createScratchDatabase } from "../db/scratch-database.js";
 import {
   type Api,
@@ -77,6 +79,22 @@ export const QUICK: Sizes = {
 };
 
 /** A fresh database: a SQLite file in a temp folder, or a new database on the given PostgreSQL server. */
+/**
+ * The PostgreSQL server the bench and the soak give their databases on: HOOKLINE_BENCH_POSTGRES_URL,
+ * or the test server of scripts/ensure-postgres.sh (installed and started when missing); undefined
+ * when neither is to be had.
+ */
+export function postgresServerUrl(): string | undefined {
+  if (process.env.HOOKLINE_BENCH_POSTGRES_URL) return process.env.HOOKLINE_BENCH_POSTGRES_URL;
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+  try {
+    execFileSync("bash", [path.join(root, "scripts/ensure-postgres.sh")], { stdio: ["ignore", "ignore", "inherit"] });
+    return fs.readFileSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function freshDatabase(postgresUrl?: string): Promise<{ env: NodeJS.ProcessEnv; drop(): Promise<void> }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hookline-bench-"));
   const base = {

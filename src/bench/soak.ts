@@ -1,7 +1,7 @@
 /**
  * `npm run soak`: fault injection. A receiver that fails at random (503, connection resets, hangs
- * until the timeout), a `hookline serve` process on SQLite that is `kill -9`ed and restarted at
- * random moments while events keep arriving, and then a count: every acknowledged event must be
+ * until the timeout), a `hookline serve` process on SQLite (or PostgreSQL) that is `kill -9`ed and
+ * restarted at random moments while events keep arriving, and then a count: every acknowledged event must be
  * delivered (lost = 0), and every duplicate must be an attempt that was in flight at a kill (its
  * first delivery sent by a server that was then killed, its repeat by a later one). Hookline's
  * attempt log must agree: one recorded 2xx attempt per event delivered. Prints a one-line verdict
@@ -10,11 +10,12 @@
  *   npm run soak                  12 kills, 1–4 s apart
  *   npm run soak -- --quick       10 kills, 0.4–1.2 s apart (the CI smoke run)
  *   npm run soak -- --kills=30
+ *   npm run soak -- --postgres    on a fresh database of HOOKLINE_BENCH_POSTGRES_URL's server, or of
+ *                                 scripts/ensure-postgres.sh's (none: fails with CI=true, else skips)
  */
 import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import SQLite from "better-sqlite3";
+import { loadConfig } from "../config.js";
+import { openStore } from "../db/connect.js";
 import {
   apiClient,
   arrivalKey,
@@ -28,9 +29,11 @@ import {
   spawnHookline,
   startBenchReceiver,
 } from "./harness.js";
+import { freshDatabase, postgresServerUrl } from "./scenarios.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
+const onPostgres = args.includes("--postgres");
 const kills = Number(args.find((a) => a.startsWith("--kills="))?.slice("--kills=".length) ?? (quick ? 10 : 12));
 const [minGapMs, maxGapMs] = quick ? [400, 1_200] : [1_000, 4_000];
 const CLIENTS = 8;
@@ -45,14 +48,19 @@ const STALL_MS = 30_000;
 const DRAIN_LIMIT_MS = 20 * 60_000;
 
 async function main() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hookline-soak-"));
+  const serverUrl = onPostgres ? postgresServerUrl() : undefined;
+  if (onPostgres && !serverUrl) {
+    // As the bench and the tests: a missing server fails CI, and elsewhere skips, saying so.
+    const why = "no PostgreSQL server (HOOKLINE_BENCH_POSTGRES_URL, or Debian's through scripts/ensure-postgres.sh)";
+    if (process.env.CI === "true") throw new Error(`soak --postgres: ${why}`);
+    console.log(`soak (PostgreSQL): SKIPPED — ${why}`);
+    return;
+  }
+  const database = await freshDatabase(serverUrl);
   const port = await freePort();
   const env = {
-    HOOKLINE_DATA_DIR: dataDir,
+    ...database.env,
     HOOKLINE_PORT: String(port),
-    HOOKLINE_ALLOWED_NETWORKS: "127.0.0.0/8",
-    HOOKLINE_RATE_LIMIT_INGEST: "0",
-    HOOKLINE_RATE_LIMIT_API: "0",
     HOOKLINE_REQUEST_TIMEOUT: "1",
     HOOKLINE_LEASE_MARGIN: "1",
     HOOKLINE_RETRY_SCHEDULE: "0.2,0.4,0.8,1.6",
@@ -131,8 +139,8 @@ async function main() {
   await server.stop();
   await api.close();
   await receiver.close();
-  const recorded = recordedDeliveries(dataDir);
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  const recorded = await recordedDeliveries(loadConfig(env).databaseUrl);
+  await database.drop();
 
   const lost = acknowledged.size - delivered();
   // Hookline's own log must agree with the receiver: one recorded 2xx attempt per event delivered.
@@ -165,6 +173,7 @@ async function main() {
   for (const d of unexplainedDetail) progress(`duplicate not explained by a kill: ${JSON.stringify(d)}`);
   const summary = {
     verdict: ok ? "PASS" : "FAIL",
+    database: onPostgres ? "postgres" : "sqlite",
     kills,
     acknowledged: acknowledged.size,
     delivered: delivered(),
@@ -179,26 +188,26 @@ async function main() {
   };
   fs.writeFileSync("soak-results.json", `${JSON.stringify(summary, null, 2)}\n`);
   console.log(
-    `soak: ${summary.verdict} — ${kills} kill -9s, ${summary.acknowledged} events acknowledged, ${summary.delivered} delivered, lost ${lost}, duplicates ${summary.duplicates} (${unexplained} not explained by a kill); Hookline's log: ${unrecorded} deliveries missing, ${recordedTwice} recorded twice; injected ${faults.fail} × 503, ${faults.reset} resets, ${faults.hang} hangs`,
+    `soak${onPostgres ? " (PostgreSQL)" : ""}: ${summary.verdict} — ${kills} kill -9s, ${summary.acknowledged} events acknowledged, ${summary.delivered} delivered, lost ${lost}, duplicates ${summary.duplicates} (${unexplained} not explained by a kill); Hookline's log: ${unrecorded} deliveries missing, ${recordedTwice} recorded twice; injected ${faults.fail} × 503, ${faults.reset} resets, ${faults.hang} hangs`,
   );
   if (!ok) process.exitCode = 1;
 }
 
-/** Per participant id, the 2xx attempts Hookline recorded for its event. */
-function recordedDeliveries(dataDir: string): Map<number, number> {
-  const db = new SQLite(path.join(dataDir, "hookline.db"), { readonly: true });
+/** Per participant id, the 2xx attempts Hookline recorded for its event, read from the server's own database. */
+async function recordedDeliveries(databaseUrl: string): Promise<Map<number, number>> {
+  const store = await openStore(databaseUrl, { poolSize: 1 });
   try {
-    const rows = db
-      .prepare(
-        `SELECT json_extract(e.object, '$.id') AS id, COUNT(a.id) AS ok
-         FROM events e JOIN instances i ON i.event_id = e.id
-         LEFT JOIN attempts a ON a.instance_id = i.id AND a.response_status BETWEEN 200 AND 299
-         GROUP BY e.id`,
-      )
-      .all() as { id: number; ok: number }[];
-    return new Map(rows.map((r) => [r.id, r.ok]));
+    const rows = await store.db
+      .selectFrom("events as e")
+      .innerJoin("instances as i", "i.event_id", "e.id")
+      .leftJoin("attempts as a", (join) => join.onRef("a.instance_id", "=", "i.id").on("a.response_status", ">=", 200).on("a.response_status", "<=", 299))
+      .select(({ fn }) => ["e.object", fn.count<number | string>("a.id").as("ok")])
+      .groupBy(["e.id", "e.object"])
+      .execute();
+    // PostgreSQL's count is a bigint, which pg returns as a string.
+    return new Map(rows.map((r) => [(JSON.parse(r.object) as { id: number }).id, Number(r.ok)]));
   } finally {
-    db.close();
+    await store.close();
   }
 }
 

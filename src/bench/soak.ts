@@ -1,8 +1,8 @@
 /**
  * `npm run soak`: fault injection. A receiver that fails at random (503, connection resets, hangs
  * until the timeout), a `hookline serve` process on SQLite (or PostgreSQL) that is `kill -9`ed and
- * restarted at random moments while events keep arriving, and then a count: every acknowledged event must be
- * delivered (lost = 0), and every duplicate must be an attempt that was in flight at a kill (its
+ * restarted at random moments while events keep arriving, and then a count: every acknowledged
+ * event must be delivered (lost = 0), and every duplicate must be an attempt in flight at a kill (its
  * first delivery sent by a server that was then killed, its repeat by a later one). Hookline's
  * attempt log must agree: one recorded 2xx attempt per event delivered. Prints a one-line verdict
  * and exits non-zero on any loss, unexplained duplicate or disagreement.

@@ -27,7 +27,7 @@ const POSTGRES_TESTS = [
   "test/write-behind.test.ts",
 ];
 /** About PostgreSQL itself (several processes on one database, a server restart, its named statements): the PostgreSQL project only. */
-const POSTGRES_ONLY = ["test/scale-out.test.ts", "test/postgres-statements.test.ts"];
+const POSTGRES_ONLY = ["test/scale-out.test.ts", "test/postgres-statements.test.ts", "test/ensure-postgres.test.ts"];
 /**
  * Tests that load the machine themselves (several Hookline processes, kill -9, a browser) run after
  * the rest, one file at a time: beside the full suite on two cores their timings stretched past

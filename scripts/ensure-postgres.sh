@@ -36,7 +36,8 @@ if [ "$(id -u)" = 0 ]; then
   AS=(runuser -u postgres --)
 fi
 
-if [ -f "$DIR/port" ] && "$BIN/pg_isready" -q -h 127.0.0.1 -p "$(cat "$DIR/port")"; then
+# As the cluster's user: probing as the caller (root here) made the server log a FATAL each time.
+if [ -f "$DIR/port" ] && "$BIN/pg_isready" -q -h 127.0.0.1 -p "$(cat "$DIR/port")" -U hookline -d postgres; then
   echo "postgres://hookline@127.0.0.1:$(cat "$DIR/port")/postgres" >"$DIR/url"
   exit 0
 fi

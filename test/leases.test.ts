@@ -140,11 +140,13 @@ it(`[${DIALECT}] a record the database does not take at first is retried until i
 });
 
 /** Counts the claim's reads of due instances: rows returned, and scans past saturated endpoints ("not in"). */
-function claimReads(): KyselyPlugin & { rows: number[]; pastSaturated: number } {
+function claimReads(): KyselyPlugin & { rows: number[]; pastSaturated: number; delayMs: number } {
   const windows = new Set<unknown>();
   const reads = {
     rows: [] as number[],
     pastSaturated: 0,
+    /** Holds each claim's window read this long: a slow database, so something can happen during a claim. */
+    delayMs: 0,
     transformQuery(args: PluginTransformQueryArgs) {
       const text = JSON.stringify(args.node);
       if (args.node.kind === "SelectQueryNode" && text.includes('"next_attempt_at"') && text.includes('"limit"')) {
@@ -154,7 +156,10 @@ function claimReads(): KyselyPlugin & { rows: number[]; pastSaturated: number } 
       return args.node;
     },
     async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-      if (windows.delete(args.queryId)) reads.rows.push(args.result.rows.length);
+      if (windows.delete(args.queryId)) {
+        reads.rows.push(args.result.rows.length);
+        if (reads.delayMs > 0) await new Promise((r) => setTimeout(r, reads.delayMs));
+      }
       return args.result;
     },
   };
@@ -285,6 +290,36 @@ it(`[${DIALECT}] a new instance the worker has room for is born leased to it and
   expect([...sender.calls.values()]).toEqual([1, 1, 1, 1]);
   expect([...checking.leases.values()]).toEqual(["own", "own", "own", "own"]);
   // The fallback poll may still claim now and then; no claim found any of them.
+  expect(reads.rows.every((n) => n === 0)).toBe(true);
+});
+
+it(`[${DIALECT}] a retry being recorded does not keep new instances from being handed over`, async () => {
+  const { store, accountId } = await setUp();
+  const reads = claimReads();
+  const sender = slowSender(0);
+  let failedOnce = false;
+  // Participant 1 fails once; its retry falls due long after the test.
+  const failingFirst: Sender = {
+    async send(instance, signal) {
+      if ((JSON.parse(instance.object) as { id: number }).id === 1 && !failedOnce) {
+        failedOnce = true;
+        return { outcome: { kind: "temporary", message: "503" }, sent: true, confirmsDelivery: true, request: {}, startedAt: Date.now(), durationMs: 0 };
+      }
+      return sender.send(instance, signal);
+    },
+  };
+  const worker = startWorker(store, failingFirst, undefined, { db: store.db.withPlugin(reads), pollIntervalMs: 60_000, backoffMs: 60_000 });
+  await eventually(async () => (reads.rows.length > 0 ? true : undefined));
+  reads.rows.length = 0;
+  // Claims are slow from here: the look the retry's record asks for is still running when the next event comes.
+  reads.delayMs = 300;
+  const ingest = handingIngest(store, accountId, worker);
+  await ingest(1);
+  await eventually(() => store.db.selectFrom("instances").select("id").where("state", "=", "retrying").executeTakeFirst());
+  await ingest(2);
+  await eventually(async () => (sender.calls.size === 1 ? true : undefined));
+  // Handed over, not claimed: no claim found anything. (The record's look had blocked every hand-off,
+  // of every action, until it ended; instance 2 then waited for a claim of its own.)
   expect(reads.rows.every((n) => n === 0)).toBe(true);
 });
 
@@ -488,11 +523,10 @@ it(`[${DIALECT}] a retry that falls due while the worker is full is attempted on
   const retry = await eventually(() =>
     store.db.selectFrom("instances").select(["state", "next_attempt_at"]).where("state", "=", "retrying").executeTakeFirst(),
   );
-  // Both holds taken before the retry falls due (the backoff is the room for this ingest's commit
-  // and a claim): when it does, the worker is full and cannot claim it. Handed over at ingest, or
-  // claimed just after: the retry's record wakes the worker for a look (waiting "all"), and an ingest
-  // during that look is not handed over. A CI run on PostgreSQL found the worker still empty as
-  // the ingest returned.
+  // Both holds taken before the retry falls due (the backoff is the room for this ingest's commit):
+  // when it does, the worker is full and cannot claim it. Waited for, not read as the ingest
+  // returns: a CI run on PostgreSQL once found the worker still empty then (the retry's record had
+  // stopped hand-offs while its look ran; since fixed, "a retry being recorded …" above).
   await ingest(2, 3);
   await eventually(async () => (worker.inFlight() === 1 ? true : undefined));
   expect(Date.now()).toBeLessThan(Number(retry.next_attempt_at));

@@ -154,6 +154,20 @@ export function createWorker(deps: WorkerDeps): Worker {
     wakeUp();
   }
 
+  /**
+   * A retry's record is in: look again, to sleep until it falls due. (The slot was freed, and the
+   * worker woken, before this commit; a claim running meanwhile could not yet see the new due time,
+   * and must not set `idleUntil` from what it saw.) Unlike `notify`, nothing is announced as waiting:
+   * the retry is not due yet, so new instances are still handed over meanwhile, and the ration of
+   * looks past saturated endpoints stands. Once, every retry's record had stopped every action's
+   * hand-offs until that look ended (a claim's time: milliseconds on PostgreSQL, longer when slow).
+   */
+  function retryRecorded(): void {
+    notifications++;
+    idleUntil = undefined;
+    wakeUp();
+  }
+
   /** Instances held (in flight, or queued at the gate), per action and in all. */
   const holdPerAction = deps.perEndpointConcurrency * HOLD_FACTOR;
   const holdAll = deps.concurrency * HOLD_FACTOR;
@@ -258,9 +272,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     for (let delay: number = RECORD_RETRY_MS[0]; ; delay = Math.min(delay * 2, RECORD_RETRY_MS[1])) {
       try {
         await deps.recorder(record);
-        // A retry is due again soon: look once its record is in. (The slot was freed, and the worker
-        // woken, before this commit; a claim running meanwhile could not yet see the new due time.)
-        if (decision.state === "retrying") notify();
+        if (decision.state === "retrying") retryRecorded();
         return;
       } catch (err) {
         deps.logger.error({ instance: instance.id, err }, "could not record attempt; retrying");

@@ -225,8 +225,13 @@ describe("ingest", () => {
     expect((await raw("GET", "/api/v1/triggers")).status).toBe(200);
   });
 
-  it("answers 415 to a body that is not JSON", async () => {
-    const response = await raw("POST", "/api/v1/events", "<event/>", { "content-type": "application/xml" });
+  it.each([
+    ["application/xml", "<event/>"],
+    // Fastify parses text/plain by default: JSON sent as text reached validation as a string (400
+    // "expected object, received string"), which did not say what was wrong.
+    ["text/plain", '{"type": "event.created", "data": {"event": {"id": 1}}}'],
+  ])("answers 415 to a body sent as %s", async (contentType, body) => {
+    const response = await raw("POST", "/api/v1/events", body, { "content-type": contentType });
     expect(response.status).toBe(415);
     expect(response.body?.error).toEqual({ code: "unsupported_media_type", message: "send Content-Type: application/json" });
   });

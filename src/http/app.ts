@@ -70,6 +70,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
   });
+  // The API speaks JSON only. Fastify also parses text/plain by default, and JSON sent as text then
+  // failed validation as a string instead of being refused for its type (415, as any other).
+  app.removeContentTypeParser("text/plain");
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HooklineError) {

@@ -2,7 +2,7 @@
  * The HTTP server: the route table, bearer-key authentication, /health, /ready, the OpenAPI
  * document, and one error translator to `{"error": {"code", "message"}}`.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, LogController } from "fastify";
+import Fastify, { errorCodes, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, LogController } from "fastify";
 import type { Logger } from "pino";
 import type { Session } from "../accounts/sessions.js";
 import { isDatabaseUnavailable } from "../db/unavailable.js";
@@ -71,8 +71,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     connectionTimeout: 60_000,
   });
   // The API speaks JSON only. Fastify also parses text/plain by default, and JSON sent as text then
-  // failed validation as a string instead of being refused for its type (415, as any other).
+  // failed validation as a string instead of being refused for its type (415, as any other type).
+  // An empty text/plain body is no body: what fetch sends for `body: ""`, to an endpoint that takes none.
   app.removeContentTypeParser("text/plain");
+  app.addContentTypeParser("text/plain", { parseAs: "string" }, (_request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE("text/plain"), undefined);
+  });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HooklineError) {

@@ -236,7 +236,7 @@ describe("ingest", () => {
     expect(response.body?.error).toEqual({ code: "unsupported_media_type", message: "send Content-Type: application/json" });
   });
 
-  it("takes an empty text/plain body as no body, as fetch sends it for body: \"\" to an endpoint that takes none", async () => {
+  it('takes an empty text/plain body as no body, as fetch sends it for body: "" to an endpoint that takes none', async () => {
     const trigger = await client.createTrigger({ name: "t", type: "event.created" });
     const action = await client.createAction(trigger.id, { name: "CRM", type: "webhook", url: "https://crm.example.com/hook" });
     const response = await raw("POST", `/api/v1/actions/${action.id}/secret/rotate`, "", { "content-type": "text/plain;charset=UTF-8" });

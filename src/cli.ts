@@ -3,7 +3,7 @@
 import { Command } from "commander";
 import { countAccounts, createAccount } from "./accounts/accounts.js";
 import { createLoginToken } from "./accounts/sessions.js";
-import { ConfigError, ENV_VARS, type Env, loadConfig } from "./config.js";
+import { ConfigError, ENV_VARS, type Env, type EnvName, loadConfig } from "./config.js";
 import { openStore } from "./db/connect.js";
 import type { Db } from "./db/schema.js";
 import { tuneHeapGrowth } from "./heap.js";
@@ -15,13 +15,28 @@ const envHelp = `\nEnvironment variables (flags, where given, take precedence):\
   .map(([name, v]) => `  ${name.padEnd(30)} ${v.help}${v.default ? ` (default: ${v.default})` : ""}`)
   .join("\n")}\n`;
 
-function configFrom(flags: { port?: string; databaseUrl?: string; dataDir?: string; role?: string }) {
+type Flags = { port?: string; databaseUrl?: string; dataDir?: string; role?: string };
+
+/** Each flag and the variable it overrides. */
+const FLAG_VARS: [keyof Flags, string, EnvName][] = [
+  ["role", "--role", "HOOKLINE_ROLE"],
+  ["port", "--port", "HOOKLINE_PORT"],
+  ["databaseUrl", "--database-url", "HOOKLINE_DATABASE_URL"],
+  ["dataDir", "--data-dir", "HOOKLINE_DATA_DIR"],
+];
+
+function configFrom(flags: Flags) {
   const env: Env = { ...(process.env as Env) };
-  if (flags.role !== undefined) env.HOOKLINE_ROLE = flags.role;
-  if (flags.port !== undefined) env.HOOKLINE_PORT = flags.port;
-  if (flags.databaseUrl !== undefined) env.HOOKLINE_DATABASE_URL = flags.databaseUrl;
-  if (flags.dataDir !== undefined) env.HOOKLINE_DATA_DIR = flags.dataDir;
-  return loadConfig(env);
+  const given = FLAG_VARS.filter(([key]) => flags[key] !== undefined);
+  for (const [key, , name] of given) env[name] = flags[key];
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    // A bad value given as a flag is named as the flag the user typed, not as its variable.
+    const from = error instanceof ConfigError ? given.find(([, , name]) => error.message.startsWith(`${name}=`)) : undefined;
+    if (from) throw new ConfigError(`${from[1]} ${(error as ConfigError).message.slice(from[2].length + 1)}`);
+    throw error;
+  }
 }
 
 async function loginLink(db: Db, accountId: string, base: string): Promise<string> {
@@ -47,7 +62,7 @@ storeOptions(
     .option("--role <role>", "all | api | worker: split the API and delivery over several processes on one PostgreSQL (overrides HOOKLINE_ROLE)"),
 )
   .addHelpText("after", envHelp)
-  .action(async (flags: { port?: string; databaseUrl?: string; dataDir?: string; role?: string }) => {
+  .action(async (flags: Flags) => {
     tuneHeapGrowth();
     const config = configFrom(flags);
     const logger = createLogger(config.logLevel);

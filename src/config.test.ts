@@ -41,7 +41,7 @@ describe("config", () => {
 
   it.each([
     [{ HOOKLINE_PORT: "eighty" }, /HOOKLINE_PORT/],
-    [{ HOOKLINE_PORT: "70000" }, /HOOKLINE_PORT.*0-65535/],
+    [{ HOOKLINE_PORT: "70000" }, /HOOKLINE_PORT="70000": a port is a whole number from 0 to 65535/],
     [{ HOOKLINE_RETRY_SCHEDULE: "30,,60" }, /HOOKLINE_RETRY_SCHEDULE/],
     [{ HOOKLINE_RETRY_SCHEDULE: "1,2,3,4,5" }, /at most 4 delays/],
     [{ HOOKLINE_RETRY_SCHEDULE: "-1" }, /negative/],

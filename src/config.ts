@@ -85,6 +85,8 @@ const seconds = (name: string) =>
     .finite()
     .nonnegative(`${name} must not be negative`);
 
+const PORT_RANGE = "a port is a whole number from 0 to 65535";
+
 const positiveInt = (name: string) =>
   z.coerce
     .number({ error: `${name} must be a whole number` })
@@ -259,7 +261,7 @@ export function loadConfig(env: Env): Config {
   );
 
   const config: Config = {
-    port: parseValue("HOOKLINE_PORT", z.coerce.number().int().min(0, "port must be 0-65535").max(65535, "port must be 0-65535"), get("HOOKLINE_PORT")),
+    port: parseValue("HOOKLINE_PORT", z.coerce.number({ error: PORT_RANGE }).int(PORT_RANGE).min(0, PORT_RANGE).max(65535, PORT_RANGE), get("HOOKLINE_PORT")),
     host: get("HOOKLINE_HOST"),
     databaseUrl,
     dataDir,

@@ -106,4 +106,11 @@ describe("hookline CLI", () => {
     expect(error.stderr).toMatch(/^hookline: HOOKLINE_RETRY_SCHEDULE="soon": /);
     expect(error.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it("names a bad flag as the flag typed, not as the variable it overrides", async () => {
+    const error = (await runCli(["serve", "--port", "abc"], { HOOKLINE_DATA_DIR: freshDir() }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(error.code).toBe(2);
+    // It had said: HOOKLINE_PORT="abc": Invalid input: expected number, received NaN
+    expect(error.stderr).toBe('hookline: --port "abc": a port is a whole number from 0 to 65535\n');
+  });
 });

@@ -55,6 +55,10 @@ describe("config", () => {
     [{ HOOKLINE_SMTP_URL: "http://mail" }, /HOOKLINE_SMTP_URL: expected a smtp: or smtps: URL/],
     [{ HOOKLINE_TWILIO_BASE_URL: "http://127.0.0.1:1" }, /SMS provider half configured: .*HOOKLINE_TWILIO_ACCOUNT_SID/],
     [{ HOOKLINE_PUBLIC_URL: "hooks.example.com" }, /HOOKLINE_PUBLIC_URL.*not a URL/],
+    // Each says what its number counts (these three had said "a number of seconds").
+    [{ HOOKLINE_RETRY_JITTER: "some" }, /HOOKLINE_RETRY_JITTER="some": HOOKLINE_RETRY_JITTER must be a fraction from 0 to 1/],
+    [{ HOOKLINE_RATE_LIMIT_INGEST: "lots" }, /HOOKLINE_RATE_LIMIT_INGEST="lots": HOOKLINE_RATE_LIMIT_INGEST must be a number per second/],
+    [{ HOOKLINE_RETENTION_DAYS: "a month" }, /HOOKLINE_RETENTION_DAYS="a month": HOOKLINE_RETENTION_DAYS must be a number of days/],
   ])("rejects %o with a clear message", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

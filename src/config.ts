@@ -79,11 +79,13 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-const seconds = (name: string) =>
+/** A number not below zero; `what` says in the error what it counts ("a number of seconds"). */
+const nonNegative = (name: string, what: string) =>
   z.coerce
-    .number({ error: `${name} must be a number of seconds` })
-    .finite()
+    .number({ error: `${name} must be ${what}` })
+    .finite(`${name} must be ${what}`)
     .nonnegative(`${name} must not be negative`);
+const seconds = (name: string) => nonNegative(name, "a number of seconds");
 
 const PORT_RANGE = "a port is a whole number from 0 to 65535";
 
@@ -256,7 +258,7 @@ export function loadConfig(env: Env): Config {
   }
   const jitter = parseValue(
     "HOOKLINE_RETRY_JITTER",
-    seconds("HOOKLINE_RETRY_JITTER").max(1, "HOOKLINE_RETRY_JITTER must be between 0 and 1"),
+    nonNegative("HOOKLINE_RETRY_JITTER", "a fraction from 0 to 1").max(1, "HOOKLINE_RETRY_JITTER must be a fraction from 0 to 1"),
     get("HOOKLINE_RETRY_JITTER"),
   );
 
@@ -279,10 +281,16 @@ export function loadConfig(env: Env): Config {
     responseBodyCapBytes: parseValue("HOOKLINE_RESPONSE_BODY_CAP", positiveInt("HOOKLINE_RESPONSE_BODY_CAP"), get("HOOKLINE_RESPONSE_BODY_CAP")),
     maxBodyBytes: parseValue("HOOKLINE_MAX_BODY_BYTES", positiveInt("HOOKLINE_MAX_BODY_BYTES"), get("HOOKLINE_MAX_BODY_BYTES")),
     rateLimits: Object.freeze({
-      ingest: parseValue("HOOKLINE_RATE_LIMIT_INGEST", seconds("HOOKLINE_RATE_LIMIT_INGEST"), get("HOOKLINE_RATE_LIMIT_INGEST")),
-      api: parseValue("HOOKLINE_RATE_LIMIT_API", seconds("HOOKLINE_RATE_LIMIT_API"), get("HOOKLINE_RATE_LIMIT_API")),
+      ingest: parseValue("HOOKLINE_RATE_LIMIT_INGEST", nonNegative("HOOKLINE_RATE_LIMIT_INGEST", "a number per second"), get("HOOKLINE_RATE_LIMIT_INGEST")),
+      api: parseValue("HOOKLINE_RATE_LIMIT_API", nonNegative("HOOKLINE_RATE_LIMIT_API", "a number per second"), get("HOOKLINE_RATE_LIMIT_API")),
     }),
-    retentionMs: Math.round(parseValue("HOOKLINE_RETENTION_DAYS", seconds("HOOKLINE_RETENTION_DAYS").positive(), get("HOOKLINE_RETENTION_DAYS")) * 86_400_000),
+    retentionMs: Math.round(
+      parseValue(
+        "HOOKLINE_RETENTION_DAYS",
+        nonNegative("HOOKLINE_RETENTION_DAYS", "a number of days").positive("HOOKLINE_RETENTION_DAYS must be positive"),
+        get("HOOKLINE_RETENTION_DAYS"),
+      ) * 86_400_000,
+    ),
     failingAfterMs: Math.round(parseValue("HOOKLINE_FAILING_AFTER", seconds("HOOKLINE_FAILING_AFTER").positive(), get("HOOKLINE_FAILING_AFTER")) * 1000),
     maxTriggers: parseValue("HOOKLINE_MAX_TRIGGERS", positiveInt("HOOKLINE_MAX_TRIGGERS"), get("HOOKLINE_MAX_TRIGGERS")),
     maxActions: parseValue("HOOKLINE_MAX_ACTIONS", positiveInt("HOOKLINE_MAX_ACTIONS"), get("HOOKLINE_MAX_ACTIONS")),

@@ -33,8 +33,9 @@ function configFrom(flags: Flags) {
     return loadConfig(env);
   } catch (error) {
     // A bad value given as a flag is named as the flag the user typed, not as its variable.
-    const from = error instanceof ConfigError ? given.find(([, , name]) => error.message.startsWith(`${name}=`)) : undefined;
-    if (from) throw new ConfigError(`${from[1]} ${(error as ConfigError).message.slice(from[2].length + 1)}`);
+    const refused = error instanceof ConfigError ? error.refused : undefined;
+    const flag = refused && given.find(([, , name]) => name === refused.variable);
+    if (refused && flag) throw new ConfigError(`${flag[1]} ${refused.shown}: ${refused.problem}`);
     throw error;
   }
 }

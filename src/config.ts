@@ -67,7 +67,7 @@ export const ROLES = ["all", "api", "worker"] as const;
 export type Role = (typeof ROLES)[number];
 
 function parseRole(raw: string, databaseUrl: string): Role {
-  if (!(ROLES as readonly string[]).includes(raw)) throw new ConfigError(`HOOKLINE_ROLE=${JSON.stringify(raw)}: expected one of ${ROLES.join(", ")}`);
+  if (!(ROLES as readonly string[]).includes(raw)) throw refused("HOOKLINE_ROLE", JSON.stringify(raw), `expected one of ${ROLES.join(", ")}`);
   // Two processes on one SQLite file could claim the same instance (no row locks): one process owns it.
   if (raw !== "all" && databaseUrl.startsWith("sqlite:")) {
     throw new ConfigError(`HOOKLINE_ROLE=${raw} needs PostgreSQL (HOOKLINE_DATABASE_URL=postgres://…); on SQLite one process runs everything (all)`);
@@ -77,6 +77,18 @@ function parseRole(raw: string, databaseUrl: string): Role {
 
 export class ConfigError extends Error {
   override name = "ConfigError";
+  constructor(
+    message: string,
+    /** The refused value of one variable, when that is what went wrong (the CLI names its flag instead). */
+    readonly refused?: { variable: EnvName; shown: string; problem: string },
+  ) {
+    super(message);
+  }
+}
+
+/** `variable`'s value refused: `NAME=<shown>: problem`, where `shown` is the value as it may be printed. */
+function refused(variable: EnvName, shown: string, problem: string): ConfigError {
+  return new ConfigError(`${variable}=${shown}: ${problem}`, { variable, shown, problem });
 }
 
 /** A number not below zero; `what` says in the error what it counts ("a number of seconds"). */
@@ -157,10 +169,10 @@ export type Env = Partial<Record<EnvName, string | undefined>>;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-function parseValue<T>(name: string, schema: z.ZodType<T>, raw: string): T {
+function parseValue<T>(name: EnvName, schema: z.ZodType<T>, raw: string): T {
   const result = schema.safeParse(raw);
   if (!result.success) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)}: ${result.error.issues[0]?.message ?? "invalid"}`);
+    throw refused(name, JSON.stringify(raw), result.error.issues[0]?.message ?? "invalid");
   }
   return result.data;
 }
@@ -168,11 +180,11 @@ function parseValue<T>(name: string, schema: z.ZodType<T>, raw: string): T {
 function parseSchedule(raw: string): number[] {
   const parts = raw.split(",").map((p) => p.trim());
   if (parts.length === 0 || parts.some((p) => p === "")) {
-    throw new ConfigError(`HOOKLINE_RETRY_SCHEDULE=${JSON.stringify(raw)}: expected comma-separated seconds, e.g. 30,120,600,3600`);
+    throw refused("HOOKLINE_RETRY_SCHEDULE", JSON.stringify(raw), "expected comma-separated seconds, e.g. 30,120,600,3600");
   }
   // The product promises at most 5 attempts in all: 4 delays.
   if (parts.length > 4) {
-    throw new ConfigError(`HOOKLINE_RETRY_SCHEDULE=${JSON.stringify(raw)}: at most 4 delays (5 attempts in all)`);
+    throw refused("HOOKLINE_RETRY_SCHEDULE", JSON.stringify(raw), "at most 4 delays (5 attempts in all)");
   }
   return parts.map((p) => Math.round(parseValue("HOOKLINE_RETRY_SCHEDULE", seconds("HOOKLINE_RETRY_SCHEDULE"), p) * 1000));
 }
@@ -191,12 +203,12 @@ function parseNetworks(raw: string): Cidr[] {
     });
 }
 
-function parseUrl(name: string, raw: string, protocols: readonly string[]): string {
+function parseUrl(name: EnvName, raw: string, protocols: readonly string[]): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)}: not a URL`);
+    throw refused(name, JSON.stringify(raw), "not a URL");
   }
   if (!protocols.includes(url.protocol)) throw new ConfigError(`${name}: expected a ${protocols.join(" or ")} URL`);
   return raw.replace(/\/$/, "");
@@ -235,7 +247,7 @@ function parseSecretKey(raw: string): string {
 function parseDatabaseUrl(raw: string): string {
   if (raw.startsWith("sqlite:") && raw.length > "sqlite:".length) return raw;
   if (raw.startsWith("postgres://") || raw.startsWith("postgresql://")) return parseUrl("HOOKLINE_DATABASE_URL", raw, ["postgres:", "postgresql:"]);
-  throw new ConfigError(`HOOKLINE_DATABASE_URL=${JSON.stringify(raw.replace(/\/\/[^@/]*@/, "//…@"))}: expected sqlite:<path> or postgres://…`);
+  throw refused("HOOKLINE_DATABASE_URL", JSON.stringify(raw.replace(/\/\/[^@/]*@/, "//…@")), "expected sqlite:<path> or postgres://…");
 }
 
 /** Builds the frozen configuration from environment-style strings; unknown/empty values take defaults. */
@@ -254,7 +266,7 @@ export function loadConfig(env: Env): Config {
   const leaseMarginMs = Math.round(parseValue("HOOKLINE_LEASE_MARGIN", seconds("HOOKLINE_LEASE_MARGIN"), get("HOOKLINE_LEASE_MARGIN")) * 1000);
   const logLevel = get("HOOKLINE_LOG_LEVEL");
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(`HOOKLINE_LOG_LEVEL=${JSON.stringify(logLevel)}: expected one of ${LOG_LEVELS.join(", ")}`);
+    throw refused("HOOKLINE_LOG_LEVEL", JSON.stringify(logLevel), `expected one of ${LOG_LEVELS.join(", ")}`);
   }
   const jitter = parseValue(
     "HOOKLINE_RETRY_JITTER",

@@ -147,22 +147,17 @@ export function createWorker(deps: WorkerDeps): Worker {
    */
   function notify(actionIds?: readonly string[]): void {
     if (!actionIds || actionIds.some((id) => room(id) > 0)) lookPastDelay = 0;
-    notifications++;
-    idleUntil = undefined;
     if (!actionIds) waiting = "all";
     else if (waiting !== "all") for (const id of actionIds) waiting.add(id);
-    wakeUp();
+    lookAgain();
   }
 
   /**
-   * A retry's record is in: look again, to sleep until it falls due. (The slot was freed, and the
-   * worker woken, before this commit; a claim running meanwhile could not yet see the new due time,
-   * and must not set `idleUntil` from what it saw.) Unlike `notify`, nothing is announced as waiting:
-   * the retry is not due yet, so new instances are still handed over meanwhile, and the ration of
-   * looks past saturated endpoints stands. Once, every retry's record had stopped every action's
-   * hand-offs until that look ended (a claim's time: milliseconds on PostgreSQL, longer when slow).
+   * The due times changed: look now, whatever the last look found. A claim running meanwhile may
+   * not have seen the change, so it sets neither `idleUntil` nor `waiting` from what it saw
+   * (`notifications`).
    */
-  function retryRecorded(): void {
+  function lookAgain(): void {
     notifications++;
     idleUntil = undefined;
     wakeUp();
@@ -272,7 +267,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     for (let delay: number = RECORD_RETRY_MS[0]; ; delay = Math.min(delay * 2, RECORD_RETRY_MS[1])) {
       try {
         await deps.recorder(record);
-        if (decision.state === "retrying") retryRecorded();
+        // A retry's record is in: look again, to sleep until it falls due (the slot was freed, and
+        // the worker woken, before this commit). Not `notify`: the retry is not due yet, so nothing
+        // is waiting, new instances are still handed over meanwhile, and the ration of looks past
+        // saturated endpoints stands. Once, every retry's record had stopped every action's
+        // hand-offs until that look ended (a claim's time: milliseconds on PostgreSQL).
+        if (decision.state === "retrying") lookAgain();
         return;
       } catch (err) {
         deps.logger.error({ instance: instance.id, err }, "could not record attempt; retrying");

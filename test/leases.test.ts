@@ -107,6 +107,20 @@ async function allSucceeded(store: Store, n: number) {
   });
 }
 
+/** Participant 1's first attempt fails at once, for now (a 503: retried after the backoff); every other goes to `then`. */
+function failingFirstOf1(then: Sender): Sender {
+  let failedOnce = false;
+  return {
+    async send(instance, signal) {
+      if ((JSON.parse(instance.object) as { id: number }).id === 1 && !failedOnce) {
+        failedOnce = true;
+        return { outcome: { kind: "temporary", message: "503" }, sent: true, confirmsDelivery: true, request: {}, startedAt: Date.now(), durationMs: 0 };
+      }
+      return then.send(instance, signal);
+    },
+  };
+}
+
 it(`[${DIALECT}] an attempt that outlasts its lease several times over is renewed, not made again by another worker`, async () => {
   const { store, ingest } = await setUp();
   const sender = slowSender(LEASE_MS * 4);
@@ -297,17 +311,8 @@ it(`[${DIALECT}] a retry being recorded does not keep new instances from being h
   const { store, accountId } = await setUp();
   const reads = claimReads();
   const sender = slowSender(0);
-  let failedOnce = false;
   // Participant 1 fails once; its retry falls due long after the test.
-  const failingFirst: Sender = {
-    async send(instance, signal) {
-      if ((JSON.parse(instance.object) as { id: number }).id === 1 && !failedOnce) {
-        failedOnce = true;
-        return { outcome: { kind: "temporary", message: "503" }, sent: true, confirmsDelivery: true, request: {}, startedAt: Date.now(), durationMs: 0 };
-      }
-      return sender.send(instance, signal);
-    },
-  };
+  const failingFirst = failingFirstOf1(sender);
   const worker = startWorker(store, failingFirst, undefined, { db: store.db.withPlugin(reads), pollIntervalMs: 60_000, backoffMs: 60_000 });
   await eventually(async () => (reads.rows.length > 0 ? true : undefined));
   reads.rows.length = 0;
@@ -494,7 +499,6 @@ it(`[${DIALECT}] a slot reserved for an ingest that fails is given back, and a r
 it(`[${DIALECT}] a retry that falls due while the worker is full is attempted once a slot frees, not at the next poll`, async () => {
   const { store, accountId } = await setUp();
   const slow = slowSender(0);
-  let failedOnce = false;
   // The others stay in flight until the test lets them go: the worker is full for as long as the
   // test needs, however slow the machine (a 600 ms sleep against a 300 ms backoff failed a CI run).
   let letGo!: () => void;
@@ -502,17 +506,12 @@ it(`[${DIALECT}] a retry that falls due while the worker is full is attempted on
     letGo = r;
   });
   // Participant 1 fails at once (retried BACKOFF_MS later).
-  const sender: Sender = {
+  const sender = failingFirstOf1({
     async send(instance, signal) {
-      if ((JSON.parse(instance.object) as { id: number }).id === 1 && !failedOnce) {
-        failedOnce = true;
-        const startedAt = Date.now();
-        return { outcome: { kind: "temporary", message: "503" }, sent: true, confirmsDelivery: true, request: {}, startedAt, durationMs: 0 };
-      }
       await held;
       return slow.send(instance, signal);
     },
-  };
+  });
   const BACKOFF_MS = 1_000;
   const reads = claimReads();
   // One slot (so two held: one in flight, one queued for it), and a poll that never comes within the test.

@@ -35,8 +35,34 @@ const POSTGRES_ONLY = ["test/scale-out.test.ts", "test/postgres-statements.test.
  */
 const ALONE = ["test/crash.test.ts", "test/ui.test.ts", "test/scale-out.test.ts"];
 
-const postgresReady = fs.existsSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"));
-if (!postgresReady) console.warn("warning: no PostgreSQL test server (scripts/ensure-postgres.sh); the PostgreSQL project is skipped");
+const postgresDir = path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres");
+
+/**
+ * Whether the private cluster that wrote the URL still runs: it is started on a new port each time,
+ * so after a reboot, or a `pg_ctl stop`, the URL names nothing and every PostgreSQL test would fail
+ * with ECONNREFUSED when vitest is run without `npm test` (whose pretest starts the cluster).
+ */
+function privateClusterUp(): boolean {
+  try {
+    // postmaster.pid: the server's pid on its first line, its port on the fourth.
+    const [pid, , , port] = fs.readFileSync(path.join(postgresDir, "data", "postmaster.pid"), "utf8").split("\n");
+    if (port?.trim() !== fs.readFileSync(path.join(postgresDir, "port"), "utf8").trim()) return false;
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, run by another user (the cluster runs as postgres when the tests run as root).
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+const hasUrl = fs.existsSync(path.join(postgresDir, "url"));
+const postgresReady = hasUrl && (process.env.HOOKLINE_TEST_POSTGRES_URL !== undefined || privateClusterUp());
+if (!postgresReady) {
+  const why = hasUrl ? "the PostgreSQL test server is not running" : "no PostgreSQL test server";
+  const fix = "`bash scripts/ensure-postgres.sh` starts it (`npm test` runs it first)";
+  if (process.env.CI === "true") throw new Error(`${why}: ${fix}`);
+  console.warn(`warning: ${why}; the PostgreSQL project is skipped. ${fix}`);
+}
 
 const postgresEnv = { HOOKLINE_TEST_DIALECT: "postgres" };
 

@@ -54,7 +54,7 @@ describe.skipIf(!hasChromium)("web UI", () => {
     await page.getByRole("link", { name: "New trigger" }).click();
     await page.getByLabel("Name").fill("Confirmations to CRM");
     await page.getByLabel("When").selectOption({ label: "Participant confirmed" });
-    expect(await page.locator("#type-help").textContent()).toContain("Also fires Participant reminder state changed (any state)");
+    expect(await page.locator("#type-help").textContent()).toContain("A participant confirmed. Also fires Participant reminder state changed (any state).");
     await shot(page, "trigger-form");
     await page.getByRole("button", { name: "Save" }).click();
     await page.getByRole("heading", { name: "Confirmations to CRM" }).waitFor();

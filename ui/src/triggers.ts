@@ -73,6 +73,9 @@ export const triggerList: View = async (root) => {
   });
 };
 
+/** The catalogue's descriptions are the spec's phrases, without a full stop; another sentence may follow. */
+const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
+
 export const triggerForm: View = async (root, [id]) => {
   const [types, trigger] = await Promise.all([triggerTypes(), id ? api<TriggerOut>("GET", `/api/v1/triggers/${id}`) : undefined]);
   const current = trigger?.type ?? types[0]?.type;
@@ -99,7 +102,7 @@ export const triggerForm: View = async (root, [id]) => {
   const describe = () => {
     const t = types.find((x) => x.type === value(form, "type"));
     help.innerHTML = t
-      ? html`<p>${t.description}${t.also_fires ? html` Also fires <em>${types.find((x) => x.type === t.also_fires)?.label}</em>.` : ""}</p>
+      ? html`<p>${sentence(t.description)}${t.also_fires ? html` Also fires <em>${types.find((x) => x.type === t.also_fires)?.label}</em>.` : ""}</p>
         <details><summary>Example payload</summary><pre>${JSON.stringify({ ...(t.example as object), apptoto_id: "ins_…" }, null, 2)}</pre></details>`.text
       : "";
   };

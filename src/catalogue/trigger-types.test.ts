@@ -91,6 +91,18 @@ describe("trigger catalogue", () => {
     expect(Object.keys(t.example)).toEqual([t.objectKey]);
   });
 
+  it("a participant type's example carries the state the type implies; the rest of the participant is the same everywhere", () => {
+    const stateOf = (type: (typeof TRIGGER_TYPE_NAMES)[number]) => (triggerType(type).example.participant as { state: string }).state;
+    expect(stateOf("participant.not_coming")).toBe("not_coming");
+    expect(stateOf("participant.needs_reschedule")).toBe("not_coming_needs_reschedule");
+    expect(stateOf("participant.declined_booking")).toBe("declined");
+    expect(stateOf("participant.check_in_state_changed")).toBe("arrived");
+    expect(stateOf("participant.confirmed")).toBe("confirmed");
+    const { state: _, ...rest } = triggerType("participant.not_coming").example.participant as Record<string, unknown>;
+    expect(triggerType("participant.confirmed").example.participant).toEqual({ ...rest, state: "confirmed" });
+    for (const t of TRIGGER_TYPES.values()) if (t.exampleState) expect(t.objectKey).toBe("participant");
+  });
+
   it("specific state types also fire their (any state) type; others fire only themselves", () => {
     for (const type of ["participant.confirmed", "participant.not_coming", "participant.needs_reschedule", "participant.invite_sent"] as const) {
       expect(triggerType(type).fires).toEqual([type, "participant.reminder_state_changed"]);

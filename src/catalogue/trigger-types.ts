@@ -25,6 +25,12 @@ interface TriggerTypeDef {
   readonly description: string;
   /** The "(any state)" trigger this specific state trigger also fires. */
   readonly alsoFires?: TriggerTypeName;
+  /**
+   * The participant's `state` in this type's example payload, where the type implies one: the
+   * preview, a test send and the presets then show what the trigger will really carry, not a
+   * "confirmed" participant for a cancellation.
+   */
+  readonly exampleState?: string;
 }
 
 const REMINDER_STATE = "participant.reminder_state_changed";
@@ -44,47 +50,61 @@ const DEFS = {
     objectKey: "participant",
     description: "An invite was sent to a participant",
     alsoFires: REMINDER_STATE,
+    exampleState: "reminded",
   },
-  "participant.confirmed": { label: "Participant confirmed", objectKey: "participant", description: "A participant confirmed", alsoFires: REMINDER_STATE },
+  "participant.confirmed": {
+    label: "Participant confirmed",
+    objectKey: "participant",
+    description: "A participant confirmed",
+    alsoFires: REMINDER_STATE,
+    exampleState: "confirmed",
+  },
   "participant.not_coming": {
     label: "Participant not coming",
     objectKey: "participant",
     description: "A participant said they are not coming",
     alsoFires: REMINDER_STATE,
+    exampleState: "not_coming",
   },
   "participant.needs_reschedule": {
     label: "Participant needs to reschedule",
     objectKey: "participant",
     description: "A participant is not coming and needs to reschedule",
     alsoFires: REMINDER_STATE,
+    exampleState: "not_coming_needs_reschedule",
   },
   [BOOKING_STATE]: {
     label: "Participant booking state changed (any state)",
     objectKey: "participant",
     description: "A participant's booking state changed to any value; also fired by the specific booking-state triggers",
+    exampleState: "accepted",
   },
   "participant.accepted_booking": {
     label: "Participant accepted booking",
     objectKey: "participant",
     description: "A participant accepted a booking",
     alsoFires: BOOKING_STATE,
+    exampleState: "accepted",
   },
   "participant.declined_booking": {
     label: "Participant declined booking",
     objectKey: "participant",
     description: "A participant declined a booking",
     alsoFires: BOOKING_STATE,
+    exampleState: "declined",
   },
   "participant.canceled_booking": {
     label: "Participant canceled booking",
     objectKey: "participant",
     description: "A participant canceled a booking",
     alsoFires: BOOKING_STATE,
+    exampleState: "canceled",
   },
   "participant.check_in_state_changed": {
     label: "Participant check-in state changed (any state)",
     objectKey: "participant",
     description: "A participant's check-in state changed: arrived, ontime, late or noshow",
+    exampleState: "arrived",
   },
   "participant.replied": { label: "Participant replied to message", objectKey: "participant", description: "A participant replied to a message" },
   "booking_page.viewed": { label: "Booking page viewed", objectKey: "booking_page", description: "Booking page is viewed" },
@@ -124,7 +144,9 @@ export const TRIGGER_TYPES: ReadonlyMap<TriggerTypeName, TriggerType> = new Map(
       type,
       ...def,
       schema: z.object({ [def.objectKey]: OBJECT_SCHEMAS[def.objectKey] }),
-      example: Object.freeze({ [def.objectKey]: EXAMPLES[def.objectKey] }),
+      example: Object.freeze({
+        [def.objectKey]: def.exampleState ? Object.freeze({ ...EXAMPLES.participant, state: def.exampleState }) : EXAMPLES[def.objectKey],
+      }),
       fires: Object.freeze<TriggerTypeName[]>(def.alsoFires ? [type, def.alsoFires] : [type]),
     });
     return [type, entry];

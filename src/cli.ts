@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `hookline` command: serve, and account administration. */
 import { Command } from "commander";
-import { countAccounts, createAccount } from "./accounts/accounts.js";
+import { countAccounts, createAccount, createApiKey, findAccount, KEY_CACHE_TTL_MS, listAccounts, listApiKeys, revokeApiKey } from "./accounts/accounts.js";
 import { createLoginToken } from "./accounts/sessions.js";
 import { ConfigError, ENV_VARS, type Env, type EnvName, loadConfig } from "./config.js";
 import { openStore } from "./db/connect.js";
@@ -101,19 +101,111 @@ storeOptions(
     process.once("SIGINT", () => shutdown("SIGINT"));
   });
 
+/** Runs `work` on the store the flags and environment name, and closes it whatever happens. */
+async function withStore<T>(flags: Flags, work: (db: Db, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
+  const config = configFrom(flags);
+  const store = await openStore(config.databaseUrl);
+  try {
+    return await work(store.db, config);
+  } finally {
+    await store.close();
+  }
+}
+
+async function requireAccount(db: Db, accountId: string): Promise<void> {
+  if (!(await findAccount(db, accountId))) throw new ConfigError(`no account ${JSON.stringify(accountId)}; hookline accounts list shows them`);
+}
+
+/** `--json`: the value as one line of JSON; otherwise `text`, for a person. */
+const print = (json: boolean | undefined, value: unknown, text: string) => process.stdout.write(json ? `${JSON.stringify(value)}\n` : text);
+
+/** Rows as aligned columns under a header line. */
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  return `${[header, ...rows].map(line).join("\n")}\n`;
+}
+
+type JsonFlags = Flags & { json?: boolean };
+
 const accounts = program.command("accounts").description("manage accounts (tenants) and their API keys");
 storeOptions(accounts.command("create").description("create an account and print its API key (shown once)").argument("<name>", "account name"))
   .option("--json", 'print {"account_id", "api_key"} as JSON')
-  .action(async (name: string, flags: { json?: boolean; databaseUrl?: string; dataDir?: string }) => {
-    const config = configFrom(flags);
-    const store = await openStore(config.databaseUrl);
-    try {
-      const created = await createAccount(store.db, { newId, now: Date.now }, name);
-      process.stdout.write(flags.json ? `${JSON.stringify(created)}\n` : `account_id: ${created.account_id}\napi_key:    ${created.api_key}\n`);
-    } finally {
-      await store.close();
-    }
-  });
+  .action((name: string, flags: JsonFlags) =>
+    withStore(flags, async (db) => {
+      const created = await createAccount(db, { newId, now: Date.now }, name);
+      print(flags.json, created, `account_id: ${created.account_id}\napi_key:    ${created.api_key}\n`);
+    }),
+  );
+
+storeOptions(accounts.command("list").description("list the accounts, with how many API keys each has"))
+  .option("--json", "print them as a JSON array")
+  .action((flags: JsonFlags) =>
+    withStore(flags, async (db) => {
+      const all = await listAccounts(db);
+      print(
+        flags.json,
+        all,
+        table(
+          ["ACCOUNT", "NAME", "KEYS", "CREATED"],
+          all.map((a) => [a.id, a.name, String(a.keys), a.created_at]),
+        ),
+      );
+    }),
+  );
+
+storeOptions(accounts.command("keys").description("list an account's API keys (their first characters; a key itself is shown only at its creation)"))
+  .argument("<account_id>", "the account")
+  .option("--json", "print them as a JSON array")
+  .action((accountId: string, flags: JsonFlags) =>
+    withStore(flags, async (db) => {
+      await requireAccount(db, accountId);
+      const keys = await listApiKeys(db, accountId);
+      print(
+        flags.json,
+        keys,
+        table(
+          ["KEY", "STARTS WITH", "CREATED"],
+          keys.map((k) => [k.id, `${k.prefix}…`, k.created_at]),
+        ),
+      );
+    }),
+  );
+
+storeOptions(
+  accounts
+    .command("add-key")
+    .description("create another API key for an account and print it (shown once): to rotate a key, add one, move the clients, revoke the old"),
+)
+  .argument("<account_id>", "the account")
+  .option("--json", 'print {"account_id", "key_id", "api_key"} as JSON')
+  .action((accountId: string, flags: JsonFlags) =>
+    withStore(flags, async (db) => {
+      await requireAccount(db, accountId);
+      const { key_id, api_key } = await createApiKey(db, { newId, now: Date.now }, accountId);
+      print(flags.json, { account_id: accountId, key_id, api_key }, `key_id:  ${key_id}\napi_key: ${api_key}\n`);
+    }),
+  );
+
+storeOptions(
+  accounts
+    .command("revoke-key")
+    .description(`delete an API key: running servers refuse it within ${KEY_CACHE_TTL_MS / 1000} seconds (they cache a key's account that long)`)
+    .argument("<key_id>", "the key, as accounts keys lists it"),
+).action((keyId: string, flags: Flags) =>
+  withStore(flags, async (db) => {
+    const revoked = await revokeApiKey(db, keyId);
+    if (!revoked) throw new ConfigError(`no API key ${JSON.stringify(keyId)}; hookline accounts keys <account_id> lists an account's keys`);
+    const left = (await listApiKeys(db, revoked.account_id)).length;
+    process.stdout.write(
+      `revoked ${revoked.id} (${revoked.prefix}…) of ${revoked.account_id}; ${left === 0 ? "the account has no API key left (hookline accounts add-key gives it one)" : `${left} key${left === 1 ? "" : "s"} left`}\n`,
+    );
+  }),
+);
 
 storeOptions(
   program
@@ -121,17 +213,12 @@ storeOptions(
     .description("print a one-time URL that signs a browser in to the account's web UI (valid for 15 minutes)")
     .argument("<account_id>", "the account to sign in to")
     .option("-p, --port <port>", "the port serve listens on, for the link (overrides HOOKLINE_PORT; HOOKLINE_PUBLIC_URL wins)"),
-).action(async (accountId: string, flags: { port?: string; databaseUrl?: string; dataDir?: string }) => {
-  const config = configFrom(flags);
-  const store = await openStore(config.databaseUrl);
-  try {
-    const account = await store.db.selectFrom("accounts").select("id").where("id", "=", accountId).executeTakeFirst();
-    if (!account) throw new ConfigError(`no account ${JSON.stringify(accountId)}`);
-    process.stdout.write(`${await loginLink(store.db, accountId, config.publicUrl ?? `http://localhost:${config.port}`)}\n`);
-  } finally {
-    await store.close();
-  }
-});
+).action((accountId: string, flags: Flags) =>
+  withStore(flags, async (db, config) => {
+    await requireAccount(db, accountId);
+    process.stdout.write(`${await loginLink(db, accountId, config.publicUrl ?? `http://localhost:${config.port}`)}\n`);
+  }),
+);
 
 program.parseAsync().catch((error: unknown) => {
   process.stderr.write(`hookline: ${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);

@@ -59,6 +59,48 @@ describe("hookline CLI", () => {
     }
   });
 
+  it("`accounts list`, `keys`, `add-key` and `revoke-key` manage an account's API keys: a revoked key is refused, the others work", async () => {
+    const dataDir = freshDir();
+    const env = { HOOKLINE_DATA_DIR: dataDir };
+    const cli = async <T>(...args: string[]) => JSON.parse((await runCli(args, env)).stdout) as T;
+    const first = await cli<{ account_id: string; api_key: string }>("accounts", "create", "Clinic", "--json");
+    const added = await cli<{ account_id: string; key_id: string; api_key: string }>("accounts", "add-key", first.account_id, "--json");
+    expect(added.account_id).toBe(first.account_id);
+    expect(added.api_key).not.toBe(first.api_key);
+
+    const keys = await cli<{ id: string; prefix: string }[]>("accounts", "keys", first.account_id, "--json");
+    // Listed by their first characters only: a key itself is shown once, when it is made.
+    expect(keys.map((k) => k.prefix)).toEqual([first.api_key.slice(0, 8), added.api_key.slice(0, 8)]);
+    expect(JSON.stringify(keys)).not.toContain(first.api_key);
+    expect(await cli("accounts", "list", "--json")).toEqual([{ id: first.account_id, name: "Clinic", created_at: expect.any(String), keys: 2 }]);
+    expect((await runCli(["accounts", "list"], env)).stdout).toMatch(new RegExp(`^ACCOUNT +NAME +KEYS +CREATED\n${first.account_id} +Clinic +2 +`));
+
+    const firstKeyId = keys[0]?.id as string;
+    expect((await runCli(["accounts", "revoke-key", firstKeyId], env)).stdout).toMatch(/revoked key_\w+ \(hl_.{5}…\) of acc_\w+; 1 key left/);
+    const server = await startServer(env);
+    try {
+      const client = (apiKey: string) => new HooklineClient({ baseUrl: `http://127.0.0.1:${server.port}`, apiKey });
+      expect(
+        await client(first.api_key)
+          .listTriggers()
+          .catch((e: unknown) => e),
+      ).toMatchObject({ status: 401 });
+      expect((await client(added.api_key).listTriggers()).data).toEqual([]);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    }
+    for (const args of [
+      ["accounts", "revoke-key", firstKeyId],
+      ["accounts", "keys", "acc_nope"],
+      ["accounts", "add-key", "acc_nope"],
+    ]) {
+      const error = (await runCli(args, env).catch((e: unknown) => e)) as { code: number; stderr: string };
+      expect(error.code).toBe(2);
+      expect(error.stderr).toMatch(/^hookline: no (API key|account) "\w+"; hookline accounts (keys|list)/);
+    }
+  });
+
   it("`--version` prints the version package.json gives (the command run is package.json's `bin`)", async () => {
     const pkg = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
     expect((await runCli(["--version"])).stdout.trim()).toBe(pkg.version);

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Db, Executor } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
+import { iso } from "../iso.js";
 
 export interface AccountOut {
   id: string;
@@ -25,17 +26,68 @@ export async function createAccount(db: Executor, deps: { newId: IdGenerator; no
   const accountId = deps.newId("acc");
   const now = deps.now();
   await db.insertInto("accounts").values({ id: accountId, name, notification_email: null, created_at: now }).execute();
-  const apiKey = await createApiKey(db, deps, accountId);
-  return { account_id: accountId, api_key: apiKey };
+  const { api_key } = await createApiKey(db, deps, accountId);
+  return { account_id: accountId, api_key };
 }
 
-export async function createApiKey(db: Executor, deps: { newId: IdGenerator; now: () => number }, accountId: string): Promise<string> {
+/** A key as an operator sees it after its creation: never the key, only its first characters. */
+export interface ApiKeyOut {
+  id: string;
+  account_id: string;
+  /** The key's first 8 characters (`hl_` and 5 more): enough to tell which key a client holds. */
+  prefix: string;
+  created_at: string;
+}
+
+/** Another key for an account (to rotate one: create the new key, move the clients, revoke the old). */
+export async function createApiKey(
+  db: Executor,
+  deps: { newId: IdGenerator; now: () => number },
+  accountId: string,
+): Promise<{ key_id: string; api_key: string }> {
   const key = `hl_${randomBytes(32).toString("base64url")}`;
+  const id = deps.newId("key");
   await db
     .insertInto("api_keys")
-    .values({ id: deps.newId("key"), account_id: accountId, key_hash: hashApiKey(key), prefix: key.slice(0, 8), created_at: deps.now() })
+    .values({ id, account_id: accountId, key_hash: hashApiKey(key), prefix: key.slice(0, 8), created_at: deps.now() })
     .execute();
-  return key;
+  return { key_id: id, api_key: key };
+}
+
+export async function listAccounts(db: Executor): Promise<(AccountOut & { keys: number })[]> {
+  const rows = await db
+    .selectFrom("accounts")
+    .leftJoin("api_keys", "api_keys.account_id", "accounts.id")
+    .select(["accounts.id", "accounts.name", "accounts.created_at", (eb) => eb.fn.count<number>("api_keys.id").as("keys")])
+    .groupBy(["accounts.id", "accounts.name", "accounts.created_at"])
+    .orderBy("accounts.created_at")
+    .orderBy("accounts.id")
+    .execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, created_at: iso(r.created_at), keys: Number(r.keys) }));
+}
+
+export async function findAccount(db: Executor, accountId: string): Promise<{ id: string; name: string } | undefined> {
+  return db.selectFrom("accounts").select(["id", "name"]).where("id", "=", accountId).executeTakeFirst();
+}
+
+export async function listApiKeys(db: Executor, accountId: string): Promise<ApiKeyOut[]> {
+  const rows = await db
+    .selectFrom("api_keys")
+    .select(["id", "account_id", "prefix", "created_at"])
+    .where("account_id", "=", accountId)
+    .orderBy("created_at")
+    .orderBy("id")
+    .execute();
+  return rows.map((r) => ({ ...r, created_at: iso(r.created_at) }));
+}
+
+/**
+ * Deletes a key; returns what it was, or undefined if there is no such key. A running server stops
+ * accepting it once its cached resolution expires (`KEY_CACHE_TTL_MS`).
+ */
+export async function revokeApiKey(db: Executor, keyId: string): Promise<ApiKeyOut | undefined> {
+  const row = await db.deleteFrom("api_keys").where("id", "=", keyId).returning(["id", "account_id", "prefix", "created_at"]).executeTakeFirst();
+  return row && { ...row, created_at: iso(row.created_at) };
 }
 
 export async function countAccounts(db: Executor): Promise<number> {
@@ -53,7 +105,10 @@ export async function countAccounts(db: Executor): Promise<number> {
  * was about 1.5 % of the main thread's time at full load); the process holds keys only as long as
  * it holds the opened signing secrets (secrets/cipher.ts), in memory, never in the log or on disk.
  */
-export function createKeyResolver(db: Db, { ttlMs = 30_000, now = Date.now }: { ttlMs?: number; now?: () => number } = {}) {
+/** How long a server keeps a key's resolution: a revoked key is refused within this. */
+export const KEY_CACHE_TTL_MS = 30_000;
+
+export function createKeyResolver(db: Db, { ttlMs = KEY_CACHE_TTL_MS, now = Date.now }: { ttlMs?: number; now?: () => number } = {}) {
   const cache = new Map<string, { accountId: string | undefined; until: number }>();
   return async function resolve(key: string): Promise<string | undefined> {
     const hit = cache.get(key);

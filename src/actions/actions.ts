@@ -9,9 +9,10 @@ import { type TriggerTypeName, triggerType } from "../catalogue/trigger-types.js
 import type { ActionRow, Executor } from "../db/schema.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
+import { iso } from "../iso.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { renderJsonBody, TemplateError, type TemplateKind, templateContext, templateProblem } from "../templates/templates.js";
-import { iso, requireRoomFor, requireTrigger } from "../triggers/triggers.js";
+import { requireRoomFor, requireTrigger } from "../triggers/triggers.js";
 import { parseInput } from "../validation.js";
 import { toE164 } from "./phone.js";
 import { PRESET_IDS, type PresetId, presetBody } from "./presets.js";

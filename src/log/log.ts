@@ -10,7 +10,7 @@ import type { AttemptRow, Database, Executor, InstanceRow } from "../db/schema.j
 import { ConflictError, NotFoundError, ValidationError } from "../errors.js";
 import { getInstanceRow } from "../instances/instances.js";
 import { buildPayload } from "../instances/payload.js";
-import { iso } from "../triggers/triggers.js";
+import { iso } from "../iso.js";
 
 export const SORT_COLUMNS = ["created_at", "updated_at", "state", "sent", "delivered", "attempts", "trigger_type", "last_status"] as const;
 type SortColumn = (typeof SORT_COLUMNS)[number];

@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import { z } from "zod";
 import { requireAction } from "../actions/actions.js";
 import type { Executor } from "../db/schema.js";
-import { iso } from "../triggers/triggers.js";
+import { iso } from "../iso.js";
 
 export const StatsQuery = z.strictObject({ hours: z.coerce.number().int().min(1).max(168).default(24) });
 export const StatsOut = z.object({

@@ -4,6 +4,7 @@ import { TRIGGER_TYPES, type TriggerTypeName, triggerTypeSchema } from "../catal
 import type { Executor, TriggerRow } from "../db/schema.js";
 import { LimitReachedError, NotFoundError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
+import { iso } from "../iso.js";
 
 export const TriggerIn = z.strictObject({
   name: z.string().trim().min(1, "name must not be empty").max(200),
@@ -33,8 +34,6 @@ export const TriggerOut = z.object({
   updated_at: z.string(),
 });
 export type TriggerOut = z.output<typeof TriggerOut>;
-
-export const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Refuses to create past an account's cap (HOOKLINE_MAX_TRIGGERS / HOOKLINE_MAX_ACTIONS). */
 export async function requireRoomFor(db: Executor, table: "triggers" | "actions", accountId: string, max: number): Promise<void> {

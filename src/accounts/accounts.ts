@@ -98,6 +98,9 @@ export async function countAccounts(db: Executor): Promise<number> {
   return Number(row.n);
 }
 
+/** How long a server keeps a key's resolution: a revoked key is refused within this. */
+export const KEY_CACHE_TTL_MS = 30_000;
+
 /**
  * Resolves an API key to its account id. Hot (every request): a small cache keeps ingest from
  * paying a query per call. Entries expire so a deleted key stops working within `ttlMs`. The cache
@@ -105,9 +108,6 @@ export async function countAccounts(db: Executor): Promise<number> {
  * was about 1.5 % of the main thread's time at full load); the process holds keys only as long as
  * it holds the opened signing secrets (secrets/cipher.ts), in memory, never in the log or on disk.
  */
-/** How long a server keeps a key's resolution: a revoked key is refused within this. */
-export const KEY_CACHE_TTL_MS = 30_000;
-
 export function createKeyResolver(db: Db, { ttlMs = KEY_CACHE_TTL_MS, now = Date.now }: { ttlMs?: number; now?: () => number } = {}) {
   const cache = new Map<string, { accountId: string | undefined; until: number }>();
   return async function resolve(key: string): Promise<string | undefined> {

@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { configDefaults, defineConfig } from "vitest/config";
+import { TEST_POSTGRES_DIR, testPostgresUrl } from "./src/bench/test-postgres.js";
 
 /**
  * The integration suite runs once per dialect (as Kysely's own tests do): on the embedded SQLite
@@ -35,8 +36,6 @@ const POSTGRES_ONLY = ["test/scale-out.test.ts", "test/postgres-statements.test.
  */
 const ALONE = ["test/crash.test.ts", "test/ui.test.ts", "test/scale-out.test.ts"];
 
-const postgresDir = path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres");
-
 /**
  * Whether the private cluster that wrote the URL still runs: it is started on a new port each time,
  * so after a reboot, or a `pg_ctl stop`, the URL names nothing and every PostgreSQL test would fail
@@ -45,8 +44,8 @@ const postgresDir = path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postg
 function privateClusterUp(): boolean {
   try {
     // postmaster.pid: the server's pid on its first line, its port on the fourth.
-    const [pid, , , port] = fs.readFileSync(path.join(postgresDir, "data", "postmaster.pid"), "utf8").split("\n");
-    if (port?.trim() !== fs.readFileSync(path.join(postgresDir, "port"), "utf8").trim()) return false;
+    const [pid, , , port] = fs.readFileSync(path.join(TEST_POSTGRES_DIR, "data", "postmaster.pid"), "utf8").split("\n");
+    if (port?.trim() !== fs.readFileSync(path.join(TEST_POSTGRES_DIR, "port"), "utf8").trim()) return false;
     process.kill(Number(pid), 0);
     return true;
   } catch (err) {
@@ -55,7 +54,7 @@ function privateClusterUp(): boolean {
   }
 }
 
-const hasUrl = fs.existsSync(path.join(postgresDir, "url"));
+const hasUrl = testPostgresUrl() !== undefined;
 const postgresReady = hasUrl && (process.env.HOOKLINE_TEST_POSTGRES_URL !== undefined || privateClusterUp());
 if (!postgresReady) {
   const why = hasUrl ? "the PostgreSQL test server is not running" : "no PostgreSQL test server";

@@ -3,7 +3,7 @@
 import { Command } from "commander";
 import { countAccounts, createAccount, createApiKey, findAccount, KEY_CACHE_TTL_MS, listAccounts, listApiKeys, revokeApiKey } from "./accounts/accounts.js";
 import { createLoginToken } from "./accounts/sessions.js";
-import { ConfigError, ENV_VARS, type Env, type EnvName, loadConfig } from "./config.js";
+import { type Config, ConfigError, ENV_VARS, type Env, type EnvName, loadConfig } from "./config.js";
 import { openStore } from "./db/connect.js";
 import type { Db } from "./db/schema.js";
 import { tuneHeapGrowth } from "./heap.js";
@@ -102,7 +102,7 @@ storeOptions(
   });
 
 /** Runs `work` on the store the flags and environment name, and closes it whatever happens. */
-async function withStore<T>(flags: Flags, work: (db: Db, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
+async function withStore<T>(flags: Flags, work: (db: Db, config: Config) => Promise<T>): Promise<T> {
   const config = configFrom(flags);
   const store = await openStore(config.databaseUrl);
   try {

@@ -8,9 +8,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
+import { TEST_POSTGRES_DIR } from "../src/bench/test-postgres.js";
 
 const run = promisify(execFile);
-const dir = path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres");
+const dir = TEST_POSTGRES_DIR;
 
 it("run again while its cluster is up, the script reuses the cluster and the server logs no error", async () => {
   const url = fs.readFileSync(path.join(dir, "url"), "utf8").trim();

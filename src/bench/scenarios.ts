@@ -30,6 +30,7 @@ import {
   warmUp,
 } from "./harness.js";
 import { combineRounds, type Figures } from "./rounds.js";
+import { testPostgresUrl } from "./test-postgres.js";
 
 export interface Sizes {
   /**
@@ -96,7 +97,7 @@ export function postgresServerUrl(): string | undefined {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
   try {
     execFileSync("bash", [path.join(root, "scripts/ensure-postgres.sh")], { stdio: ["ignore", "ignore", "inherit"] });
-    return fs.readFileSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"), "utf8").trim() || undefined;
+    return testPostgresUrl();
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { createAccount } from "../../src/accounts/accounts.js";
+import { testPostgresUrl } from "../../src/bench/test-postgres.js";
 import { HooklineClient, type InstanceDetailOut } from "../../src/client/index.js";
 import { type Env, loadConfig } from "../../src/config.js";
 import { openStore, type Store } from "../../src/db/connect.js";
@@ -64,13 +65,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
 export const DIALECT: "sqlite" | "postgres" = process.env.HOOKLINE_TEST_DIALECT === "postgres" ? "postgres" : "sqlite";
 
 /** The private test server's URL (scripts/ensure-postgres.sh), or undefined when there is none. */
-export function postgresUrl(): string | undefined {
-  try {
-    return fs.readFileSync(path.join(process.env.TMPDIR ?? "/tmp", "hookline-test-postgres", "url"), "utf8").trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const postgresUrl = testPostgresUrl;
 
 /** A fresh, empty PostgreSQL database for one test Hookline (or process group); dropped by `drop`. */
 export async function freshPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {

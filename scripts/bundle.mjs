@@ -5,6 +5,9 @@
  * of that (docs/PERFORMANCE.md, item 37). Left outside: the native SQLite driver, and what loads only when
  * configured (PostgreSQL, SMTP, OpenTelemetry), as in the unbundled build.
  *
+ * The bin is made executable here: the folder is written anew each build, and `npx hookline` runs
+ * it through a link npm made executable once, at the first install, and reuses after.
+ *
  * The bundler needs Node 20.19 or later; on an older Node 20 the command runs the unbundled build
  * instead (slower to start, the same otherwise).
  */
@@ -33,3 +36,4 @@ if (rolldown) {
   fs.mkdirSync("dist/bin");
   fs.writeFileSync("dist/bin/hookline.js", '#!/usr/bin/env node\nimport "../cli.js";\n');
 }
+fs.chmodSync("dist/bin/hookline.js", 0o755);

@@ -4,11 +4,11 @@ import { Command } from "commander";
 import { countAccounts, createAccount, createApiKey, findAccount, KEY_CACHE_TTL_MS, listAccounts, listApiKeys, revokeApiKey } from "./accounts/accounts.js";
 import { createLoginToken } from "./accounts/sessions.js";
 import { type Config, ConfigError, ENV_VARS, type Env, type EnvName, loadConfig } from "./config.js";
-import { openStore } from "./db/connect.js";
 import type { Db } from "./db/schema.js";
 import { tuneHeapGrowth } from "./heap.js";
 import { newId } from "./ids.js";
 import { createLogger } from "./logger.js";
+import { openConfiguredStore, StartupError } from "./startup.js";
 import { VERSION } from "./version.js";
 
 const envHelp = `\nEnvironment variables (flags, where given, take precedence):\n${Object.entries(ENV_VARS)
@@ -104,7 +104,7 @@ storeOptions(
 /** Runs `work` on the store the flags and environment name, and closes it whatever happens. */
 async function withStore<T>(flags: Flags, work: (db: Db, config: Config) => Promise<T>): Promise<T> {
   const config = configFrom(flags);
-  const store = await openStore(config.databaseUrl);
+  const store = await openConfiguredStore(config);
   try {
     return await work(store.db, config);
   } finally {
@@ -220,7 +220,20 @@ storeOptions(
   }),
 );
 
+/** A setting as the operator can change it: its flag, where it has one, and its variable. */
+function settingNames(variable: EnvName): string {
+  const flag = FLAG_VARS.find(([, , name]) => name === variable)?.[1];
+  return flag ? `${flag} or ${variable}` : variable;
+}
+
+/** What the operator can fix is one line naming the setting; anything else is a bug, with its stack. */
+function explain(error: unknown): string {
+  if (error instanceof ConfigError) return error.message;
+  if (error instanceof StartupError) return `${error.message}: ${error.remedy} with ${settingNames(error.setting)}`;
+  return (error as Error).stack ?? String(error);
+}
+
 program.parseAsync().catch((error: unknown) => {
-  process.stderr.write(`hookline: ${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
+  process.stderr.write(`hookline: ${explain(error)}\n`);
   process.exit(error instanceof ConfigError ? 2 : 1);
 });

@@ -250,6 +250,9 @@ function parseDatabaseUrl(raw: string): string {
   throw refused("HOOKLINE_DATABASE_URL", JSON.stringify(raw.replace(/\/\/[^@/]*@/, "//…@")), "expected sqlite:<path> or postgres://…");
 }
 
+/** The embedded database in the data folder: the database when HOOKLINE_DATABASE_URL names none. */
+export const defaultDatabaseUrl = (dataDir: string) => `sqlite:${path.join(dataDir, "hookline.db")}`;
+
 /** Builds the frozen configuration from environment-style strings; unknown/empty values take defaults. */
 export function loadConfig(env: Env): Config {
   const get = (name: EnvName): string => {
@@ -258,7 +261,7 @@ export function loadConfig(env: Env): Config {
   };
 
   const dataDir = path.resolve(get("HOOKLINE_DATA_DIR"));
-  const databaseUrl = parseDatabaseUrl(env.HOOKLINE_DATABASE_URL || `sqlite:${path.join(dataDir, "hookline.db")}`);
+  const databaseUrl = parseDatabaseUrl(env.HOOKLINE_DATABASE_URL || defaultDatabaseUrl(dataDir));
   const retrySchedule = parseSchedule(get("HOOKLINE_RETRY_SCHEDULE"));
   const requestTimeoutMs = Math.round(
     parseValue("HOOKLINE_REQUEST_TIMEOUT", seconds("HOOKLINE_REQUEST_TIMEOUT").positive(), get("HOOKLINE_REQUEST_TIMEOUT")) * 1000,

@@ -12,7 +12,7 @@ import type { ProviderProblems } from "./actions/actions.js";
 import { createAttemptRecorder } from "./attempts/attempts.js";
 import type { Config } from "./config.js";
 import { committerOptions, createCommitter } from "./db/committer.js";
-import { openStore, type Store } from "./db/connect.js";
+import type { Store } from "./db/connect.js";
 import { isDatabaseUnavailable } from "./db/unavailable.js";
 import { createAnnouncer, listenForWork } from "./db/wakeups.js";
 import { scheduledBackoff } from "./deliver/backoff.js";
@@ -33,7 +33,8 @@ import { createIngest } from "./ingest/ingest.js";
 import { UNFINISHED } from "./instances/instances.js";
 import { createRetention } from "./log/retention.js";
 import { createMetrics, renderMetrics } from "./metrics/metrics.js";
-import { createCipher, loadOrCreateKey } from "./secrets/cipher.js";
+import { createCipher } from "./secrets/cipher.js";
+import { listenFailure, loadConfiguredKey, openConfiguredStore } from "./startup.js";
 import { createTracing } from "./tracing.js";
 import { VERSION } from "./version.js";
 
@@ -57,13 +58,14 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const { logger } = options;
   const now = options.now ?? Date.now;
   const newId = options.newId ?? defaultNewId;
-  const store = await openStore(config.databaseUrl, { poolSize: config.databasePool });
+  // The key first: it needs nothing opened, and a data folder that cannot be written stops the start here.
+  const key = loadConfiguredKey(config);
+  const store = await openConfiguredStore(config);
   const { db } = store;
   const committer = createCommitter(db, committerOptions(store, config.databasePool));
   const metrics = createMetrics();
   const tracing = await createTracing({ endpoint: config.otlpEndpoint, version: VERSION, role: config.role });
 
-  const key = loadOrCreateKey(config.secretKey, config.dataDir);
   const cipher = createCipher(key);
   const runsApi = config.role !== "worker";
   const runsWorker = config.role !== "api";
@@ -185,7 +187,20 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     maxBodyBytes: config.maxBodyBytes,
     version: VERSION,
   });
-  await app.listen({ port: config.port, host: config.host });
+  // What the process opened, closed last when it stops, and at once when it cannot listen.
+  const release = async () => {
+    await Promise.all([webhook?.close(), sms?.close()]);
+    mailer?.close();
+    await tracing.close();
+    await store.close();
+  };
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    await release();
+    throw listenFailure(error, config);
+  }
 
   // Delivery and the background jobs run where the worker runs; an `api` process only answers.
   const stopWorker = new AbortController();
@@ -216,10 +231,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
         await app.close();
         stopWorker.abort();
         await Promise.all(background);
-        await Promise.all([webhook?.close(), sms?.close()]);
-        mailer?.close();
-        await tracing.close();
-        await store.close();
+        await release();
       })();
       return stopping;
     },

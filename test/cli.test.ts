@@ -1,5 +1,7 @@
 /** The `hookline` command as a newcomer and an operator use it. */
 import fs from "node:fs";
+import net, { type AddressInfo } from "node:net";
+import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { HooklineClient } from "../src/client/index.js";
 import { ENV_VARS } from "../src/config.js";
@@ -15,6 +17,25 @@ const freshDir = () => {
 afterAll(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
+
+/** Runs a command expected to fail at start: it must say why in one line, without a stack. */
+async function failedStart(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+  const error = (await runCli(args, env).then(
+    () => expect.unreachable(`hookline ${args.join(" ")} started`),
+    (e: unknown) => e,
+  )) as { code: number; stderr: string };
+  expect(error.code).not.toBe(0);
+  expect(error.stderr).toMatch(/^[^\n]+\n$/);
+  expect(error.stderr).not.toMatch(/^\s+at /m);
+  return error;
+}
+
+/** A folder that cannot be made, even by root: its parent is a regular file. */
+function uncreatableDir(): string {
+  const file = path.join(freshDir(), "a-file");
+  fs.writeFileSync(file, "");
+  return path.join(file, "data");
+}
 
 describe("hookline CLI", () => {
   it("`accounts create <name> --json` prints {account_id, api_key}, and the key works", async () => {
@@ -154,5 +175,65 @@ describe("hookline CLI", () => {
     expect(error.code).toBe(2);
     // It had said: HOOKLINE_PORT="abc": Invalid input: expected number, received NaN
     expect(error.stderr).toBe('hookline: --port "abc": a port is a whole number from 0 to 65535\n');
+  });
+
+  it("a port in use stops `serve` with one line naming --port and HOOKLINE_PORT", async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const { code, stderr } = await failedStart(["serve", "--port", String(port)], { HOOKLINE_HOST: "127.0.0.1", HOOKLINE_DATA_DIR: freshDir() });
+      expect(code).toBe(1);
+      // It had printed Node's stack: Error: listen EADDRINUSE … at Server.setupListenHandle …
+      expect(stderr).toBe(`hookline: port ${port} is in use: choose another with --port or HOOKLINE_PORT\n`);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("a data folder that cannot be written stops `serve`, `accounts` and `login-link` with one line naming --data-dir and HOOKLINE_DATA_DIR", async () => {
+    const dataDir = uncreatableDir();
+    const remedy = ": choose another folder with --data-dir or HOOKLINE_DATA_DIR\n";
+    // serve writes the secret key first; the other commands only open the database.
+    const keyFile = `hookline: the data folder ${dataDir} cannot be written (not a directory)${remedy}`;
+    const database = `hookline: the SQLite database ${dataDir}/hookline.db cannot be opened (not a directory)${remedy}`;
+    for (const [args, env, expected] of [
+      [["serve", "--port", "0"], { HOOKLINE_DATA_DIR: dataDir }, keyFile],
+      [["accounts", "list"], { HOOKLINE_DATA_DIR: dataDir }, database],
+      [["login-link", "acc_x"], { HOOKLINE_DATA_DIR: dataDir }, database],
+      [["accounts", "list", "--data-dir", dataDir], {}, database],
+    ] as const) {
+      expect((await failedStart([...args], env)).stderr).toBe(expected);
+    }
+  });
+
+  it("a sqlite: database in a folder that cannot be made stops the start with one line naming --database-url and HOOKLINE_DATABASE_URL", async () => {
+    const file = path.join(uncreatableDir(), "hookline.db");
+    for (const args of [
+      ["serve", "--port", "0"],
+      ["accounts", "create", "Clinic"],
+    ]) {
+      const { stderr } = await failedStart([...args, "--database-url", `sqlite:${file}`], { HOOKLINE_DATA_DIR: freshDir() });
+      expect(stderr).toBe(
+        `hookline: the SQLite database ${file} cannot be opened (not a directory): choose another path with --database-url or HOOKLINE_DATABASE_URL\n`,
+      );
+    }
+  });
+
+  it("a PostgreSQL that cannot be reached stops every role and the store commands with one line naming --database-url and HOOKLINE_DATABASE_URL", async () => {
+    const env = { HOOKLINE_DATABASE_URL: "postgres://hookline:hunter2@127.0.0.1:1/hookline", HOOKLINE_DATA_DIR: freshDir() };
+    for (const args of [
+      ["serve", "--port", "0"],
+      ["serve", "--port", "0", "--role", "api"],
+      ["serve", "--port", "0", "--role", "worker"],
+      ["accounts", "list"],
+      ["login-link", "acc_x"],
+    ]) {
+      const { stderr } = await failedStart(args, env);
+      // The URL's password is not repeated.
+      expect(stderr).toBe(
+        "hookline: cannot connect to PostgreSQL at 127.0.0.1:1/hookline (connection refused): check the server, or the URL given with --database-url or HOOKLINE_DATABASE_URL\n",
+      );
+    }
   });
 });

@@ -33,6 +33,9 @@ import { createIngest } from "./ingest/ingest.js";
 import { UNFINISHED } from "./instances/instances.js";
 import { createRetention } from "./log/retention.js";
 import { createMetrics, renderMetrics } from "./metrics/metrics.js";
+import { createAddressPolicy } from "./net/address-policy.js";
+import type { Resolve } from "./net/guarded-lookup.js";
+import { createHostCheck } from "./net/host-check.js";
 import { createCipher } from "./secrets/cipher.js";
 import { listenFailure, loadConfiguredKey, openConfiguredStore } from "./startup.js";
 import { createTracing } from "./tracing.js";
@@ -52,6 +55,8 @@ export interface StartOptions {
   now?: () => number;
   newId?: IdGenerator;
   random?: () => number;
+  /** The DNS lookup of webhook URLs' host names when they are saved (deliveries use the system's). */
+  resolve?: Resolve;
 }
 
 export async function startHookline(config: Config, options: StartOptions): Promise<Hookline> {
@@ -134,6 +139,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
           // Long enough for one attempt even on a busy machine; the answer says "pending" past it.
           testWaitMs: Math.max(config.requestTimeoutMs + 5_000, 15_000),
           failingAfterMs: config.failingAfterMs,
+          hostCheck: createHostCheck(createAddressPolicy(config.allowedNetworks), { ...(options.resolve && { resolve: options.resolve }) }),
         }),
     plugins: !runsApi
       ? []

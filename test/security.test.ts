@@ -1,9 +1,11 @@
 /** Security by default: SSRF guard, slow receivers, limits, secrets at rest, redaction. */
+import type { LookupAddress } from "node:dns";
 import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
-import type { InstanceDetailOut } from "../src/client/index.js";
-import { DIALECT, eventually, startTestHookline, type TestHookline } from "./helpers/hookline.js";
+import { HooklineApiError, HooklineClient, type InstanceDetailOut } from "../src/client/index.js";
+import { type Resolve, systemResolve } from "../src/net/guarded-lookup.js";
+import { DIALECT, eventually, finishedInstance, freshDatabase, startTestHookline, type TestHookline, tempDir } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
 
 let receiver: Receiver;
@@ -28,47 +30,168 @@ async function deliverOnce(h: TestHookline, url: string): Promise<InstanceDetail
   });
 }
 
-describe("SSRF guard (no HOOKLINE_ALLOWED_NETWORKS)", () => {
+/** The save-time DNS: fixed answers for the *.test names, the system's for the rest (localhost). */
+const SAVE_TIME_NAMES: Record<string, LookupAddress[]> = {
+  "intranet.test": [
+    { address: "10.0.0.5", family: 4 },
+    { address: "fd00::5", family: 6 },
+  ],
+  "split.test": [
+    { address: "10.0.0.6", family: 4 },
+    { address: "93.184.216.34", family: 4 },
+  ],
+  "hooks.test": [{ address: "93.184.216.34", family: 4 }],
+};
+const saveTimeDns: Resolve = async (hostname) => SAVE_TIME_NAMES[hostname] ?? systemResolve(hostname);
+
+/** The error answer of a refused save. */
+function refusal(error: unknown): { status: number; code: string; message: string } {
+  if (!(error instanceof HooklineApiError)) throw new Error(`expected an error answer, got ${JSON.stringify(error)}`);
+  const { code, message } = (error.body as { error: { code: string; message: string } }).error;
+  return { status: error.status, code, message };
+}
+
+/** What saving `url` answers, through POST and through PATCH of an action that has a good URL. */
+async function saveBoth(client: HooklineClient, url: string): Promise<{ answers: ReturnType<typeof refusal>[]; kept: string | undefined }> {
+  const trigger = await client.createTrigger({ name: "t", type: "participant.confirmed" });
+  const created = await client.createAction(trigger.id, { name: "new", type: "webhook", url }).catch((e: unknown) => e);
+  const existing = await client.createAction(trigger.id, { name: "existing", type: "webhook", url: "http://hooks.test/ok" });
+  const patched = await client.updateAction(existing.id, { url }).catch((e: unknown) => e);
+  return { answers: [refusal(created), refusal(patched)], kept: (await client.getAction(existing.id)).url };
+}
+
+describe("SSRF guard when a URL is saved (no HOOKLINE_ALLOWED_NETWORKS)", () => {
   let h: TestHookline;
+  let client: HooklineClient;
   beforeAll(async () => {
-    h = await startTestHookline({ HOOKLINE_ALLOWED_NETWORKS: "" });
+    h = await startTestHookline({ HOOKLINE_ALLOWED_NETWORKS: "" }, { resolve: saveTimeDns });
+    ({ client } = await h.account());
   });
   afterAll(() => h.stop());
 
   const port = () => new URL(receiver.url()).port;
   it.each([
-    ["loopback", (p: string) => `http://127.0.0.1:${p}/ssrf`],
-    ["a hostname that resolves to 127.0.0.1", (p: string) => `http://localhost:${p}/ssrf`],
-    ["decimal IPv4", (p: string) => `http://2130706433:${p}/ssrf`],
-    ["hex IPv4", (p: string) => `http://0x7f.0x0.0x0.0x1:${p}/ssrf`],
-    ["octal IPv4", (p: string) => `http://0177.0.0.01:${p}/ssrf`],
-    ["short IPv4", (p: string) => `http://127.1:${p}/ssrf`],
-    ["0.0.0.0", (p: string) => `http://0.0.0.0:${p}/ssrf`],
-    ["IPv6 loopback in brackets", (p: string) => `http://[::1]:${p}/ssrf`],
-    ["IPv4-mapped IPv6", (p: string) => `http://[::ffff:127.0.0.1]:${p}/ssrf`],
-    ["NAT64 of loopback", (p: string) => `http://[64:ff9b::127.0.0.1]:${p}/ssrf`],
-    ["cloud metadata", () => "http://169.254.169.254/latest/meta-data/"],
-    ["RFC 1918", () => "http://10.0.0.1/"],
-    ["CGNAT", () => "http://100.64.1.1/"],
-    ["IPv6 unique local", () => "http://[fd12:3456::1]/"],
-    ["IPv6 link-local", () => "http://[fe80::1]/"],
-  ])("refuses %s at once, never retried, never sent", async (_name, url) => {
+    ["loopback", (p: string) => `http://127.0.0.1:${p}/ssrf`, /^127\.0\.0\.1 is a loopback address \(RFC 1122\)/],
+    ["localhost (the system resolver)", (p: string) => `http://localhost:${p}/ssrf`, /^localhost resolves only to refused addresses: .*loopback address/],
+    ["decimal IPv4", (p: string) => `http://2130706433:${p}/ssrf`, /^127\.0\.0\.1 is a loopback address/],
+    ["hex IPv4", (p: string) => `http://0x7f.0x0.0x0.0x1:${p}/ssrf`, /^127\.0\.0\.1 is a loopback address/],
+    ["octal IPv4", (p: string) => `http://0177.0.0.01:${p}/ssrf`, /^127\.0\.0\.1 is a loopback address/],
+    ["short IPv4", (p: string) => `http://127.1:${p}/ssrf`, /^127\.0\.0\.1 is a loopback address/],
+    ["0.0.0.0", (p: string) => `http://0.0.0.0:${p}/ssrf`, /^0\.0\.0\.0 is a this-network address, not a host \(RFC 1122\)/],
+    ["IPv6 loopback in brackets", (p: string) => `http://[::1]:${p}/ssrf`, /^::1 is the loopback address \(RFC 4291\)/],
+    ["IPv4-mapped IPv6", (p: string) => `http://[::ffff:127.0.0.1]:${p}/ssrf`, /^::ffff:7f00:1 \(127\.0\.0\.1\) is a loopback address/],
+    ["NAT64 of loopback", (p: string) => `http://[64:ff9b::127.0.0.1]:${p}/ssrf`, /^64:ff9b::7f00:1 \(127\.0\.0\.1\) is a loopback address/],
+    ["RFC 1918", () => "http://10.0.0.5/hook", /^10\.0\.0\.5 is a private address \(RFC 1918\)/],
+    ["CGNAT", () => "http://100.64.1.1/", /^100\.64\.1\.1 is a shared CGNAT address \(RFC 6598\)/],
+    ["IPv6 unique local", () => "http://[fd00::1]/", /^fd00::1 is a unique local address \(RFC 4193\)/],
+    [
+      "a name resolving only to private addresses",
+      () => "http://intranet.test/hook",
+      /^intranet\.test resolves only to refused addresses: 10\.0\.0\.5 is a private address \(RFC 1918\)/,
+    ],
+  ])("refuses %s with a 400 naming the rule and the setting, on POST and on PATCH", async (_name, url, rule) => {
     const before = receiver.received.length;
-    const instance = await deliverOnce(h, url(port()));
-    expect(instance).toMatchObject({ state: "failed", attempts: 1, sent: false, delivered: false });
-    expect(instance.last_error).toMatch(/^blocked: .*(private or reserved|resolves to)/);
+    const { answers, kept } = await saveBoth(client, url(port()));
+    for (const { status, code, message } of answers) {
+      expect({ status, code }).toEqual({ status: 400, code: "validation_error" });
+      expect(message).toMatch(/^url: .*; outbound requests cannot reach it unless HOOKLINE_ALLOWED_NETWORKS allows it$/);
+      expect(message.slice("url: ".length)).toMatch(rule);
+    }
+    expect(kept).toBe("http://hooks.test/ok");
     expect(receiver.received.length).toBe(before);
+  });
+
+  it.each([
+    ["cloud metadata", "http://169.254.169.254/latest/meta-data/", /^url: 169\.254\.169\.254 is the cloud metadata address/],
+    ["IPv4 link-local", "http://169.254.10.10/", /^url: 169\.254\.10\.10 is a link-local address, where cloud metadata services answer/],
+    ["AWS metadata over IPv6", "http://[fd00:ec2::254]/latest/meta-data/", /^url: fd00:ec2::254 is the cloud metadata address of AWS over IPv6/],
+    ["IPv6 link-local", "http://[fe80::1]/", /^url: fe80::1 is a link-local address, where cloud metadata services answer/],
+  ])("refuses %s with a 400 that never suggests opening it", async (_name, url, rule) => {
+    const { answers } = await saveBoth(client, url);
+    for (const { status, message } of answers) {
+      expect(status).toBe(400);
+      expect(message).toMatch(rule);
+      expect(message).not.toMatch(/HOOKLINE_ALLOWED_NETWORKS|allow/i);
+    }
+  });
+
+  it("saves a name that does not resolve yet, and a name with a public address among private ones", async () => {
+    const trigger = await client.createTrigger({ name: "t", type: "participant.confirmed" });
+    for (const url of ["http://not-yet.invalid/hook", "http://split.test/hook", "http://hooks.test/hook"]) {
+      expect((await client.createAction(trigger.id, { name: "a", type: "webhook", url })).url).toBe(url);
+    }
+  });
+
+  it("judges a stored URL again only when a PATCH gives it", async () => {
+    const trigger = await client.createTrigger({ name: "t", type: "participant.confirmed" });
+    SAVE_TIME_NAMES["moving.test"] = [{ address: "93.184.216.34", family: 4 }];
+    const action = await client.createAction(trigger.id, { name: "a", type: "webhook", url: "http://moving.test/hook" });
+    // Its DNS record now points into a private network: a rename still saves, the URL does not.
+    SAVE_TIME_NAMES["moving.test"] = [{ address: "192.168.1.20", family: 4 }];
+    expect(await client.updateAction(action.id, { name: "renamed", enabled: false })).toMatchObject({ name: "renamed", enabled: false });
+    const { status, message } = refusal(await client.updateAction(action.id, { url: "http://moving.test/hook" }).catch((e: unknown) => e));
+    expect(status).toBe(400);
+    expect(message).toMatch(/^url: moving\.test resolves only to refused addresses: 192\.168\.1\.20 is a private address \(RFC 1918\)/);
   });
 });
 
 describe("with loopback allowed on purpose", () => {
-  it("delivers to a hostname that resolves to 127.0.0.1", async () => {
+  it("saves and delivers to loopback and to a hostname that resolves to it, and still refuses other private addresses", async () => {
     const h = await startTestHookline({ HOOKLINE_ALLOWED_NETWORKS: "127.0.0.0/8" });
     try {
       const instance = await deliverOnce(h, receiver.url("/allowed").replace("127.0.0.1", "localhost"));
       expect(instance.state).toBe("succeeded");
+      const { client } = await h.account();
+      const trigger = await client.createTrigger({ name: "t", type: "participant.confirmed" });
+      const action = await client.createAction(trigger.id, { name: "a", type: "webhook", url: receiver.url("/allowed-post") });
+      expect((await client.updateAction(action.id, { url: receiver.url("/allowed-patch") })).url).toBe(receiver.url("/allowed-patch"));
+      const refused = refusal(await client.updateAction(action.id, { url: "http://10.0.0.5/" }).catch((e: unknown) => e));
+      expect(refused).toMatchObject({ status: 400, message: expect.stringMatching(/^url: 10\.0\.0\.5 is a private address \(RFC 1918\)/) });
     } finally {
       await h.stop();
+    }
+  });
+});
+
+describe("SSRF guard at delivery", () => {
+  // DNS records and HOOKLINE_ALLOWED_NETWORKS can change after a URL was saved: here the operator
+  // closes ranges that were open when the actions were saved, and restarts.
+  it("refuses at once, never sent and never retried, a URL that was allowed when saved; never suggests opening metadata", async () => {
+    const dataDir = tempDir();
+    const database = await freshDatabase(dataDir);
+    const env = { HOOKLINE_DATA_DIR: dataDir, HOOKLINE_DATABASE_URL: database.url };
+    const opened = await startTestHookline({ ...env, HOOKLINE_ALLOWED_NETWORKS: "127.0.0.0/8,::1/128,169.254.169.254/32" });
+    const { apiKey, client } = await opened.account();
+    const trigger = await client.createTrigger({ name: "t", type: "participant.confirmed" });
+    const urls = {
+      loopback: receiver.url("/closed-later"),
+      localhost: receiver.url("/closed-later").replace("127.0.0.1", "localhost"),
+      ipv6: receiver.url("/closed-later").replace("127.0.0.1", "[::1]"),
+      metadata: "http://169.254.169.254/latest/meta-data/",
+    };
+    const ids: Record<string, string> = {};
+    for (const [name, url] of Object.entries(urls)) ids[name] = (await client.createAction(trigger.id, { name, type: "webhook", url })).id;
+    await opened.hookline.stop(); // the same data folder and database serve the restart
+
+    const closed = await startTestHookline({ ...env, HOOKLINE_ALLOWED_NETWORKS: "" });
+    try {
+      const after = new HooklineClient({ baseUrl: closed.baseUrl, apiKey });
+      await after.ingest({ type: "participant.confirmed", data: example });
+      const errors: Record<string, string | null> = {};
+      for (const [name, id] of Object.entries(ids)) {
+        const instance = await finishedInstance(after, id);
+        expect(instance).toMatchObject({ state: "failed", attempts: 1, sent: false, delivered: false });
+        errors[name] = instance.last_error;
+      }
+      expect(errors.loopback).toMatch(/^blocked: 127\.0\.0\.1 is a loopback address \(RFC 1122\); .* unless HOOKLINE_ALLOWED_NETWORKS allows it$/);
+      expect(errors.localhost).toMatch(/^blocked: localhost resolves only to refused addresses: .*loopback address/);
+      expect(errors.ipv6).toMatch(/^blocked: ::1 is the loopback address \(RFC 4291\)/);
+      expect(errors.metadata).toMatch(/^blocked: 169\.254\.169\.254 is the cloud metadata address/);
+      expect(errors.metadata).not.toMatch(/HOOKLINE_ALLOWED_NETWORKS|allow/i);
+      expect(receiver.received.filter((r) => r.path === "/closed-later")).toHaveLength(0);
+    } finally {
+      await closed.stop();
+      await database.drop();
     }
   });
 });

@@ -46,7 +46,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: new URL(`${na
 const logRows = (page: Page) => page.locator("table#log tbody tr[data-instance]");
 
 describe.skipIf(!hasChromium)("web UI", () => {
-  it("signs in with a login link, runs a webhook from trigger to log, and handles failure, filters, resend, disable and delete", async () => {
+  it("signs in with a login link, runs a webhook from trigger to log, and handles failure, filters, resend, the enable switches and delete", async () => {
     const { page } = await signedIn("Bright Smiles Dental");
     expect(await page.locator("#account").textContent()).toContain("Bright Smiles Dental");
 
@@ -66,6 +66,12 @@ describe.skipIf(!hasChromium)("web UI", () => {
     await page.getByRole("button", { name: "Save" }).click();
     await expect.poll(() => page.locator("#e-url").textContent()).toContain("absolute http:// or https:// URL");
     expect(await page.getByLabel("Webhook URL").getAttribute("aria-invalid")).toBe("true");
+    // So is a private address (the test server opens only loopback), naming the rule.
+    await page.getByLabel("Webhook URL").fill("http://10.0.0.5/hook");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect
+      .poll(() => page.locator("#e-url").textContent())
+      .toBe("10.0.0.5 is a private address (RFC 1918); outbound requests cannot reach it unless HOOKLINE_ALLOWED_NETWORKS allows it");
 
     // A webhook action to a loopback receiver; a test event goes through the real delivery path.
     await page.getByLabel("Webhook URL").fill(receiver.url("/ui-hook"));
@@ -122,14 +128,38 @@ describe.skipIf(!hasChromium)("web UI", () => {
     await expect.poll(() => page.locator(".facts .state").first().textContent(), { timeout: 10_000 }).toBe("succeeded");
     expect(await page.locator("ol.attempts > li").count()).toBe(6);
 
-    // Disable the action, then delete it and the trigger (confirmations are accepted).
+    // The switches save, read back from the API: the action's and the trigger's on the trigger's
+    // page, the trigger's on the list. No alert on the way.
+    const alerts: string[] = [];
+    page.on("dialog", (dialog) => {
+      if (dialog.type() === "alert") alerts.push(dialog.message());
+    });
+    const enabled = async (path: string) => ((await (await page.request.get(`${h.baseUrl}${path}`)).json()) as { enabled: boolean }).enabled;
     await page.getByRole("link", { name: "Webhooks" }).click();
     await page.getByRole("link", { name: "Confirmations to CRM" }).click();
+    await page.getByRole("heading", { name: "Confirmations to CRM" }).waitFor();
+    const triggerPath = `/api/v1/triggers/${new URL(page.url()).hash.split("/")[2]}`;
     await page.getByLabel("CRM enabled").uncheck();
-    await expect.poll(async () => (await page.request.get(`${h.baseUrl}/api/v1/triggers`)).status()).toBe(200);
+    await expect.poll(() => enabled(`/api/v1/actions/${actionId}`)).toBe(false);
+    await page.getByLabel("Trigger enabled").uncheck();
+    await expect.poll(() => enabled(triggerPath)).toBe(false);
     await page.reload();
     await page.getByRole("heading", { name: "Confirmations to CRM" }).waitFor();
     expect(await page.getByLabel("CRM enabled").isChecked()).toBe(false);
+    expect(await page.getByLabel("Trigger enabled").isChecked()).toBe(false);
+    await page.getByRole("link", { name: "Webhooks" }).click();
+    const listSwitch = page.getByLabel("Confirmations to CRM enabled");
+    expect(await listSwitch.isChecked()).toBe(false);
+    await listSwitch.check();
+    await expect.poll(() => enabled(triggerPath)).toBe(true);
+    await expect.poll(() => listSwitch.isEnabled()).toBe(true);
+    await listSwitch.uncheck();
+    await expect.poll(() => enabled(triggerPath)).toBe(false);
+    expect(alerts).toEqual([]);
+
+    // Delete the action, then the trigger (confirmations are accepted).
+    await page.getByRole("link", { name: "Confirmations to CRM" }).click();
+    await page.getByRole("heading", { name: "Confirmations to CRM" }).waitFor();
     await page.getByRole("button", { name: "Delete" }).last().click();
     await expect.poll(() => page.locator("li.card").count()).toBe(0);
     await page.getByRole("button", { name: "Delete" }).click();

@@ -10,6 +10,7 @@ import type { ActionRow, Executor } from "../db/schema.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
+import type { HostCheck } from "../net/host-check.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { renderJsonBody, TemplateError, type TemplateKind, templateContext, templateProblem } from "../templates/templates.js";
 import { requireRoomFor, requireTrigger } from "../triggers/triggers.js";
@@ -160,6 +161,16 @@ async function checkBody(body: string | undefined, type: TriggerTypeName): Promi
   }
 }
 
+/**
+ * A webhook URL whose host outbound requests cannot reach (a private address, a name resolving only
+ * to such) is refused when saved, naming the rule; deliveries are still checked (net/host-check.ts).
+ */
+async function checkHost(hostCheck: HostCheck, url: string | undefined): Promise<void> {
+  if (url === undefined) return;
+  const refusal = await hostCheck.refusal(new URL(url).hostname);
+  if (refusal) throw new ValidationError(`url: ${refusal}`, { issues: [{ path: "url", message: refusal }] });
+}
+
 function toOut(row: ActionRow, deps: Pick<Deps, "providers" | "cipher" | "now" | "failingAfterMs">, { secret }: { secret?: string } = {}): ActionOut {
   const providers = deps.providers;
   const { headers, ...settings } = openSettings(row.settings, deps.cipher);
@@ -194,6 +205,8 @@ export interface Deps {
   limits: { maxActions: number };
   /** How long an action's instances must fail, without a success, before it is marked failing. */
   failingAfterMs: number;
+  /** Refuses webhook URLs that outbound requests cannot reach. */
+  hostCheck: HostCheck;
 }
 
 export async function requireAction(db: Executor, accountId: string, id: string): Promise<ActionRow> {
@@ -218,7 +231,10 @@ export async function createAction(db: Executor, deps: Deps, accountId: string, 
   const { name: actionName, type, enabled, ...given } = input;
   const { preset, ...settings }: Settings & { preset?: PresetId } = given;
   if (type === "webhook" && preset && !settings.body) settings.body = presetBody(preset, trigger.type as TriggerTypeName);
-  if (type === "webhook") await checkBody(settings.body, trigger.type as TriggerTypeName);
+  if (type === "webhook") {
+    await checkHost(deps.hostCheck, settings.url);
+    await checkBody(settings.body, trigger.type as TriggerTypeName);
+  }
   const now = deps.now();
   const secret = newSigningSecret();
   const row: ActionRow = {
@@ -255,6 +271,8 @@ export async function updateAction(db: Executor, deps: Deps, accountId: string, 
   // Validate the merged settings against the action's own type: a patch cannot leave it half-valid.
   const settings: Settings = parseInput(SETTINGS[row.type], merged);
   if (row.type === "webhook") {
+    // Only a URL given now: a rename must not fail over a URL saved under other rules or other DNS.
+    if (settingsPatch.url !== undefined) await checkHost(deps.hostCheck, settings.url);
     const trigger = await requireTrigger(db, accountId, row.trigger_id);
     await checkBody(settings.body, trigger.type as TriggerTypeName);
   }

@@ -34,6 +34,7 @@ import {
   resendInstance,
 } from "../log/log.js";
 import { actionStats, StatsOut, StatsQuery } from "../log/stats.js";
+import type { HostCheck } from "../net/host-check.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
@@ -49,6 +50,8 @@ export interface ApiDeps {
   cipher: Cipher;
   limits: { maxTriggers: number; maxActions: number };
   failingAfterMs: number;
+  /** Refuses webhook URLs outbound requests cannot reach, when they are saved. */
+  hostCheck: HostCheck;
   ingest: Ingest;
   newId: IdGenerator;
   now: () => number;

@@ -2,7 +2,17 @@ import type { LookupAddress } from "node:dns";
 import { describe, expect, it } from "vitest";
 import { createAddressPolicy, embeddedIPv4 } from "./address-policy.js";
 import { parseCidr } from "./cidr.js";
-import { BlockedAddressError, guardedLookup } from "./guarded-lookup.js";
+import { BlockedAddressError, guardedLookup, type Resolve } from "./guarded-lookup.js";
+import { createHostCheck } from "./host-check.js";
+
+/** A DNS of fixed answers; any other name does not exist. */
+const fakeDns =
+  (answers: Record<string, LookupAddress[]>): Resolve =>
+  async (hostname) => {
+    const found = answers[hostname];
+    if (found) return found;
+    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: "ENOTFOUND" });
+  };
 
 describe("address policy", () => {
   const closed = createAddressPolicy([]);
@@ -34,8 +44,26 @@ describe("address policy", () => {
     "2002:c0a8:101::1",
     "::127.0.0.1",
   ])("refuses %s by default", (address) => {
-    expect(closed.refusal(address)).toMatch(/private or reserved/);
+    expect(closed.refusal(address)).toMatch(/ is .*RFC \d+\); outbound requests cannot reach it/);
   });
+
+  it("names the rule that refuses an address, and the setting that would open it", () => {
+    expect(closed.refusal("10.0.0.5")).toBe(
+      "10.0.0.5 is a private address (RFC 1918); outbound requests cannot reach it unless HOOKLINE_ALLOWED_NETWORKS allows it",
+    );
+    expect(closed.refusal("127.0.0.1")).toMatch(/^127.0.0.1 is a loopback address \(RFC 1122\);.* unless HOOKLINE_ALLOWED_NETWORKS allows it$/);
+    expect(closed.refusal("[fd00::1]")).toMatch(/^fd00::1 is a unique local address \(RFC 4193\);/);
+    expect(closed.refusal("::ffff:7f00:1")).toMatch(/^::ffff:7f00:1 \(127.0.0.1\) is a loopback address/);
+  });
+
+  it.each(["169.254.169.254", "169.254.0.1", "::ffff:169.254.169.254", "fd00:ec2::254", "fe80::1", "100.100.100.200"])(
+    "never suggests opening the link-local or cloud metadata address %s",
+    (address) => {
+      const refusal = closed.refusal(address);
+      expect(refusal).toMatch(/cloud metadata/);
+      expect(refusal).not.toMatch(/HOOKLINE_ALLOWED_NETWORKS|allow/i);
+    },
+  );
 
   it.each(["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "172.32.0.1", "11.0.0.1"])(
     "allows public %s",
@@ -49,7 +77,7 @@ describe("address policy", () => {
     expect(open.refusal("127.0.0.1")).toBeUndefined();
     expect(open.refusal("::ffff:127.0.0.1")).toBeUndefined();
     expect(open.refusal("10.0.0.1")).toMatch(/private/);
-    expect(open.refusal("::1")).toMatch(/private/);
+    expect(open.refusal("::1")).toMatch(/loopback/);
   });
 
   it("finds the IPv4 host inside IPv6 forms that lead to one", () => {
@@ -64,7 +92,7 @@ describe("address policy", () => {
 
 describe("guarded lookup", () => {
   const policy = createAddressPolicy([]);
-  const resolver = (answers: LookupAddress[]) => (_host: string, cb: (e: null, a: LookupAddress[]) => void) => cb(null, answers);
+  const resolver = (answers: LookupAddress[]) => async () => answers;
   const lookup = (answers: LookupAddress[], all: boolean) =>
     new Promise<{ error: Error | null; result: unknown }>((resolve) => {
       guardedLookup(policy, resolver(answers))("rebind.example", { all }, (error: Error | null, result: unknown) => resolve({ error, result }));
@@ -73,7 +101,9 @@ describe("guarded lookup", () => {
   it("refuses a name that resolves only to private addresses", async () => {
     const { error } = await lookup([{ address: "127.0.0.1", family: 4 }], false);
     expect(error).toBeInstanceOf(BlockedAddressError);
-    expect(error?.message).toMatch(/rebind.example resolves to 127.0.0.1 is a private/);
+    expect(error?.message).toBe(
+      "rebind.example resolves only to refused addresses: 127.0.0.1 is a loopback address (RFC 1122); outbound requests cannot reach it unless HOOKLINE_ALLOWED_NETWORKS allows it",
+    );
   });
 
   it("offers only the allowed answers of a name that resolves to both, so the socket cannot pick the private one", async () => {
@@ -84,5 +114,62 @@ describe("guarded lookup", () => {
     ];
     expect(await lookup(answers, true)).toEqual({ error: null, result: [{ address: "93.184.216.34", family: 4 }] });
     expect((await lookup(answers, false)).result).toBe("93.184.216.34");
+  });
+});
+
+describe("host check at save", () => {
+  const dns = fakeDns({
+    "intranet.test": [
+      { address: "10.0.0.5", family: 4 },
+      { address: "fd00::5", family: 6 },
+    ],
+    "metadata.test": [{ address: "169.254.169.254", family: 4 }],
+    "split.test": [
+      { address: "10.0.0.6", family: 4 },
+      { address: "93.184.216.34", family: 4 },
+    ],
+    "public.test": [{ address: "93.184.216.34", family: 4 }],
+  });
+  const check = createHostCheck(createAddressPolicy([]), { resolve: dns });
+
+  it("judges a literal address without a lookup", async () => {
+    const noLookup = createHostCheck(createAddressPolicy([]), {
+      resolve: () => {
+        throw new Error("looked up");
+      },
+    });
+    expect(await noLookup.refusal("10.0.0.5")).toMatch(/^10.0.0.5 is a private address \(RFC 1918\)/);
+    expect(await noLookup.refusal("[::1]")).toMatch(/^::1 is the loopback address/);
+    expect(await noLookup.refusal("93.184.216.34")).toBeUndefined();
+  });
+
+  it("refuses a name that resolves only to refused addresses, naming the first one's rule", async () => {
+    expect(await check.refusal("intranet.test")).toBe(
+      "intranet.test resolves only to refused addresses: 10.0.0.5 is a private address (RFC 1918); outbound requests cannot reach it unless HOOKLINE_ALLOWED_NETWORKS allows it",
+    );
+    expect(await check.refusal("metadata.test")).toMatch(/^metadata.test resolves only to refused addresses: 169.254.169.254 is the cloud metadata address/);
+  });
+
+  it("accepts a name with one reachable address (connections use only that one)", async () => {
+    expect(await check.refusal("split.test")).toBeUndefined();
+    expect(await check.refusal("public.test")).toBeUndefined();
+  });
+
+  it("accepts a name that does not resolve yet, or whose lookup does not answer in time", async () => {
+    expect(await check.refusal("not-yet.test")).toBeUndefined();
+    const silent = createHostCheck(createAddressPolicy([]), { resolve: () => new Promise(() => {}), timeoutMs: 20 });
+    expect(await silent.refusal("silent.test")).toBeUndefined();
+  });
+
+  it("opens what HOOKLINE_ALLOWED_NETWORKS opens, and only that", async () => {
+    const open = createHostCheck(createAddressPolicy([parseCidr("10.0.0.0/8")]), { resolve: dns });
+    expect(await open.refusal("intranet.test")).toBeUndefined();
+    expect(await open.refusal("10.0.0.5")).toBeUndefined();
+    expect(await open.refusal("192.168.1.1")).toMatch(/private address/);
+  });
+
+  it("resolves localhost with the system resolver by default", async () => {
+    expect(await createHostCheck(createAddressPolicy([])).refusal("localhost")).toMatch(/^localhost resolves only to refused addresses: .* loopback address/);
+    expect(await createHostCheck(createAddressPolicy([parseCidr("127.0.0.0/8"), parseCidr("::1/128")])).refusal("localhost")).toBeUndefined();
   });
 });

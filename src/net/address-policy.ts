@@ -1,40 +1,60 @@
 /**
  * Which addresses outbound requests may reach. Hookline lets strangers choose URLs its servers call,
  * so anything that is not globally reachable is refused unless the operator opened it on purpose
- * (HOOKLINE_ALLOWED_NETWORKS). The check is made on the resolved address that is then connected to
- * (guarded-lookup.ts), so a DNS answer cannot change between check and use.
+ * (HOOKLINE_ALLOWED_NETWORKS). The guard is the check made on the resolved address that is then
+ * connected to (guarded-lookup.ts), so a DNS answer cannot change between check and use; the same
+ * policy also refuses a URL when it is saved (host-check.ts), so a mistake shows at once.
  */
 import { type BlockList, isIP } from "node:net";
 import { blockListOf, type Cidr, parseCidr } from "./cidr.js";
 
-/** Not globally reachable: RFC 6890 special-purpose ranges that a webhook must never be aimed at. */
-const NON_PUBLIC = [
-  "0.0.0.0/8", // "this network", incl. 0.0.0.0
-  "10.0.0.0/8",
-  "100.64.0.0/10", // CGNAT
-  "127.0.0.0/8",
-  "169.254.0.0/16", // link-local, incl. cloud metadata 169.254.169.254
-  "172.16.0.0/12",
-  "192.0.0.0/24",
-  "192.0.2.0/24",
-  "192.88.99.0/24",
-  "192.168.0.0/16",
-  "198.18.0.0/15",
-  "198.51.100.0/24",
-  "203.0.113.0/24",
-  "224.0.0.0/4", // multicast
-  "240.0.0.0/4", // reserved, incl. broadcast
-  "::/128",
-  "::1/128",
-  "64:ff9b:1::/48",
-  "100::/64",
-  "2001::/23", // IETF protocol assignments (Teredo, ORCHID…)
-  "2001:db8::/32",
-  "fc00::/7", // unique local
-  "fe80::/10", // link-local
-  "fec0::/10", // site-local (deprecated, still routed on some networks)
-  "ff00::/8", // multicast
-].map(parseCidr);
+/** A range outbound requests cannot reach, and what it is (ending with its RFC), named in refusals. */
+interface Range {
+  readonly cidr: Cidr;
+  readonly is: string;
+  /**
+   * Cloud metadata services answer here and hand out the machine's credentials: no message ever
+   * suggests opening it (an operator who must can still list it in HOOKLINE_ALLOWED_NETWORKS).
+   */
+  readonly metadata?: true;
+}
+
+const range = (cidr: string, is: string, metadata?: true): Range => ({ cidr: parseCidr(cidr), is, ...(metadata && { metadata }) });
+
+/**
+ * Not globally reachable: RFC 6890 special-purpose ranges that a webhook must never be aimed at.
+ * The first range that holds an address names it, so the metadata hosts come before their ranges.
+ */
+const NON_PUBLIC: readonly Range[] = [
+  range("169.254.169.254/32", "the cloud metadata address (link-local, RFC 3927)", true),
+  range("fd00:ec2::254/128", "the cloud metadata address of AWS over IPv6 (unique local, RFC 4193)", true),
+  range("100.100.100.200/32", "the cloud metadata address of Alibaba Cloud (shared CGNAT space, RFC 6598)", true),
+  range("0.0.0.0/8", "a this-network address, not a host (RFC 1122)"),
+  range("10.0.0.0/8", "a private address (RFC 1918)"),
+  range("100.64.0.0/10", "a shared CGNAT address (RFC 6598)"),
+  range("127.0.0.0/8", "a loopback address (RFC 1122)"),
+  range("169.254.0.0/16", "a link-local address, where cloud metadata services answer (RFC 3927)", true),
+  range("172.16.0.0/12", "a private address (RFC 1918)"),
+  range("192.0.0.0/24", "an IETF protocol assignment (RFC 6890)"),
+  range("192.0.2.0/24", "a documentation address (RFC 5737)"),
+  range("192.88.99.0/24", "a 6to4 relay anycast address (RFC 7526)"),
+  range("192.168.0.0/16", "a private address (RFC 1918)"),
+  range("198.18.0.0/15", "a benchmarking address (RFC 2544)"),
+  range("198.51.100.0/24", "a documentation address (RFC 5737)"),
+  range("203.0.113.0/24", "a documentation address (RFC 5737)"),
+  range("224.0.0.0/4", "a multicast address (RFC 5771)"),
+  range("240.0.0.0/4", "a reserved or broadcast address (RFC 1112)"),
+  range("::/128", "the unspecified address (RFC 4291)"),
+  range("::1/128", "the loopback address (RFC 4291)"),
+  range("64:ff9b:1::/48", "a local-use NAT64 address (RFC 8215)"),
+  range("100::/64", "a discard-only address (RFC 6666)"),
+  range("2001::/23", "an IETF protocol assignment (RFC 2928)"),
+  range("2001:db8::/32", "a documentation address (RFC 3849)"),
+  range("fc00::/7", "a unique local address (RFC 4193)"),
+  range("fe80::/10", "a link-local address, where cloud metadata services answer (RFC 4291)", true),
+  range("fec0::/10", "a site-local address (RFC 3879)"),
+  range("ff00::/8", "a multicast address (RFC 4291)"),
+];
 
 export interface AddressPolicy {
   /** Returns why the address may not be reached, or undefined when it may. */
@@ -74,12 +94,23 @@ export function embeddedIPv4(address: string): string | undefined {
   return undefined;
 }
 
+/** Why `address` (as written, and the address it is judged as) is refused under `rule`. */
+function refusalText(written: string, address: string, rule: Range): string {
+  const subject = written === address ? address : `${written} (${address})`;
+  const opening = rule.metadata ? "" : " unless HOOKLINE_ALLOWED_NETWORKS allows it";
+  return `${subject} is ${rule.is}; outbound requests cannot reach it${opening}`;
+}
+
 export function createAddressPolicy(allowed: readonly Cidr[]): AddressPolicy {
-  const blocked: BlockList = blockListOf(NON_PUBLIC);
   const open: BlockList = blockListOf(allowed);
+  // All ranges in one list answer the common case (a public address) in one check; the list of
+  // each range then names the rule of a refused one.
+  const blocked: BlockList = blockListOf(NON_PUBLIC.map((r) => r.cidr));
+  const ranges = NON_PUBLIC.map((rule) => ({ rule, list: blockListOf([rule.cidr]) }));
   return {
     refusal(raw) {
-      let address = raw.startsWith("[") && raw.endsWith("]") ? raw.slice(1, -1) : raw;
+      const written = raw.startsWith("[") && raw.endsWith("]") ? raw.slice(1, -1) : raw;
+      let address = written;
       let family = isIP(address);
       if (family === 0) return `${raw} is not an IP address`;
       if (family === 6) {
@@ -90,9 +121,25 @@ export function createAddressPolicy(allowed: readonly Cidr[]): AddressPolicy {
         }
       }
       const type = family === 4 ? "ipv4" : "ipv6";
-      if (open.check(address, type)) return undefined;
-      if (blocked.check(address, type)) return `${address} is a private or reserved address; allow it with HOOKLINE_ALLOWED_NETWORKS`;
-      return undefined;
+      if (open.check(address, type) || !blocked.check(address, type)) return undefined;
+      const hit = ranges.find((r) => r.list.check(address, type));
+      return hit && refusalText(written, address, hit.rule);
     },
   };
+}
+
+/**
+ * Of the addresses a name resolves to, those the policy allows; when there are answers but none is
+ * allowed, why (the first answer's refusal). Both the delivery-time lookup and the save-time check
+ * judge a name this way.
+ */
+export function screenAnswers<A extends { address: string }>(
+  policy: AddressPolicy,
+  hostname: string,
+  answers: readonly A[],
+): { allowed: A[]; refusal?: string } {
+  const allowed = answers.filter((a) => policy.refusal(a.address) === undefined);
+  const first = answers[0];
+  if (allowed.length > 0 || !first) return { allowed };
+  return { allowed, refusal: `${hostname} resolves only to refused addresses: ${policy.refusal(first.address)}` };
 }

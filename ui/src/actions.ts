@@ -1,7 +1,7 @@
 /** Screen: add or edit an action — webhook URL, or SMS/email templates with a live preview. */
 import { api } from "./api.js";
 import { clearErrorsOnInput, debounce, showErrors, value } from "./forms.js";
-import { html } from "./html.js";
+import { attrs, html } from "./html.js";
 import { go, type View } from "./router.js";
 import { triggerTypes } from "./triggers.js";
 import type { ActionOut, TriggerOut } from "./types.js";
@@ -56,12 +56,12 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
       ${field(
         "type",
         "Action",
-        html`<select id="f-type" name="type" ${action ? "disabled" : ""}>
+        html`<select id="f-type" name="type"${attrs({ disabled: action !== undefined })}>
           ${[
             ["webhook", "Send webhook notification (POST JSON to a URL)"],
             ["sms", "Send an SMS"],
             ["email", "Send an email"],
-          ].map(([v, l]) => html`<option value="${v}" ${action?.type === v ? "selected" : ""}>${l}</option>`)}</select>`,
+          ].map(([v, l]) => html`<option${attrs({ value: v, selected: action?.type === v })}>${l}</option>`)}</select>`,
       )}
       <fieldset data-for="webhook">${field("url", "Webhook URL", html`<input id="f-url" name="url" type="url" value="${action?.url ?? ""}" placeholder="https://example.com/hooks/hookline" aria-describedby="e-url">`)}
         ${field(

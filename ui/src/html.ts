@@ -24,4 +24,22 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(out);
 }
 
+/** An attribute value: text is escaped once; true writes the bare name (`checked`); false or nullish leaves it out. */
+export type AttributeValue = string | number | boolean | null | undefined;
+
+/**
+ * Attributes from a typed object, ` name="value"` each, every value escaped exactly once. Attributes
+ * go in through here and never as a pre-built `name="value"` string, which `html` would escape
+ * again (`data-do=&quot;…&quot;`: the browser then reads the quotes as part of the value).
+ */
+export function attrs(attributes: Readonly<Record<string, AttributeValue>>): Html {
+  let out = "";
+  for (const [name, value] of Object.entries(attributes)) {
+    if (!/^[a-z][a-z0-9-]*$/i.test(name)) throw new Error(`not an attribute name: ${JSON.stringify(name)}`);
+    if (value === true) out += ` ${name}`;
+    else if (value !== false && value !== null && value !== undefined) out += ` ${name}="${escapeHtml(value)}"`;
+  }
+  return new Html(out);
+}
+
 export const when = (condition: unknown, value: () => Html): Html | "" => (condition ? value() : "");

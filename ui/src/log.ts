@@ -1,7 +1,7 @@
 /** Screens: an action's log (filter, sort, pages, auto-refresh) and one instance in detail. */
 import { api } from "./api.js";
 import { attemptsChart, successRate } from "./chart.js";
-import { html, when } from "./html.js";
+import { attrs, html, when } from "./html.js";
 import { go, type View } from "./router.js";
 import type { ActionOut, InstanceDetailOut, InstanceOut, StatsOut } from "./types.js";
 
@@ -146,7 +146,7 @@ export const instanceView: View = async (root, [id]) => {
   root.innerHTML = html`
     <nav class="crumbs"><a href="#/">Webhooks</a> › <a href="#/actions/${i.action_id}/log">Log</a></nav>
     <div class="title-row"><h1 tabindex="-1">Instance <code>${i.id}</code></h1>
-      <button class="primary" data-do="resend" ${finished ? "" : "disabled"} title="${finished ? "" : "Still being delivered"}">Resend</button></div>
+      <button class="primary" data-do="resend"${attrs({ disabled: !finished, title: finished ? undefined : "Still being delivered" })}>Resend</button></div>
     <output class="result" aria-live="polite"></output>
     <dl class="facts">
       <dt>State</dt><dd>${stateBadge(i.state)}</dd><dt>Sent</dt><dd>${yes(i.sent)}</dd><dt>Delivered</dt><dd>${yes(i.delivered)}</dd>

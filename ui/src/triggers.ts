@@ -2,7 +2,7 @@
 import { api } from "./api.js";
 import { attemptsChart, successRate } from "./chart.js";
 import { checked, clearErrorsOnInput, showErrors, value } from "./forms.js";
-import { html, when } from "./html.js";
+import { type AttributeValue, attrs, html, when } from "./html.js";
 import { go, type View } from "./router.js";
 import type { ActionOut, List, Session, StatsOut, TriggerOut, TriggerType } from "./types.js";
 
@@ -12,8 +12,9 @@ export const triggerTypes = () => {
   return catalogue;
 };
 
-function toggle(name: string, label: string, on: boolean, attrs = "") {
-  return html`<label class="switch"><input type="checkbox" name="${name}" ${on ? "checked" : ""} ${attrs ? html`${attrs}` : ""}><span>${label}</span></label>`;
+/** A switch; `attributes` (`{ "data-do": "toggle-trigger" }`) say what it switches. */
+function toggle(name: string, label: string, on: boolean, attributes: Readonly<Record<string, AttributeValue>> = {}) {
+  return html`<label class="switch"><input type="checkbox"${attrs({ name, checked: on, ...attributes })}><span>${label}</span></label>`;
 }
 
 export const triggerList: View = async (root) => {
@@ -31,7 +32,7 @@ export const triggerList: View = async (root) => {
             <td><a href="#/triggers/${t.id}">${t.name}</a></td>
             <td>${t.type_label}</td>
             <td>${t.action_count}</td>
-            <td>${toggle("enabled", `${t.name} enabled`, t.enabled, `data-trigger="${t.id}"`)}</td>
+            <td>${toggle("enabled", `${t.name} enabled`, t.enabled, { "data-trigger": t.id })}</td>
           </tr>`,
         )}</tbody></table></div>`
     }`.text;
@@ -88,7 +89,7 @@ export const triggerForm: View = async (root, [id]) => {
       <input id="f-name" name="name" required maxlength="200" value="${trigger?.name ?? ""}" aria-describedby="e-name">
       <p class="field-error" id="e-name" data-error-for="name" hidden></p>
       <label for="f-type">When</label>
-      <select id="f-type" name="type" aria-describedby="e-type type-help">${types.map((t) => html`<option value="${t.type}" ${t.type === current ? "selected" : ""}>${t.label}</option>`)}</select>
+      <select id="f-type" name="type" aria-describedby="e-type type-help">${types.map((t) => html`<option${attrs({ value: t.type, selected: t.type === current })}>${t.label}</option>`)}</select>
       <p class="field-error" id="e-type" data-error-for="type" hidden></p>
       <div id="type-help" class="help"></div>
       <label for="f-description">Description <span class="muted">(optional)</span></label>
@@ -136,13 +137,13 @@ export const triggerDetail: View = async (root, [id]) => {
     <div class="title-row"><h1 tabindex="-1">${trigger.name}</h1>
       <div class="buttons"><a class="button" href="#/triggers/${trigger.id}/edit">Edit</a><button class="danger" data-do="delete-trigger">Delete</button></div></div>
     <p><strong>When:</strong> ${trigger.type_label}${trigger.description ? html` — ${trigger.description}` : ""}</p>
-    <form class="inline">${toggle("enabled", "Trigger enabled", trigger.enabled, 'data-do="toggle-trigger"')}</form>
+    <form class="inline">${toggle("enabled", "Trigger enabled", trigger.enabled, { "data-do": "toggle-trigger" })}</form>
     <div class="title-row"><h2>Actions</h2><a class="button primary" href="#/triggers/${trigger.id}/actions/new">Add action</a></div>
     ${actions.length === 0 ? html`<p class="empty">No actions yet: add a webhook, an SMS or an email.</p>` : ""}
     <ul class="cards">${actions.map(
       (a, i) => html`<li class="card" data-action="${a.id}">
         <div class="title-row"><h3>${a.name} <span class="badge">${a.type}</span></h3>
-          <form class="inline">${toggle("enabled", `${a.name} enabled`, a.enabled, 'data-do="toggle-action"')}</form></div>
+          <form class="inline">${toggle("enabled", `${a.name} enabled`, a.enabled, { "data-do": "toggle-action" })}</form></div>
         <p>${actionTarget(a)}</p>
         ${when(!a.provider_configured, () => html`<p class="warning" role="note">${a.provider_error}</p>`)}
         ${when(a.failing, () => html`<p class="warning failing" role="note">Failing: every delivery since ${new Date(a.failing_since as string).toLocaleString()} has failed. It stays enabled; fix the endpoint, then resend the failed deliveries from its log.</p>`)}

@@ -108,7 +108,10 @@ export interface AttemptTable {
   started_at: Millis;
   duration_ms: number;
   outcome: "succeeded" | "retry" | "failed";
-  /** JSON {method, url, headers}; the body is the instance's payload, identical on every attempt. */
+  /**
+   * JSON of what was sent (AttemptResult.request): {method, url, headers} for a webhook, whose body
+   * is the instance's payload, identical on every attempt; the form fields too for an SMS.
+   */
   request: string;
   response_status: number | null;
   response_headers: string | null;

@@ -49,7 +49,11 @@ export const AttemptOut = z.object({
   started_at: z.string(),
   duration_ms: z.number().int(),
   outcome: z.enum(["succeeded", "retry", "failed"]),
-  request: z.record(z.string(), z.unknown()),
+  request: z
+    .record(z.string(), z.unknown())
+    .describe(
+      "What was sent. webhook: method, url, headers (custom header values redacted), body (the instance's payload); sms: method, url, headers (credentials redacted), form (To, From or MessagingServiceSid, Body, StatusCallback); email: envelope, subject, text. A message refused before sending shows as much as could be rendered",
+    ),
   response: z.object({ status: z.number().int(), headers: z.record(z.string(), z.unknown()), body: z.string(), truncated: z.boolean() }).nullable(),
   error: z.string().nullable(),
 });
@@ -124,7 +128,8 @@ export async function listLog(db: Executor, accountId: string, actionId: string,
   return { data: page.map(instanceOut), next_cursor: nextCursor };
 }
 
-function attemptOut(row: AttemptRow, payload: string): z.output<typeof AttemptOut> {
+/** `webhookBody`: a webhook attempt's body, the instance's payload (the same on every attempt, so not stored per attempt). */
+function attemptOut(row: AttemptRow, webhookBody: string | undefined): z.output<typeof AttemptOut> {
   const request = JSON.parse(row.request) as Record<string, unknown>;
   return {
     id: row.id,
@@ -133,8 +138,7 @@ function attemptOut(row: AttemptRow, payload: string): z.output<typeof AttemptOu
     started_at: iso(row.started_at),
     duration_ms: row.duration_ms,
     outcome: row.outcome,
-    // The body is the instance's payload, the same on every attempt, so it is not stored per attempt.
-    request: request.method === "POST" ? { ...request, body: payload } : request,
+    request: webhookBody !== undefined && request.method === "POST" ? { ...request, body: webhookBody } : request,
     response:
       row.response_status === null
         ? null
@@ -152,12 +156,14 @@ export async function getInstanceDetail(db: Executor, accountId: string, id: str
   let row = await getInstanceRow(db, accountId, id);
   if (!row) throw new NotFoundError("instance", id);
   const event = await db.selectFrom("events").select("object").where("id", "=", row.event_id).executeTakeFirstOrThrow();
+  const action = await db.selectFrom("actions").select("type").where("id", "=", row.action_id).executeTakeFirstOrThrow();
   const payload = buildPayload(row.object_key, event.object, row.id);
+  const webhookBody = action.type === "webhook" ? payload : undefined;
   const attempts = await db.selectFrom("attempts").selectAll().where("instance_id", "=", id).orderBy("id").execute();
   // Separate reads, not one snapshot: an attempt committed after the row was read (with the row's new
   // state, in one transaction) would show beside the state from before it. Read the row again then.
   if (attempts.length > row.attempts) row = (await getInstanceRow(db, accountId, id)) ?? row;
-  return { ...instanceOut(row), payload: JSON.parse(payload), attempt_log: attempts.map((a) => attemptOut(a, payload)) };
+  return { ...instanceOut(row), payload: JSON.parse(payload), attempt_log: attempts.map((a) => attemptOut(a, webhookBody)) };
 }
 
 /** A new attempt series for a finished instance: due now, same id (apptoto_id), attempts kept in the log. */

@@ -140,6 +140,14 @@ function body(text: string) {
   }
 }
 
+/** An HTTP request as the log keeps it: a webhook's body, or an SMS's form fields as sent to the provider. */
+function httpRequest(request: Record<string, unknown>) {
+  return html`<p><code>${String(request.method)} ${String(request.url ?? "")}</code></p>
+    ${when(request.headers, () => pretty(request.headers))}
+    ${when(typeof request.body === "string", () => body(request.body as string))}
+    ${when(request.form, () => pretty(request.form))}`;
+}
+
 export const instanceView: View = async (root, [id]) => {
   const i = await api<InstanceDetailOut>("GET", `/api/v1/instances/${id}`);
   const finished = i.state === "succeeded" || i.state === "failed";
@@ -160,12 +168,7 @@ export const instanceView: View = async (root, [id]) => {
     <ol class="attempts">${i.attempt_log.map(
       (a) => html`<li class="card">
         <h3>Attempt ${a.number}${a.series > 1 ? ` (resend ${a.series - 1})` : ""}: ${stateBadge(a.outcome === "retry" ? "retrying" : a.outcome)} <span class="muted">${when_(a.started_at)}, ${a.duration_ms} ms</span></h3>
-        <details><summary>Request</summary>
-          <p><code>${String(a.request.method ?? "")} ${String(a.request.url ?? "")}</code></p>
-          ${when(a.request.headers, () => pretty(a.request.headers))}
-          ${when(typeof a.request.body === "string", () => body(a.request.body as string))}
-          ${when(!a.request.method, () => pretty(a.request))}
-        </details>
+        <details><summary>Request</summary>${a.request.method ? httpRequest(a.request) : pretty(a.request)}</details>
         ${
           a.response
             ? html`<details open><summary>Response: ${a.response.status}</summary>${pretty(a.response.headers)}${body(a.response.body)}${a.response.truncated ? html`<p class="muted">(truncated)</p>` : ""}</details>`

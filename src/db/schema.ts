@@ -95,6 +95,8 @@ export interface InstanceTable {
   lease_token: string | null;
   last_status: number | null;
   last_error: string | null;
+  /** 1: a test send (POST /actions/{id}/test), left out of the action's figures and failing spell. */
+  test: Flag;
   created_at: Millis;
   updated_at: Millis;
 }

@@ -36,6 +36,7 @@ export const InstanceOut = z.object({
   attempts: z.number().int(),
   last_status: z.number().int().nullable(),
   last_error: z.string().nullable(),
+  test: z.boolean().describe("A test send (POST /api/v1/actions/{id}/test): left out of the action's stats and failing flag"),
   next_attempt_at: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -80,6 +81,7 @@ export function instanceOut(row: InstanceRow): InstanceOut {
     attempts: row.attempts,
     last_status: row.last_status,
     last_error: row.last_error,
+    test: row.test === 1,
     next_attempt_at: unfinished ? iso(row.next_attempt_at) : null,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
@@ -207,7 +209,7 @@ export const RecoverOut = z.object({ recovered: z.number().int() });
 
 /**
  * Bulk recovery after an outage: every failed instance of the action created in [since, until)
- * gets a new attempt series (same apptoto_id). They show as pending in the log, then as they go.
+ * gets a new attempt series (same apptoto_id). Test sends are not deliveries to recover. They show as pending in the log, then as they go.
  */
 export async function recoverFailed(db: Executor, accountId: string, actionId: string, input: RecoverIn, now: number): Promise<{ recovered: number }> {
   await requireAction(db, accountId, actionId);
@@ -220,6 +222,7 @@ export async function recoverFailed(db: Executor, accountId: string, actionId: s
     .where("account_id", "=", accountId)
     .where("action_id", "=", actionId)
     .where("state", "=", "failed")
+    .where("test", "=", 0)
     .where("created_at", ">=", since)
     .where("created_at", "<", until)
     .executeTakeFirst();

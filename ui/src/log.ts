@@ -18,6 +18,8 @@ type Sort = (typeof COLUMNS)[number][0];
 
 const yes = (on: boolean) => (on ? html`<span class="yes">yes</span>` : html`<span class="muted">no</span>`);
 const stateBadge = (state: string) => html`<span class="state ${state}">${state}</span>`;
+/** A test send ("Send test event"), not a real delivery: it does not count in the success rate. */
+const testBadge = (test: boolean) => when(test, () => html` <span class="badge test" title="A test send: not counted in the success rate">test</span>`);
 const when_ = (iso: string) => new Date(iso).toLocaleString();
 /** A time as a datetime-local input wants it: local, to the minute. */
 const localInput = (ms: number) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
@@ -83,7 +85,7 @@ export const logView: View = async (root, [actionId]) => {
           : page.data.map(
               (i) => html`<tr data-instance="${i.id}">
                 <td>${stateBadge(i.state)}</td><td>${yes(i.sent)}</td><td>${yes(i.delivered)}</td><td>${i.attempts}</td>
-                <td>${i.trigger_type}</td><td><time datetime="${i.created_at}">${when_(i.created_at)}</time></td>
+                <td>${i.trigger_type}${testBadge(i.test)}</td><td><time datetime="${i.created_at}">${when_(i.created_at)}</time></td>
                 <td>${i.last_status ?? html`<span class="muted" title="${i.last_error ?? ""}">—</span>`}</td>
                 <td><a href="#/instances/${i.id}">Inspect</a></td></tr>`,
             )
@@ -157,7 +159,7 @@ export const instanceView: View = async (root, [id]) => {
       <button class="primary" data-do="resend" ${finished ? "" : "disabled"} title="${finished ? "" : "Still being delivered"}">Resend</button></div>
     <output class="result" aria-live="polite"></output>
     <dl class="facts">
-      <dt>State</dt><dd>${stateBadge(i.state)}</dd><dt>Sent</dt><dd>${yes(i.sent)}</dd><dt>Delivered</dt><dd>${yes(i.delivered)}</dd>
+      <dt>State</dt><dd>${stateBadge(i.state)}${testBadge(i.test)}</dd><dt>Sent</dt><dd>${yes(i.sent)}</dd><dt>Delivered</dt><dd>${yes(i.delivered)}</dd>
       <dt>Attempts</dt><dd>${i.attempts}</dd><dt>Trigger type</dt><dd>${i.trigger_type}</dd><dt>Created</dt><dd>${when_(i.created_at)}</dd>
       ${when(i.next_attempt_at, () => html`<dt>Next attempt</dt><dd>${when_(i.next_attempt_at as string)}</dd>`)}
       ${when(i.last_error, () => html`<dt>Last error</dt><dd>${i.last_error}</dd>`)}

@@ -1,7 +1,7 @@
 /** SMS and email actions against real protocol peers on loopback: an SMTP server and a Twilio stand-in. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
-import type { HooklineClient, TriggerTypeName } from "../src/client/index.js";
+import type { HooklineClient, InstanceDetailOut, TriggerTypeName } from "../src/client/index.js";
 import { eventually, finishedInstance, freePort, startTestHookline, type TestHookline } from "./helpers/hookline.js";
 import { type SmtpPeer, startSmtp } from "./helpers/smtp.js";
 import { startTwilio, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, type TwilioStandIn } from "./helpers/twilio.js";
@@ -262,6 +262,15 @@ describe("sms actions", () => {
       StatusCallback: `${h.baseUrl}/api/v1/callbacks/twilio/${instance.id}`,
     });
     expect(attempt?.response).toBeNull();
+  });
+
+  it("marks an SMS test send in the log (there is no header a phone shows), with the message it sent", async () => {
+    const t = await trigger("message.received");
+    const action = await client.createAction(t.id, { name: "inbox", type: "sms", to: "+15552013333", body: "New message, instance {{ apptoto_id }}" });
+    const result = await client.request<InstanceDetailOut>("POST", `/api/v1/actions/${action.id}/test`, {});
+    expect(result).toMatchObject({ state: "succeeded", test: true });
+    expect(result.attempt_log[0]?.request.form).toMatchObject({ To: "+15552013333", Body: `New message, instance ${result.id}` });
+    expect((await client.log(action.id)).data[0]).toMatchObject({ id: result.id, test: true });
   });
 
   it("logs what it could render of a message whose template fails: the recipient, and the error", async () => {

@@ -289,9 +289,9 @@ const FINISH_COLUMNS = ["id", "token", "state", "sent", "delivered", "nextAttemp
 /**
  * Hot (one per attempt): many completions in one statement, an update from a list of values
  * (db/prepared.ts `prepareRows`), prepared once per chunk size. Only rows still leased under the
- * completion's token change, and those are returned. `sent` and `delivered` are flags that only
- * ever turn on here (a provider's delivery callback may already have set `delivered`; a resend
- * clears it), so the new value is ORed in. A list of values names its columns column1, column2, …
+ * completion's token change, and those are returned, with their test mark. `sent` and
+ * `delivered` are flags that only ever turn on here (a provider's delivery callback may already
+ * have set `delivered`; a resend clears it), so the new value is ORed in. A list of values names its columns column1, column2, …
  * in both dialects; the casts give PostgreSQL their types (its parameters there are untyped).
  */
 const finishAttempts = prepareRows<Finish, { id: string; test: Flag }>(

@@ -19,7 +19,7 @@ import { scheduledBackoff } from "./deliver/backoff.js";
 import { createEmailSender, createMailer } from "./deliver/email.js";
 import { createFailingNotifier } from "./deliver/failing-notice.js";
 import { notConfiguredSender } from "./deliver/sender.js";
-import { createSmsSender } from "./deliver/sms.js";
+import { createSmsSender, smsNotConfiguredSender } from "./deliver/sms.js";
 import { webhookSenderFor } from "./deliver/webhook.js";
 import { createWebhookThread } from "./deliver/webhook-thread.js";
 import { createWorker, type Worker } from "./deliver/worker.js";
@@ -94,7 +94,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
         lockClaims: store.dialect === "postgres",
         senders: {
           webhook,
-          sms: sms ?? notConfiguredSender(providers.sms as string, { now }),
+          sms: sms ?? smsNotConfiguredSender(providers.sms as string, { now }),
           email: email ?? notConfiguredSender(providers.email as string, { now }),
         },
         recorder: createAttemptRecorder(committer, { newId }),

@@ -3,6 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
 import type { HooklineClient, InstanceDetailOut, TriggerTypeName } from "../src/client/index.js";
+import type { StatsOut } from "../src/log/stats.js";
 import { eventually, finishedInstance, startTestHookline, type TestHookline } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
 import { type SmtpPeer, startSmtp } from "./helpers/smtp.js";
@@ -167,6 +168,104 @@ describe("send test", () => {
     expect((await client.log(action.id)).data.map((i) => i.id)).toEqual([result.id]);
     // A given payload is validated like an ingested one.
     await expect(client.request("POST", `/api/v1/actions/${action.id}/test`, { data: { message: { id: "x" } } })).rejects.toThrow(/data\.message\.id/);
+  });
+});
+
+describe("test sends are marked", () => {
+  it("a test send carries x-hookline-test: true and says test: true in the log; a real delivery has neither", async () => {
+    const { path, action } = await webhook("participant.accepted_booking", {});
+    const result = await client.request<InstanceDetailOut>("POST", `/api/v1/actions/${action.id}/test`, {});
+    expect(result).toMatchObject({ state: "succeeded", test: true });
+    expect(result.attempt_log[0]?.request.headers).toMatchObject({ "x-hookline-test": "true" });
+    await client.ingest({ type: "participant.accepted_booking", data: example("participant.accepted_booking") });
+    const [tested, real] = await receiver.waitFor(2, path);
+    expect(tested?.headers["x-hookline-test"]).toBe("true");
+    expect(real?.headers).not.toHaveProperty("x-hookline-test");
+    // Both still verify as Standard Webhooks: the mark is beside the signature, not in it.
+    for (const r of [tested, real]) expect(() => new Webhook(action.secret).verify(r?.body ?? "", r?.headers as Record<string, string>)).not.toThrow();
+    const realInstance = await eventually(async () => {
+      const log = (await client.log(action.id)).data;
+      return log.length === 2 && log.every((i) => i.state === "succeeded") ? log.find((i) => i.id !== result.id) : undefined;
+    });
+    expect((await client.log(action.id)).data.map((i) => [i.id, i.test])).toEqual(
+      expect.arrayContaining([
+        [result.id, true],
+        [realInstance.id, false],
+      ]),
+    );
+    expect(await client.instance(result.id)).toMatchObject({ test: true });
+    expect(await client.instance(realInstance.id)).toMatchObject({ test: false });
+  });
+
+  it("cannot be forged by a custom header", async () => {
+    const trigger = await client.createTrigger({ name: "forge", type: "event.created" });
+    await expect(
+      client.createAction(trigger.id, { name: "x", type: "webhook", url: receiver.url("/never"), headers: { "X-Hookline-Test": "true" } } as never),
+    ).rejects.toThrow(/is set by Hookline and cannot be overridden/);
+  });
+
+  it("a test send counts in neither the success rate, the attempts chart, the metrics nor the failing flag, and recovery leaves it alone", async () => {
+    const f = await startTestHookline({ HOOKLINE_FAILING_AFTER: "0.2" });
+    try {
+      const { client: c } = await f.account("Test sends");
+      const type = "participant.canceled_booking";
+      const trigger = await c.createTrigger({ name: "t", type });
+      const path = "/test-sends";
+      const action = await c.createAction(trigger.id, { name: "CRM", type: "webhook", url: receiver.url(path) });
+      const since = new Date(Date.now() - 1000).toISOString();
+      const figures = async () => {
+        const stats = await c.request<StatsOut>("GET", `/api/v1/actions/${action.id}/stats`);
+        const attempts = stats.hourly.reduce((n, h) => n + h.succeeded + h.retry + h.failed, 0);
+        return { success_rate: stats.success_rate, instances: stats.instances, attempts };
+      };
+      const attemptsMetric = async () => {
+        const text = await (await fetch(`${f.baseUrl}/metrics`)).text();
+        return [...text.matchAll(/^hookline_attempts_total\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      };
+      const realDelivery = async (state: "succeeded" | "failed") => {
+        const event = await c.ingest({ type, data: example(type) });
+        return eventually(async () => {
+          const log = (await c.log(action.id)).data;
+          return log.filter((i) => i.event_id === event.id && i.state === state)[0];
+        });
+      };
+      const testSend = () => c.request<InstanceDetailOut>("POST", `/api/v1/actions/${action.id}/test`, {});
+
+      receiver.respond(path, () => ({ status: 200 }));
+      await realDelivery("succeeded");
+      const healthy = await figures();
+      expect(healthy).toEqual({ success_rate: 1, instances: { succeeded: 1, failed: 0, pending: 0 }, attempts: 1 });
+      const metric = await attemptsMetric();
+      expect(metric).toBe(1);
+
+      // A failing test send is in the log, and nowhere else.
+      receiver.respond(path, () => ({ status: 404 }));
+      expect(await testSend()).toMatchObject({ state: "failed", test: true });
+      expect(await figures()).toEqual(healthy);
+      expect(await attemptsMetric()).toBe(metric);
+      await new Promise((r) => setTimeout(r, 300)); // past HOOKLINE_FAILING_AFTER
+      expect(await c.getAction(action.id)).toMatchObject({ failing: false, failing_since: null });
+
+      // Real deliveries fail: the action is failing, and a succeeding test send does not clear it.
+      const failed = await realDelivery("failed");
+      const failing = await eventually(async () => {
+        const a = await c.getAction(action.id);
+        return a.failing ? a : undefined;
+      });
+      receiver.respond(path, () => ({ status: 200 }));
+      expect(await testSend()).toMatchObject({ state: "succeeded", test: true });
+      expect(await c.getAction(action.id)).toMatchObject({ failing: true, failing_since: failing.failing_since });
+      expect(await figures()).toEqual({ success_rate: 0.5, instances: { succeeded: 1, failed: 1, pending: 0 }, attempts: 2 });
+      expect(await attemptsMetric()).toBe(metric + 1);
+
+      // Recovery re-sends the real failure, not the failed test send; its success clears the flag.
+      expect(await c.request("POST", `/api/v1/actions/${action.id}/recover`, { since })).toEqual({ recovered: 1 });
+      await eventually(async () => ((await c.instance(failed.id)).state === "succeeded" ? true : undefined));
+      expect(await c.getAction(action.id)).toMatchObject({ failing: false, failing_since: null });
+      expect((await c.log(action.id, { outcome: "failed" })).data.map((i) => i.test)).toEqual([true]);
+    } finally {
+      await f.stop();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 /** SMS and email actions against real protocol peers on loopback: an SMTP server and a Twilio stand-in. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
-import type { HooklineClient, TriggerTypeName } from "../src/client/index.js";
+import type { HooklineClient, InstanceDetailOut, TriggerTypeName } from "../src/client/index.js";
 import { eventually, finishedInstance, freePort, startTestHookline, type TestHookline } from "./helpers/hookline.js";
 import { type SmtpPeer, startSmtp } from "./helpers/smtp.js";
 import { startTwilio, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, type TwilioStandIn } from "./helpers/twilio.js";
@@ -226,7 +226,26 @@ describe("sms actions", () => {
     expect(resent.attempts).toBe(8);
   });
 
-  it("fails a rendered body longer than the provider's 1,600 characters without calling it", async () => {
+  it("logs the message as sent: the provider's URL and the To, From, Body and StatusCallback fields, never the credentials", async () => {
+    const t = await trigger("participant.check_in_state_changed");
+    const action = await client.createAction(t.id, { name: "arrivals", type: "sms", to: "+15552017777", body: "{{ participant.name }} is here" });
+    await client.ingest({ type: "participant.check_in_state_changed", data: example("participant.check_in_state_changed") });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "succeeded", attempts: 1 });
+    expect(instance.attempt_log[0]?.request).toEqual({
+      method: "POST",
+      url: `${twilio.baseUrl}/2010-04-01/Accounts/${TWILIO_SID}/Messages.json`,
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: "[redacted]" },
+      form: { To: "+15552017777", From: TWILIO_FROM, Body: "Jane Doe is here", StatusCallback: `${h.baseUrl}/api/v1/callbacks/twilio/${instance.id}` },
+    });
+    // The logged fields are the ones the provider received.
+    expect(twilio.requests.at(-1)?.form).toEqual(instance.attempt_log[0]?.request.form);
+    const shown = JSON.stringify(await client.instance(instance.id));
+    expect(shown).not.toContain(TWILIO_TOKEN);
+    expect(shown).not.toContain(Buffer.from(`${TWILIO_SID}:${TWILIO_TOKEN}`).toString("base64"));
+  });
+
+  it("fails a rendered body longer than the provider's 1,600 characters without calling it, and logs the whole rendered body", async () => {
     const t = await trigger("booking_request.completed");
     const action = await client.createAction(t.id, { name: "long", type: "sms", to: "+15552015555", body: "{% for i in (1..170) %}0123456789{% endfor %}" });
     const before = twilio.requests.length;
@@ -235,6 +254,35 @@ describe("sms actions", () => {
     expect(instance).toMatchObject({ state: "failed", attempts: 1, sent: false });
     expect(instance.last_error).toBe("the rendered SMS body is 1700 characters; the provider accepts at most 1600");
     expect(twilio.requests.length).toBe(before);
+    const [attempt] = instance.attempt_log;
+    expect(attempt?.request.form).toEqual({
+      To: "+15552015555",
+      From: TWILIO_FROM,
+      Body: "0123456789".repeat(170),
+      StatusCallback: `${h.baseUrl}/api/v1/callbacks/twilio/${instance.id}`,
+    });
+    expect(attempt?.response).toBeNull();
+  });
+
+  it("marks an SMS test send in the log (there is no header a phone shows), with the message it sent", async () => {
+    const t = await trigger("message.received");
+    const action = await client.createAction(t.id, { name: "inbox", type: "sms", to: "+15552013333", body: "New message, instance {{ apptoto_id }}" });
+    const result = await client.request<InstanceDetailOut>("POST", `/api/v1/actions/${action.id}/test`, {});
+    expect(result).toMatchObject({ state: "succeeded", test: true });
+    expect(result.attempt_log[0]?.request.form).toMatchObject({ To: "+15552013333", Body: `New message, instance ${result.id}` });
+    expect((await client.log(action.id)).data[0]).toMatchObject({ id: result.id, test: true });
+  });
+
+  it("logs what it could render of a message whose template fails: the recipient, and the error", async () => {
+    const t = await trigger("message.sent");
+    const bomb = '{% assign s = "xxxxxxxxxx" %}{% for i in (1..40) %}{% assign s = s | append: s %}{% endfor %}{{ s }}';
+    const action = await client.createAction(t.id, { name: "bomb", type: "sms", to: "+15552014444", body: bomb });
+    await client.ingest({ type: "message.sent", data: example("message.sent") });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "failed", attempts: 1, sent: false });
+    const [attempt] = instance.attempt_log;
+    expect(attempt?.error).toMatch(/^body template: .*limit/);
+    expect(attempt?.request.form).toEqual({ To: "+15552014444", From: TWILIO_FROM, StatusCallback: `${h.baseUrl}/api/v1/callbacks/twilio/${instance.id}` });
   });
 });
 
@@ -292,7 +340,7 @@ describe("template preview", () => {
 });
 
 describe("without providers", () => {
-  it("saves sms and email actions, says the provider is missing, and fails their instances saying why", async () => {
+  it("saves sms and email actions, says the provider is missing, and fails their instances saying why, logging the SMS as rendered", async () => {
     const bare = await startTestHookline();
     try {
       const { client: c } = await bare.account();
@@ -318,6 +366,10 @@ describe("without providers", () => {
         expect(instance).toMatchObject({ attempts: 1, sent: false });
         expect(instance.last_error).toMatch(message);
       }
+      // The SMS that could not be sent is still in the log, as rendered.
+      const smsInstance = (await c.log(sms.id)).data[0];
+      const [attempt] = (await c.instance(smsInstance?.id ?? "")).attempt_log;
+      expect(attempt?.request).toEqual({ form: { To: "+15552013344", Body: "hi" } });
     } finally {
       await bare.stop();
     }

@@ -7,6 +7,8 @@ import fs from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLoginToken, signEmbedToken } from "../src/accounts/sessions.js";
+import { triggerType } from "../src/catalogue/trigger-types.js";
+import type { HooklineClient } from "../src/client/index.js";
 import { ARTIFACTS, hasChromium, launch } from "./helpers/browser.js";
 import { startTestHookline, type TestHookline } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
@@ -32,14 +34,14 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-async function signedIn(accountName: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; accountId: string }> {
-  const { accountId } = await h.account(accountName);
+async function signedIn(accountName: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; accountId: string; client: HooklineClient }> {
+  const { accountId, client } = await h.account(accountName);
   const token = await createLoginToken(h.hookline.store.db, accountId, Date.now());
   const page = await (await browser.newContext({ viewport })).newPage();
   page.on("dialog", (dialog) => void dialog.accept()); // confirmations
   await page.goto(`${h.baseUrl}/ui/login?token=${token}`);
   await page.getByRole("heading", { name: "Webhooks" }).waitFor();
-  return { page, accountId };
+  return { page, accountId, client };
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
@@ -89,6 +91,8 @@ describe.skipIf(!hasChromium)("web UI", () => {
     await page.getByRole("link", { name: "Log" }).click();
     await expect.poll(() => logRows(page).count()).toBe(1);
     expect(await logRows(page).first().locator("td").first().textContent()).toBe("succeeded");
+    // It was a test send, and says so.
+    expect(await logRows(page).first().locator(".badge.test").textContent()).toBe("test");
 
     // The receiver starts failing: the log refreshes by itself through retrying to failed after 5 attempts.
     receiver.respond("/ui-hook", () => ({ status: 503, body: "down for maintenance" }));
@@ -194,7 +198,7 @@ describe.skipIf(!hasChromium)("web UI", () => {
   });
 
   it("sets up a Slack webhook from its preset with a custom header, flags it failing, and resends the failed deliveries", async () => {
-    const { page } = await signedIn("Slack Clinic");
+    const { page, client } = await signedIn("Slack Clinic");
     await page.getByRole("link", { name: "New trigger" }).click();
     await page.getByLabel("Name").fill("Cancellations to Slack");
     await page.getByLabel("When").selectOption({ label: "Participant canceled booking" });
@@ -218,9 +222,11 @@ describe.skipIf(!hasChromium)("web UI", () => {
 
     // The channel is archived: deliveries fail (404), and after a while the action is flagged.
     receiver.respond("/ui-slack", () => ({ status: 404, body: "channel_not_found" }));
-    await page.getByRole("button", { name: "Send test event" }).click();
-    await expect.poll(() => page.locator("output").first().textContent(), { timeout: 20_000 }).toMatch(/Test sent: failed/);
-    await new Promise((r) => setTimeout(r, 700));
+    const type = "participant.canceled_booking";
+    await client.ingest({ type, data: triggerType(type).example as Record<string, unknown> });
+    const [trigger] = (await client.listTriggers()).data;
+    const [action] = (await client.listActions(trigger?.id ?? "")).data;
+    await expect.poll(async () => (await client.getAction(action?.id ?? "")).failing, { timeout: 10_000 }).toBe(true);
     await page.reload();
     await expect.poll(() => page.locator(".failing").textContent()).toMatch(/^Failing: every delivery since/);
 

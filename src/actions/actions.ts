@@ -58,7 +58,7 @@ const templateOf = (kind: TemplateKind) =>
 const template = templateOf("message");
 
 /** Headers Hookline sets itself, or the connection needs: an action cannot override them. */
-const RESERVED_HEADER = /^(webhook-.*|host|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer)$/i;
+const RESERVED_HEADER = /^(webhook-.*|x-hookline-test|host|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer)$/i;
 
 /** Custom request headers of a webhook action (`Authorization: Bearer …`, `X-Api-Key`). */
 const customHeaders = z

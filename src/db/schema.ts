@@ -95,6 +95,8 @@ export interface InstanceTable {
   lease_token: string | null;
   last_status: number | null;
   last_error: string | null;
+  /** 1: a test send (POST /actions/{id}/test), left out of the action's figures and failing spell. */
+  test: Flag;
   created_at: Millis;
   updated_at: Millis;
 }
@@ -108,7 +110,10 @@ export interface AttemptTable {
   started_at: Millis;
   duration_ms: number;
   outcome: "succeeded" | "retry" | "failed";
-  /** JSON {method, url, headers}; the body is the instance's payload, identical on every attempt. */
+  /**
+   * JSON of what was sent (AttemptResult.request): {method, url, headers} for a webhook, whose body
+   * is the instance's payload, identical on every attempt; the form fields too for an SMS.
+   */
   request: string;
   response_status: number | null;
   response_headers: string | null;

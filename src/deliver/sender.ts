@@ -11,7 +11,10 @@ export interface AttemptResult {
    * it). False for an SMS accepted by the provider: delivery is confirmed later by its status callback.
    */
   confirmsDelivery: boolean;
-  /** What was sent, for the log: method/url/headers for HTTP, envelope and message for email. */
+  /**
+   * What was sent, for the log: method/url/headers for a webhook (its body is the instance's payload),
+   * the same and the form fields for an SMS, envelope and message for email.
+   */
   request: Record<string, unknown>;
   /** What came back: HTTP status or SMTP reply code, headers, body (truncated at the cap). */
   response?: { status: number; headers: Record<string, string | string[]>; body: string; truncated: boolean };
@@ -28,18 +31,25 @@ export interface Sender {
   send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult>;
 }
 
-/** The sender for an action type whose provider is not configured: every attempt fails, saying so. */
-export function notConfiguredSender(message: string, { now = Date.now } = {}): Sender {
+/**
+ * The sender for an action type whose provider is not configured: every attempt fails, saying so.
+ * `describe` gives the attempt's request for the log: what of the message could be rendered.
+ */
+export function notConfiguredSender(
+  message: string,
+  { now = Date.now, describe }: { now?: () => number; describe?: (instance: ClaimedInstance) => Promise<Record<string, unknown>> } = {},
+): Sender {
   return {
-    async send() {
+    async send(instance) {
+      const startedAt = now();
       return {
         outcome: { kind: "permanent", message },
         sent: false,
         confirmsDelivery: false,
-        request: {},
+        request: describe ? await describe(instance) : {},
         error: message,
-        startedAt: now(),
-        durationMs: 0,
+        startedAt,
+        durationMs: now() - startedAt,
       };
     },
   };

@@ -7,15 +7,20 @@
  *
  * Long bodies: the provider splits a message into segments itself and accepts at most 1,600
  * characters; a longer rendered body fails at once, saying so, rather than being cut.
+ *
+ * The attempt log keeps the message as sent: the provider's URL and the form fields (To, From or
+ * MessagingServiceSid, Body, StatusCallback), never the credentials. A message refused before it
+ * is sent (too long, a template error, no provider) keeps as much of it as could be rendered.
  */
 import { Agent } from "undici";
 import type { StopSignal } from "../abort.js";
+import { REDACTED } from "../actions/settings.js";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { postOnce } from "./http-request.js";
 import { renderMessage } from "./message.js";
 import type { AttemptOutcome } from "./outcome.js";
-import type { AttemptResult, Sender } from "./sender.js";
+import { type AttemptResult, notConfiguredSender, type Sender } from "./sender.js";
 
 /** Twilio's documented maximum for Body, in characters. */
 export const SMS_MAX_CHARS = 1600;
@@ -39,6 +44,30 @@ function withProviderError(outcome: AttemptOutcome, body: string): AttemptOutcom
   return detail ? { ...outcome, message: `${outcome.message} (provider ${detail})` } : outcome;
 }
 
+/** An SMS as far as it could be rendered: To, and Body unless its template failed; `problem` says why it cannot be sent. */
+interface SmsDraft {
+  fields: { To: string; Body?: string };
+  problem?: string;
+}
+
+/** Renders an instance's SMS and checks it against what the provider accepts. */
+async function draftSms(instance: ClaimedInstance): Promise<SmsDraft> {
+  const settings = JSON.parse(instance.settings) as { to: string; body: string };
+  const rendered = await renderMessage(instance, { body: settings.body });
+  if (!rendered.ok) return { fields: { To: settings.to }, problem: rendered.error };
+  const body = (rendered.parts.body ?? "").trim();
+  const fields = { To: settings.to, Body: body };
+  if (body === "") return { fields, problem: "the rendered SMS body is empty" };
+  const length = [...body].length;
+  if (length > SMS_MAX_CHARS) return { fields, problem: `the rendered SMS body is ${length} characters; the provider accepts at most ${SMS_MAX_CHARS}` };
+  return { fields };
+}
+
+/** Without a provider, an SMS instance fails saying so, and its attempt shows the message as rendered. */
+export function smsNotConfiguredSender(message: string, options: { now?: () => number } = {}): Sender {
+  return notConfiguredSender(message, { ...options, describe: async (instance) => ({ form: (await draftSms(instance)).fields }) });
+}
+
 export function createSmsSender(config: SmsConfig, { now = Date.now }: { now?: () => number } = {}): Sender & { close(): Promise<void> } {
   const { twilio } = config;
   // The provider's address is the operator's choice, not an account's: it is not subject to the
@@ -46,42 +75,30 @@ export function createSmsSender(config: SmsConfig, { now = Date.now }: { now?: (
   const agent = new Agent({ connect: { timeout: config.connectTimeoutMs }, headersTimeout: config.requestTimeoutMs, bodyTimeout: config.requestTimeoutMs });
   const url = `${twilio.baseUrl}/2010-04-01/Accounts/${encodeURIComponent(twilio.accountSid)}/Messages.json`;
   const authorization = `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString("base64")}`;
+  const contentType = "application/x-www-form-urlencoded";
   // A messaging service SID (MG…) is sent as MessagingServiceSid, a number as From.
   const sender: [string, string] = /^MG[0-9a-f]{32}$/i.test(twilio.from) ? ["MessagingServiceSid", twilio.from] : ["From", twilio.from];
 
   async function send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult> {
     const started = now();
-    const settings = JSON.parse(instance.settings) as { to: string; body: string };
-    const fail = (message: string, request: Record<string, unknown> = { to: settings.to }): AttemptResult => ({
-      outcome: { kind: "permanent", message },
-      sent: false,
-      confirmsDelivery: false,
-      request,
-      error: message,
-      startedAt: started,
-      durationMs: now() - started,
-    });
-    const rendered = await renderMessage(instance, { body: settings.body });
-    if (!rendered.ok) return fail(rendered.error);
-    const body = (rendered.parts.body ?? "").trim();
-    if (body === "") return fail("the rendered SMS body is empty");
-    const length = [...body].length;
-    if (length > SMS_MAX_CHARS) return fail(`the rendered SMS body is ${length} characters; the provider accepts at most ${SMS_MAX_CHARS}`);
-
-    const form = new URLSearchParams({ To: settings.to, [sender[0]]: sender[1], Body: body });
-    if (config.publicUrl) form.set("StatusCallback", statusCallbackUrl(config.publicUrl, instance.id));
-    const headers = { "content-type": "application/x-www-form-urlencoded", authorization };
-    const requestLog = { method: "POST", url, headers: { "content-type": headers["content-type"], authorization: "[redacted]" }, body: form.toString() };
+    const draft = await draftSms(instance);
+    const form: Record<string, string> = { To: draft.fields.To, [sender[0]]: sender[1] };
+    if (draft.fields.Body !== undefined) form.Body = draft.fields.Body;
+    if (config.publicUrl) form.StatusCallback = statusCallbackUrl(config.publicUrl, instance.id);
+    // The log's copy never holds the credentials, whatever the stored-headers filter would catch.
+    const request = { method: "POST", url, headers: { "content-type": contentType, authorization: REDACTED }, form };
     const done = (result: Pick<AttemptResult, "outcome" | "sent" | "response" | "error">): AttemptResult => ({
       ...result,
       confirmsDelivery: false,
-      request: requestLog,
+      request,
       startedAt: started,
       durationMs: now() - started,
     });
+    if (draft.problem) return done({ outcome: { kind: "permanent", message: draft.problem }, sent: false, error: draft.problem });
+
     const posted = await postOnce(url, {
-      headers,
-      body: form.toString(),
+      headers: { "content-type": contentType, authorization },
+      body: new URLSearchParams(form).toString(),
       dispatcher: agent,
       signal,
       timeoutMs: config.requestTimeoutMs,

@@ -39,6 +39,7 @@ function instance(id: string, url: string, headers?: Record<string, string>): Cl
     seriesAttempts: 0,
     attempts: 0,
     createdAt: Date.now(),
+    test: 0,
     leaseToken: "token",
   };
 }

@@ -31,6 +31,13 @@ const loadTemplates = () => {
 
 export const USER_AGENT = "Hookline-Webhooks/0.1 (+https://github.com/hookline/hookline)";
 
+/**
+ * Marks a test send (POST /actions/{id}/test) to its receiver, which may then skip it (a CRM would
+ * otherwise create a contact from the example payload). Not `webhook-*`: Standard Webhooks owns
+ * that prefix. Not covered by the signature, which signs the id, timestamp and body only.
+ */
+export const TEST_HEADER = "x-hookline-test";
+
 interface RequestParts {
   url: string;
   /** Content type, user agent and the action's custom headers. */
@@ -127,8 +134,9 @@ export function createWebhookSender(
       }
     } else payload = buildPayload(instance.objectKey, instance.object, instance.id);
     const signature = signatureHeaders({ id: instance.id, payload, now: started }, secrets);
-    const headers = { ...base, ...signature };
-    requestLog.headers = { ...logged, ...signature };
+    const marks = instance.test === 1 ? { ...signature, [TEST_HEADER]: "true" } : signature;
+    const headers = { ...base, ...marks };
+    requestLog.headers = { ...logged, ...marks };
     const done = (result: Omit<AttemptResult, "request" | "startedAt" | "durationMs" | "confirmsDelivery">): AttemptResult => ({
       ...result,
       confirmsDelivery: true,

@@ -232,11 +232,14 @@ export function createWorker(deps: WorkerDeps): Worker {
       span.setAttributes({ "hookline.outcome": decision.state, ...(result.response && { "http.response.status_code": result.response.status }) });
       if (decision.state !== "succeeded") span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? decision.state });
     }
-    const type = { action_type: instance.actionType };
-    deps.metrics?.attempts.inc({ ...type, outcome: decision.state === "retrying" ? "retry" : decision.state });
-    deps.metrics?.attemptDuration.observe(type, result.durationMs / 1000);
-    // Ingest-to-delivery latency, for first deliveries (a resend's age says nothing about the pipeline).
-    if (decision.state === "succeeded" && instance.series === 1) deps.metrics?.deliveryLatency.observe(type, (now() - instance.createdAt) / 1000);
+    // The metrics describe real deliveries: a test send's outcome would skew their success rate.
+    if (instance.test === 0) {
+      const type = { action_type: instance.actionType };
+      deps.metrics?.attempts.inc({ ...type, outcome: decision.state === "retrying" ? "retry" : decision.state });
+      deps.metrics?.attemptDuration.observe(type, result.durationMs / 1000);
+      // Ingest-to-delivery latency, for first deliveries (a resend's age says nothing about the pipeline).
+      if (decision.state === "succeeded" && instance.series === 1) deps.metrics?.deliveryLatency.observe(type, (now() - instance.createdAt) / 1000);
+    }
     const at = now();
     const error =
       decision.state === "succeeded"

@@ -274,7 +274,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       method: "POST",
       path: "/api/v1/actions/:id/test",
       summary:
-        "Send the trigger type's example payload (or `data`) to this action through the real delivery path; answers with the instance after its first attempt",
+        "Send the trigger type's example payload (or `data`) to this action through the real delivery path, marked as a test (a webhook gets the header `x-hookline-test: true`; the instance has `test: true` and is left out of the action's stats and failing flag); answers with the instance after its first attempt",
       tag: "actions",
       auth: true,
       body: TestSendIn,

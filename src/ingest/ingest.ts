@@ -74,7 +74,7 @@ export interface IngestDeps {
 
 /**
  * Stores an event and its instances. `only`: instead of matching triggers, create the one instance
- * of this action (a test send, which runs even when the action is disabled).
+ * of this action, marked as a test (a test send, which runs even when the action is disabled).
  */
 export async function storeEvent(
   trx: Tx,
@@ -147,6 +147,7 @@ export async function storeEvent(
           seriesAttempts: 0,
           attempts: 0,
           createdAt: now,
+          test: only ? 1 : 0,
           leaseToken: handoff.leaseToken,
         },
       });
@@ -171,6 +172,7 @@ export async function storeEvent(
       lease_token: handoff ? handoff.leaseToken : null,
       last_status: null,
       last_error: null,
+      test: only ? 1 : 0,
       created_at: now,
       updated_at: now,
     });

@@ -1,7 +1,9 @@
 /**
  * A test send: the trigger type's example payload (or a given one) through the real delivery path,
  * for one action. It is an ordinary event and instance — stored, claimed, signed, sent, recorded and
- * shown in the log like any other — and the call waits for the first attempt to return it.
+ * shown in the log like any other — marked as a test: a webhook receiver gets `x-hookline-test: true`,
+ * the log says `test: true`, and the action's stats, metrics, failing spell and bulk recovery leave
+ * it out. The call waits for the first attempt to return it.
  */
 import { z } from "zod";
 import { requireAction } from "../actions/actions.js";

@@ -31,6 +31,8 @@ export interface ClaimedInstance {
   seriesAttempts: number;
   attempts: number;
   createdAt: number;
+  /** 1: a test send, marked as such to its receiver (webhook.ts) and left out of the action's figures. */
+  test: Flag;
   /** Names this claim: the worker renews and completes the instance by it (see renewLeases). */
   leaseToken: string;
 }
@@ -121,6 +123,7 @@ const readClaimed = prepareRows<{ id: string }, Omit<ClaimedInstance, keyof Acti
       "instances.series_attempts as seriesAttempts",
       "instances.attempts as attempts",
       "instances.created_at as createdAt",
+      "instances.test as test",
     ]),
 );
 
@@ -286,15 +289,15 @@ const FINISH_COLUMNS = ["id", "token", "state", "sent", "delivered", "nextAttemp
 /**
  * Hot (one per attempt): many completions in one statement, an update from a list of values
  * (db/prepared.ts `prepareRows`), prepared once per chunk size. Only rows still leased under the
- * completion's token change, and those are returned. `sent` and `delivered` are flags that only
- * ever turn on here (a provider's delivery callback may already have set `delivered`; a resend
- * clears it), so the new value is ORed in. A list of values names its columns column1, column2, …
+ * completion's token change, and those are returned, with their test mark. `sent` and
+ * `delivered` are flags that only ever turn on here (a provider's delivery callback may already
+ * have set `delivered`; a resend clears it), so the new value is ORed in. A list of values names its columns column1, column2, …
  * in both dialects; the casts give PostgreSQL their types (its parameters there are untyped).
  */
-const finishAttempts = prepareRows<Finish, { id: string }>(
+const finishAttempts = prepareRows<Finish, { id: string; test: Flag }>(
   (db, rows) => {
     const values = sql.join(rows.map((r) => sql`(${sql.join(FINISH_COLUMNS.map((column) => r[column]))})`));
-    const update = sql<{ id: string }>`update "instances" set
+    const update = sql<{ id: string; test: Flag }>`update "instances" set
       "state" = "v"."column3",
       "sent" = "sent" | cast("v"."column4" as integer),
       "delivered" = "delivered" | cast("v"."column5" as integer),
@@ -308,7 +311,7 @@ const finishAttempts = prepareRows<Finish, { id: string }>(
       "updated_at" = cast("v"."column9" as bigint)
       from (values ${values}) as "v"
       where "instances"."id" = "v"."column1" and "instances"."lease_token" = "v"."column2"
-      returning "instances"."id"`;
+      returning "instances"."id", "instances"."test"`;
     return { compile: () => update.compile(db) };
   },
   () => FINISH_COLUMNS,
@@ -344,11 +347,14 @@ export async function completeAttempts(db: Executor, completions: readonly Compl
     })),
   );
   const held = new Set(finished.map((r) => r.id));
+  // A test send says nothing of the action's real deliveries: its example payload may succeed where
+  // real events fail, or the reverse.
+  const real = new Set(finished.filter((r) => r.test === 0).map((r) => r.id));
   // The actions' health, in the completions' order: a final failure starts (or continues) a failing
   // spell; a success ends it.
   const ended = spellsEnded(db);
   for (const c of completions) {
-    if (!held.has(c.instanceId)) continue;
+    if (!real.has(c.instanceId)) continue;
     if (c.state === "failed") {
       await startFailingSpell(db, { id: c.actionId, now: c.now });
       ended?.delete(c.actionId);

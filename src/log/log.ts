@@ -36,6 +36,7 @@ export const InstanceOut = z.object({
   attempts: z.number().int(),
   last_status: z.number().int().nullable(),
   last_error: z.string().nullable(),
+  test: z.boolean().describe("A test send (POST /api/v1/actions/{id}/test): left out of the action's stats and failing flag"),
   next_attempt_at: z.string().nullable(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -49,7 +50,11 @@ export const AttemptOut = z.object({
   started_at: z.string(),
   duration_ms: z.number().int(),
   outcome: z.enum(["succeeded", "retry", "failed"]),
-  request: z.record(z.string(), z.unknown()),
+  request: z
+    .record(z.string(), z.unknown())
+    .describe(
+      "What was sent. webhook: method, url, headers (custom header values redacted), body (the instance's payload); sms: method, url, headers (credentials redacted), form (To, From or MessagingServiceSid, Body, StatusCallback); email: envelope, subject, text. A message refused before sending shows as much as could be rendered",
+    ),
   response: z.object({ status: z.number().int(), headers: z.record(z.string(), z.unknown()), body: z.string(), truncated: z.boolean() }).nullable(),
   error: z.string().nullable(),
 });
@@ -76,6 +81,7 @@ export function instanceOut(row: InstanceRow): InstanceOut {
     attempts: row.attempts,
     last_status: row.last_status,
     last_error: row.last_error,
+    test: row.test === 1,
     next_attempt_at: unfinished ? iso(row.next_attempt_at) : null,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
@@ -124,7 +130,8 @@ export async function listLog(db: Executor, accountId: string, actionId: string,
   return { data: page.map(instanceOut), next_cursor: nextCursor };
 }
 
-function attemptOut(row: AttemptRow, payload: string): z.output<typeof AttemptOut> {
+/** `webhookBody`: a webhook attempt's body, the instance's payload (the same on every attempt, so not stored per attempt). */
+function attemptOut(row: AttemptRow, webhookBody: string | undefined): z.output<typeof AttemptOut> {
   const request = JSON.parse(row.request) as Record<string, unknown>;
   return {
     id: row.id,
@@ -133,8 +140,7 @@ function attemptOut(row: AttemptRow, payload: string): z.output<typeof AttemptOu
     started_at: iso(row.started_at),
     duration_ms: row.duration_ms,
     outcome: row.outcome,
-    // The body is the instance's payload, the same on every attempt, so it is not stored per attempt.
-    request: request.method === "POST" ? { ...request, body: payload } : request,
+    request: webhookBody !== undefined && request.method === "POST" ? { ...request, body: webhookBody } : request,
     response:
       row.response_status === null
         ? null
@@ -152,12 +158,14 @@ export async function getInstanceDetail(db: Executor, accountId: string, id: str
   let row = await getInstanceRow(db, accountId, id);
   if (!row) throw new NotFoundError("instance", id);
   const event = await db.selectFrom("events").select("object").where("id", "=", row.event_id).executeTakeFirstOrThrow();
+  const action = await db.selectFrom("actions").select("type").where("id", "=", row.action_id).executeTakeFirstOrThrow();
   const payload = buildPayload(row.object_key, event.object, row.id);
+  const webhookBody = action.type === "webhook" ? payload : undefined;
   const attempts = await db.selectFrom("attempts").selectAll().where("instance_id", "=", id).orderBy("id").execute();
   // Separate reads, not one snapshot: an attempt committed after the row was read (with the row's new
   // state, in one transaction) would show beside the state from before it. Read the row again then.
   if (attempts.length > row.attempts) row = (await getInstanceRow(db, accountId, id)) ?? row;
-  return { ...instanceOut(row), payload: JSON.parse(payload), attempt_log: attempts.map((a) => attemptOut(a, payload)) };
+  return { ...instanceOut(row), payload: JSON.parse(payload), attempt_log: attempts.map((a) => attemptOut(a, webhookBody)) };
 }
 
 /** A new attempt series for a finished instance: due now, same id (apptoto_id), attempts kept in the log. */
@@ -201,7 +209,7 @@ export const RecoverOut = z.object({ recovered: z.number().int() });
 
 /**
  * Bulk recovery after an outage: every failed instance of the action created in [since, until)
- * gets a new attempt series (same apptoto_id). They show as pending in the log, then as they go.
+ * gets a new attempt series (same apptoto_id). Test sends are not deliveries to recover. They show as pending in the log, then as they go.
  */
 export async function recoverFailed(db: Executor, accountId: string, actionId: string, input: RecoverIn, now: number): Promise<{ recovered: number }> {
   await requireAction(db, accountId, actionId);
@@ -214,6 +222,7 @@ export async function recoverFailed(db: Executor, accountId: string, actionId: s
     .where("account_id", "=", accountId)
     .where("action_id", "=", actionId)
     .where("state", "=", "failed")
+    .where("test", "=", 0)
     .where("created_at", ">=", since)
     .where("created_at", "<", until)
     .executeTakeFirst();

@@ -1,4 +1,7 @@
-/** Per-action figures for the UI's charts: attempts per hour and the success rate, over a window. */
+/**
+ * Per-action figures for the UI's charts: attempts per hour and the success rate, over a window.
+ * Real deliveries only: test sends (POST /actions/{id}/test) are left out.
+ */
 import { sql } from "kysely";
 import { z } from "zod";
 import { requireAction } from "../actions/actions.js";
@@ -27,6 +30,7 @@ export async function actionStats(db: Executor, accountId: string, actionId: str
     .innerJoin("instances", "instances.id", "attempts.instance_id")
     .select([sql<number>`attempts.started_at / ${sql.lit(HOUR)}`.as("hour"), "attempts.outcome", (eb) => eb.fn.countAll<number>().as("n")])
     .where("instances.action_id", "=", actionId)
+    .where("instances.test", "=", 0)
     .where("attempts.started_at", ">=", since)
     .groupBy([sql`attempts.started_at / ${sql.lit(HOUR)}`, "attempts.outcome"])
     .execute();
@@ -39,6 +43,7 @@ export async function actionStats(db: Executor, accountId: string, actionId: str
     .selectFrom("instances")
     .select(["state", (eb) => eb.fn.countAll<number>().as("n")])
     .where("action_id", "=", actionId)
+    .where("test", "=", 0)
     .where("created_at", ">=", since)
     .groupBy("state")
     .execute();

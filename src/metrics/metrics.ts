@@ -114,8 +114,8 @@ const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 export function createMetrics() {
   return {
     instancesCreated: new Counter("hookline_instances_created_total", "Instances created by ingest, by action type"),
-    attempts: new Counter("hookline_attempts_total", "Attempts made, by action type and outcome (succeeded, retry, failed)"),
-    attemptDuration: new Histogram("hookline_attempt_duration_seconds", "Duration of one attempt, by action type", SECONDS),
+    attempts: new Counter("hookline_attempts_total", "Attempts made, test sends excluded, by action type and outcome (succeeded, retry, failed)"),
+    attemptDuration: new Histogram("hookline_attempt_duration_seconds", "Duration of one attempt, test sends excluded, by action type", SECONDS),
     deliveryLatency: new Histogram("hookline_delivery_latency_seconds", "From ingest to successful delivery, by action type", SECONDS),
   };
 }

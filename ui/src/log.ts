@@ -18,6 +18,8 @@ type Sort = (typeof COLUMNS)[number][0];
 
 const yes = (on: boolean) => (on ? html`<span class="yes">yes</span>` : html`<span class="muted">no</span>`);
 const stateBadge = (state: string) => html`<span class="state ${state}">${state}</span>`;
+/** A test send ("Send test event"), not a real delivery: it does not count in the success rate. */
+const testBadge = (test: boolean) => when(test, () => html` <span class="badge test" title="A test send: not counted in the success rate">test</span>`);
 const when_ = (iso: string) => new Date(iso).toLocaleString();
 /** A time as a datetime-local input wants it: local, to the minute. */
 const localInput = (ms: number) => new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
@@ -83,7 +85,7 @@ export const logView: View = async (root, [actionId]) => {
           : page.data.map(
               (i) => html`<tr data-instance="${i.id}">
                 <td>${stateBadge(i.state)}</td><td>${yes(i.sent)}</td><td>${yes(i.delivered)}</td><td>${i.attempts}</td>
-                <td>${i.trigger_type}</td><td><time datetime="${i.created_at}">${when_(i.created_at)}</time></td>
+                <td>${i.trigger_type}${testBadge(i.test)}</td><td><time datetime="${i.created_at}">${when_(i.created_at)}</time></td>
                 <td>${i.last_status ?? html`<span class="muted" title="${i.last_error ?? ""}">—</span>`}</td>
                 <td><a href="#/instances/${i.id}">Inspect</a></td></tr>`,
             )
@@ -140,6 +142,14 @@ function body(text: string) {
   }
 }
 
+/** An HTTP request as the log keeps it: a webhook's body, or an SMS's form fields as sent to the provider. */
+function httpRequest(request: Record<string, unknown>) {
+  return html`<p><code>${String(request.method)} ${String(request.url ?? "")}</code></p>
+    ${when(request.headers, () => pretty(request.headers))}
+    ${when(typeof request.body === "string", () => body(request.body as string))}
+    ${when(request.form, () => pretty(request.form))}`;
+}
+
 export const instanceView: View = async (root, [id]) => {
   const i = await api<InstanceDetailOut>("GET", `/api/v1/instances/${id}`);
   const finished = i.state === "succeeded" || i.state === "failed";
@@ -149,7 +159,7 @@ export const instanceView: View = async (root, [id]) => {
       <button class="primary" data-do="resend"${attrs({ disabled: !finished, title: finished ? undefined : "Still being delivered" })}>Resend</button></div>
     <output class="result" aria-live="polite"></output>
     <dl class="facts">
-      <dt>State</dt><dd>${stateBadge(i.state)}</dd><dt>Sent</dt><dd>${yes(i.sent)}</dd><dt>Delivered</dt><dd>${yes(i.delivered)}</dd>
+      <dt>State</dt><dd>${stateBadge(i.state)}${testBadge(i.test)}</dd><dt>Sent</dt><dd>${yes(i.sent)}</dd><dt>Delivered</dt><dd>${yes(i.delivered)}</dd>
       <dt>Attempts</dt><dd>${i.attempts}</dd><dt>Trigger type</dt><dd>${i.trigger_type}</dd><dt>Created</dt><dd>${when_(i.created_at)}</dd>
       ${when(i.next_attempt_at, () => html`<dt>Next attempt</dt><dd>${when_(i.next_attempt_at as string)}</dd>`)}
       ${when(i.last_error, () => html`<dt>Last error</dt><dd>${i.last_error}</dd>`)}
@@ -160,12 +170,7 @@ export const instanceView: View = async (root, [id]) => {
     <ol class="attempts">${i.attempt_log.map(
       (a) => html`<li class="card">
         <h3>Attempt ${a.number}${a.series > 1 ? ` (resend ${a.series - 1})` : ""}: ${stateBadge(a.outcome === "retry" ? "retrying" : a.outcome)} <span class="muted">${when_(a.started_at)}, ${a.duration_ms} ms</span></h3>
-        <details><summary>Request</summary>
-          <p><code>${String(a.request.method ?? "")} ${String(a.request.url ?? "")}</code></p>
-          ${when(a.request.headers, () => pretty(a.request.headers))}
-          ${when(typeof a.request.body === "string", () => body(a.request.body as string))}
-          ${when(!a.request.method, () => pretty(a.request))}
-        </details>
+        <details><summary>Request</summary>${a.request.method ? httpRequest(a.request) : pretty(a.request)}</details>
         ${
           a.response
             ? html`<details open><summary>Response: ${a.response.status}</summary>${pretty(a.response.headers)}${body(a.response.body)}${a.response.truncated ? html`<p class="muted">(truncated)</p>` : ""}</details>`

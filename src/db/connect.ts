@@ -15,6 +15,7 @@ import * as m002 from "./migrations/002_sessions.js";
 import * as m003 from "./migrations/003_failing.js";
 import * as m004 from "./migrations/004_lease_token.js";
 import * as m005 from "./migrations/005_claim_index.js";
+import * as m006 from "./migrations/006_previous_secrets.js";
 import { preparedStatementName } from "./prepared.js";
 import type { Database, Db } from "./schema.js";
 import { type DeferredSync, openSqlite } from "./sqlite.js";
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "003_failing": m003,
   "004_lease_token": m004,
   "005_claim_index": m005,
+  "006_previous_secrets": m006,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -15,6 +15,7 @@ import {
   updateAction,
 } from "../actions/actions.js";
 import { presetsFor } from "../actions/presets.js";
+import { MAX_PREVIOUS_SECRETS } from "../actions/signing-secrets.js";
 import { TRIGGER_TYPES, type TriggerTypeName, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
 import type { Db } from "../db/schema.js";
@@ -259,11 +260,12 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     route({
       method: "POST",
       path: "/api/v1/actions/:id/secret/rotate",
-      summary: "Rotate an action's signing secret; the previous one stays valid for 24 hours",
+      summary: "Rotate an action's signing secret; each previous one stays valid for 24 hours",
       tag: "actions",
       auth: true,
       status: 200,
       response: SecretOut,
+      errors: { 409: `limit_reached: ${MAX_PREVIOUS_SECRETS} previous secrets still sign; rotate again once the oldest expires` },
       handler: async ({ accountId, params }) => rotateSecret(db, deps, accountId, params.id as string),
     }),
 

@@ -372,6 +372,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       rate: { class: "ingest" },
       status: 202,
       response: EventOut,
+      errors: { 409: "idempotency_conflict: the idempotency_key was used before with a different type or data; the message names that event's id" },
       handler: async ({ accountId, body }) => {
         const [out] = await deps.ingest(accountId, body as ReturnType<typeof validateBatch>);
         return out;
@@ -388,6 +389,9 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       rate: { class: "ingest", cost: (events) => events.length },
       status: 202,
       response: list(EventOut),
+      errors: {
+        409: "idempotency_conflict: an event's idempotency_key was used before, or earlier in the batch, with a different type or data; nothing is stored, and the message names the event (events[3])",
+      },
       handler: async ({ accountId, body }) => ({ data: await deps.ingest(accountId, body as ReturnType<typeof validateBatch>) }),
     }),
   ];

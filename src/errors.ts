@@ -41,6 +41,13 @@ export class ConflictError extends HooklineError {
   }
 }
 
+/** An idempotency key sent again with a different event (https://docs.stripe.com/api/idempotent_requests). */
+export class IdempotencyConflictError extends HooklineError {
+  constructor(message: string) {
+    super(409, "idempotency_conflict", message);
+  }
+}
+
 export class UnavailableError extends HooklineError {
   constructor(message: string) {
     super(503, "unavailable", message);

@@ -52,6 +52,14 @@ describe("service endpoints", () => {
     }
   });
 
+  it("the OpenAPI document lists the conflicts a client should handle: a reused idempotency key, a seventh live signing secret", async () => {
+    type Operation = { responses: Record<string, { description: string }> };
+    const doc = (await (await fetch(`${h.baseUrl}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, Operation>> };
+    expect(doc.paths["/api/v1/events"]?.post?.responses["409"]?.description).toMatch(/^idempotency_conflict/);
+    expect(doc.paths["/api/v1/events/batch"]?.post?.responses["409"]?.description).toMatch(/^idempotency_conflict/);
+    expect(doc.paths["/api/v1/actions/{id}/secret/rotate"]?.post?.responses["409"]?.description).toMatch(/^limit_reached/);
+  });
+
   it("serves the trigger catalogue without a key: 21 types with label, object key, schema and example", async () => {
     const { data } = await new (client.constructor as typeof HooklineClient)({ baseUrl: h.baseUrl }).triggerTypes();
     expect(data.map((t) => t.type)).toEqual(TRIGGER_TYPE_NAMES);
@@ -161,6 +169,64 @@ describe("ingest", () => {
     // Keys are per account: another account may use the same key.
     const other = await h.account("other");
     expect((await other.client.ingest(event)).duplicate).toBe(false);
+  });
+
+  it("an idempotency_key sent again with the same type and data, in another key order, is a duplicate of the first event", async () => {
+    const data = { message: { id: 7701, body: "see you", direction: "inbound" } };
+    const first = await raw("POST", "/api/v1/events", JSON.stringify({ type: "message.received", data, idempotency_key: "same-body" }));
+    const reordered = JSON.stringify({
+      idempotency_key: "same-body",
+      data: { message: { direction: "inbound", body: "see you", id: 7701 } },
+      type: "message.received",
+    });
+    const again = await raw("POST", "/api/v1/events", reordered);
+    expect(first.status).toBe(202);
+    expect(again).toMatchObject({ status: 202, body: { id: first.body?.id, duplicate: true } });
+  });
+
+  it("an idempotency_key sent again with a different type or data is refused 409 idempotency_conflict naming the first event, and nothing new is stored", async () => {
+    const trigger = await client.createTrigger({ name: "t", type: "message.received" });
+    const action = await client.createAction(trigger.id, { name: "a", type: "webhook", url: receiver.url("/idem-conflict") });
+    const data = example("message.received") as { message: Record<string, unknown> };
+    const first = await client.ingest({ type: "message.received", data, idempotency_key: "conflicting" });
+    const otherData = { message: { ...data.message, body: "a different message" } };
+    for (const event of [
+      { type: "message.received", data: otherData },
+      { type: "message.sent", data },
+    ]) {
+      const refused = await raw("POST", "/api/v1/events", JSON.stringify({ ...event, idempotency_key: "conflicting" }));
+      expect(refused.status).toBe(409);
+      expect(refused.body?.error?.code).toBe("idempotency_conflict");
+      expect(refused.body?.error?.message).toContain(first.id);
+    }
+    await receiver.waitFor(1, "/idem-conflict");
+    expect((await client.log(action.id)).data).toHaveLength(1);
+    const stored = await h.hookline.store.db.selectFrom("events").select("id").where("idempotency_key", "=", "conflicting").execute();
+    expect(stored).toEqual([{ id: first.id }]);
+  });
+
+  it("a batch with an event whose idempotency_key an earlier, different event used is refused whole with 409 naming the event; nothing of it is stored", async () => {
+    const event = { type: "event.updated" as const, data: example("event.updated") };
+    const first = await client.ingest({ ...event, idempotency_key: "batch-first" });
+    const conflicting = { type: "event.deleted" as const, data: example("event.deleted"), idempotency_key: "batch-first" };
+    const refused = await raw("POST", "/api/v1/events/batch", JSON.stringify({ events: [{ ...event, idempotency_key: "batch-new" }, conflicting] }));
+    expect(refused.status).toBe(409);
+    expect(refused.body?.error).toMatchObject({ code: "idempotency_conflict", message: expect.stringMatching(/^events\[1\]: .*batch-first/) });
+    expect(refused.body?.error?.message).toContain(first.id);
+    const stored = await h.hookline.store.db.selectFrom("events").select("id").where("idempotency_key", "in", ["batch-first", "batch-new"]).execute();
+    expect(stored).toEqual([{ id: first.id }]);
+  });
+
+  it("within one batch, a key repeated with the same event answers as the first; with a different event it refuses the batch naming both", async () => {
+    const event = { type: "event.updated" as const, data: example("event.updated"), idempotency_key: "in-batch" };
+    const { data } = await client.ingestBatch([event, event]);
+    expect(data[1]).toEqual({ id: data[0]?.id, instances: data[0]?.instances, duplicate: true });
+    expect(data[0]?.duplicate).toBe(false);
+    const other = { type: "event.deleted" as const, data: example("event.deleted"), idempotency_key: "in-batch-2" };
+    const refused = await raw("POST", "/api/v1/events/batch", JSON.stringify({ events: [other, { ...event, idempotency_key: "in-batch-2" }] }));
+    expect(refused.status).toBe(409);
+    expect(refused.body?.error).toMatchObject({ code: "idempotency_conflict", message: expect.stringMatching(/^events\[1\]: .*in-batch-2.*events\[0\]/) });
+    expect(await h.hookline.store.db.selectFrom("events").select("id").where("idempotency_key", "=", "in-batch-2").execute()).toEqual([]);
   });
 
   it("ingests a batch atomically, and rejects the whole batch naming the bad event's path", async () => {

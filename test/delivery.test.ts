@@ -2,7 +2,7 @@
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
-import type { HooklineClient, TriggerTypeName } from "../src/client/index.js";
+import { HooklineApiError, type HooklineClient, type TriggerTypeName } from "../src/client/index.js";
 import { eventually, finishedInstance, startTestHookline, type TestHookline } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
 
@@ -74,6 +74,18 @@ describe("webhook delivery", () => {
     const headers = request?.headers as Record<string, string>;
     expect(headers["webhook-signature"]?.split(" ")).toHaveLength(2);
     for (const secret of [action.secret, rotated.secret]) expect(() => new Webhook(secret).verify(request?.body ?? "", headers)).not.toThrow();
+  });
+
+  it("a second and a third rotation within 24 h keep every earlier secret verifying", async () => {
+    const { path, action } = await hook();
+    const rotations = [await client.rotateSecret(action.id), await client.rotateSecret(action.id), await client.rotateSecret(action.id)];
+    await ingestExample("participant.confirmed");
+    const [request] = await receiver.waitFor(1, path);
+    const headers = request?.headers as Record<string, string>;
+    expect(headers["webhook-signature"]?.split(" ")).toHaveLength(4);
+    for (const secret of [action.secret, ...rotations.map((r) => r.secret)]) {
+      expect(() => new Webhook(secret).verify(request?.body ?? "", headers)).not.toThrow();
+    }
   });
 
   it("retries 503 exactly 5 times in all, then fails, with the same apptoto_id on every attempt", async () => {
@@ -318,5 +330,57 @@ describe("webhook delivery on the main thread (HOOKLINE_WEBHOOK_THREAD=off)", ()
     } finally {
       await single.stop();
     }
+  });
+});
+
+describe("signing secrets over time", () => {
+  const HOUR = 3600_000;
+  // Hookline's clock runs `offset` from the real one. Deliveries are made at the real time, since
+  // the receiver's verifier refuses a timestamp more than 5 minutes off; rotations are made earlier.
+  let offset = 0;
+  let clocked: TestHookline;
+  let own: HooklineClient;
+  beforeAll(async () => {
+    // On the main thread: the webhook thread keeps its own (real) clock.
+    clocked = await startTestHookline({ HOOKLINE_WEBHOOK_THREAD: "off" }, { now: () => Date.now() + offset });
+    ({ client: own } = await clocked.account());
+  });
+  afterAll(() => clocked.stop());
+
+  async function clockedHook(name: string) {
+    const trigger = await own.createTrigger({ name, type: "participant.confirmed" });
+    return own.createAction(trigger.id, { name, type: "webhook", url: receiver.url(`/${name}`) });
+  }
+
+  it("a secret rotated away stops signing once its own 24 h are over; those rotated away later still sign", async () => {
+    offset = -25 * HOUR;
+    const action = await clockedHook("expiring");
+    const second = await own.rotateSecret(action.id);
+    offset = -23 * HOUR;
+    const third = await own.rotateSecret(action.id);
+    offset = -22 * HOUR;
+    const fourth = await own.rotateSecret(action.id);
+    offset = 0;
+    await own.ingest({ type: "participant.confirmed", data: triggerType("participant.confirmed").example as Record<string, unknown> });
+    const [request] = await receiver.waitFor(1, "/expiring");
+    const headers = request?.headers as Record<string, string>;
+    expect(headers["webhook-signature"]?.split(" ")).toHaveLength(3);
+    for (const { secret } of [second, third, fourth]) expect(() => new Webhook(secret).verify(request?.body ?? "", headers)).not.toThrow();
+    expect(() => new Webhook(action.secret).verify(request?.body ?? "", headers)).toThrow();
+  });
+
+  it("a rotation beyond 5 previous secrets still signing is refused with 409 limit_reached until the oldest expires", async () => {
+    offset = -23 * HOUR;
+    const action = await clockedHook("bounded");
+    let current = action.secret;
+    for (let i = 0; i < 5; i++) current = (await own.rotateSecret(action.id)).secret;
+    const refused = await own.rotateSecret(action.id).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HooklineApiError);
+    expect(refused).toMatchObject({ status: 409, code: "limit_reached" });
+    expect((refused as HooklineApiError).message).toMatch(/rotated 5 times within 24 hours.*oldest expires at \d{4}-/);
+    expect((await own.revealSecret(action.id)).secret).toBe(current);
+    // Past the first rotation's 24 hours, its secret has expired and there is room again.
+    offset = HOUR + 1_000;
+    expect((await own.rotateSecret(action.id)).secret).not.toBe(current);
   });
 });

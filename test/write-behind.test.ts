@@ -86,6 +86,23 @@ it(`[${DIALECT}] two events with one idempotency key in one shared commit are st
   expect(await ids(store, "instances")).toHaveLength(1);
 });
 
+it(`[${DIALECT}] of two events with one idempotency key and different data in one shared commit, the second is refused as a conflict; its neighbour is stored`, async () => {
+  const { store, accountId } = await setUp();
+  const ingest = createIngest(createCommitter(store.db, committerOptions(store, 10)), { newId, now: Date.now, onInstances: () => {} });
+  const event = (id: number, key?: string) =>
+    validateEvent({ type: "participant.confirmed", data: { participant: { id } }, ...(key && { idempotency_key: key }) });
+  // Same tick: one shared transaction, where neither finds the other until its rows are written.
+  const [first, second, neighbour] = await Promise.allSettled([
+    ingest(accountId, [event(1, "once")]),
+    ingest(accountId, [event(2, "once")]),
+    ingest(accountId, [event(3)]),
+  ]);
+  if (first.status !== "fulfilled" || neighbour.status !== "fulfilled") throw new Error("the first event and its neighbour should be stored");
+  expect(second).toMatchObject({ status: "rejected", reason: { status: 409, code: "idempotency_conflict" } });
+  expect(second.status === "rejected" && String(second.reason.message)).toContain(first.value[0]?.id);
+  expect((await ids(store, "events")).sort()).toEqual([first.value[0]?.id, neighbour.value[0]?.id].sort());
+});
+
 it(`[${DIALECT}] the records of one shared commit are written together; one whose lease was lost is refused alone, and its neighbours are recorded`, async () => {
   const { store, accountId, actionId } = await setUp();
   await store.db.insertInto("events").values(eventRow("evt_1", accountId)).execute();

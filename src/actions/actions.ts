@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { type TriggerTypeName, triggerType } from "../catalogue/trigger-types.js";
 import type { ActionRow, Executor } from "../db/schema.js";
-import { NotFoundError, ValidationError } from "../errors.js";
+import { LimitReachedError, NotFoundError, ValidationError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
 import type { HostCheck } from "../net/host-check.js";
@@ -18,6 +18,7 @@ import { parseInput } from "../validation.js";
 import { toE164 } from "./phone.js";
 import { PRESET_IDS, type PresetId, presetBody } from "./presets.js";
 import { openSettings, REDACTED, type Settings, sealSettings } from "./settings.js";
+import { livePrevious, MAX_PREVIOUS_SECRETS, NO_PREVIOUS_SECRETS, rotatedAway } from "./signing-secrets.js";
 
 export const ACTION_TYPES = ["webhook", "sms", "email"] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
@@ -246,8 +247,7 @@ export async function createAction(db: Executor, deps: Deps, accountId: string, 
     enabled: enabled ? 1 : 0,
     settings: sealSettings(settings, deps.cipher),
     secret: deps.cipher.seal(secret),
-    previous_secret: null,
-    previous_secret_until: null,
+    previous_secrets: NO_PREVIOUS_SECRETS,
     failing_since: null,
     failing_notified_at: null,
     created_at: now,
@@ -302,18 +302,31 @@ export async function revealSecret(db: Executor, deps: Deps, accountId: string, 
 }
 
 /**
- * Replaces the signing secret. The previous one stays valid for `graceMs` (both signatures are
- * sent, as Standard Webhooks allows), so receivers can switch without dropping deliveries.
+ * Replaces the signing secret. Each secret rotated away keeps signing for 24 hours (every live
+ * secret's signature is sent, as Standard Webhooks allows), so receivers can switch without dropping
+ * deliveries. At most MAX_PREVIOUS_SECRETS sign beside the current one: a rotation beyond that is
+ * refused until the oldest expires, as Svix does.
  */
-export async function rotateSecret(db: Executor, deps: Deps, accountId: string, id: string, graceMs = 24 * 3600_000): Promise<{ secret: string }> {
-  const row = await requireAction(db, accountId, id);
-  const secret = newSigningSecret();
-  const now = deps.now();
-  await db
-    .updateTable("actions")
-    .set({ secret: deps.cipher.seal(secret), previous_secret: row.secret, previous_secret_until: now + graceMs, updated_at: now })
-    .where("account_id", "=", accountId)
-    .where("id", "=", id)
-    .execute();
-  return { secret };
+export async function rotateSecret(db: Executor, deps: Deps, accountId: string, id: string): Promise<{ secret: string }> {
+  for (;;) {
+    const row = await requireAction(db, accountId, id);
+    const now = deps.now();
+    const previous = livePrevious(row.previous_secrets, now);
+    const oldest = previous[0];
+    if (oldest && previous.length >= MAX_PREVIOUS_SECRETS)
+      throw new LimitReachedError(
+        `the signing secret was rotated ${MAX_PREVIOUS_SECRETS} times within 24 hours and every previous secret still signs; the oldest expires at ${iso(oldest.until)}, rotate again after that`,
+      );
+    const secret = newSigningSecret();
+    const result = await db
+      .updateTable("actions")
+      .set({ secret: deps.cipher.seal(secret), previous_secrets: rotatedAway(row.previous_secrets, row.secret, now), updated_at: now })
+      .where("account_id", "=", accountId)
+      .where("id", "=", id)
+      // Only over the secret read: a rotation that landed meanwhile is read again, not overwritten
+      // (its secret would stop signing before its 24 hours).
+      .where("secret", "=", row.secret)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) > 0) return { secret };
+  }
 }

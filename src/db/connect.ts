@@ -16,6 +16,7 @@ import * as m003 from "./migrations/003_failing.js";
 import * as m004 from "./migrations/004_lease_token.js";
 import * as m005 from "./migrations/005_claim_index.js";
 import * as m006 from "./migrations/006_test_instances.js";
+import * as m007 from "./migrations/007_previous_secrets.js";
 import { preparedStatementName } from "./prepared.js";
 import type { Database, Db } from "./schema.js";
 import { type DeferredSync, openSqlite } from "./sqlite.js";
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "004_lease_token": m004,
   "005_claim_index": m005,
   "006_test_instances": m006,
+  "007_previous_secrets": m007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -48,9 +48,8 @@ export interface ActionTable {
   /** Type-specific settings as JSON: {url} for webhook, {to, body} for sms, {to, subject, body} for email. */
   settings: string;
   secret: string;
-  /** Kept valid for signatures until previous_secret_until after a rotation. */
-  previous_secret: string | null;
-  previous_secret_until: Millis | null;
+  /** The secrets rotated away, each signing for 24 h after its rotation: JSON (actions/signing-secrets.ts). */
+  previous_secrets: string;
   /** When its instances began failing with no success since (null while it works). */
   failing_since: Millis | null;
   /** When the account was told it is failing (null: not yet, or it recovered). */

@@ -1,8 +1,8 @@
 /**
  * Standard Webhooks signatures (https://www.standardwebhooks.com/): `webhook-id`,
- * `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`. During a secret rotation's
- * grace period both signatures are sent, space-separated, as the spec allows, so receivers that
- * still hold the old secret keep verifying.
+ * `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256>`. After a rotation, each
+ * secret still within its 24 hours signs too (actions/signing-secrets.ts): one signature per
+ * secret, space-separated, as the spec allows, so receivers that still hold an old secret verify.
  *
  * Signed with node:crypto, exactly as the `standardwebhooks` package signs (its verifier checks
  * ours in the tests): its pure-JS SHA-256 took 15.5 µs per signature of a 700-byte payload here,

@@ -7,6 +7,7 @@ import { isIP } from "node:net";
 import { Agent } from "undici";
 import type { StopSignal } from "../abort.js";
 import { openSettings, REDACTED } from "../actions/settings.js";
+import { signingSecrets } from "../actions/signing-secrets.js";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import { buildPayload } from "../instances/payload.js";
@@ -110,8 +111,7 @@ export function createWebhookSender(
   async function send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult> {
     const started = now();
     const { url, base, logged, body, refusal } = partsOf(instance.settings);
-    const secrets = [cipher.open(instance.secret)];
-    if (instance.previousSecret && (instance.previousSecretUntil ?? 0) > started) secrets.push(cipher.open(instance.previousSecret));
+    const secrets = signingSecrets(instance, started, cipher);
     const requestLog = { method: "POST", url, headers: logged };
     let payload: string;
     if (body) {

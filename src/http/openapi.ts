@@ -17,7 +17,7 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
           schema,
         }))
       : [];
-    const error = { description: "Error", content: { "application/json": { schema: json(errorSchema, "output") } } };
+    const error = (description: string) => ({ description, content: { "application/json": { schema: json(errorSchema, "output") } } });
     paths[path] ??= {};
     paths[path][r.method.toLowerCase()] = {
       summary: r.summary,
@@ -27,7 +27,8 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
       ...(r.body && { requestBody: { required: true, content: { "application/json": { schema: json(r.body, "input") } } } }),
       responses: {
         [r.status]: r.response ? { description: "OK", content: { "application/json": { schema: json(r.response, "output") } } } : { description: "No content" },
-        "4XX": error,
+        ...Object.fromEntries(Object.entries(r.errors ?? {}).map(([status, when]) => [status, error(when)])),
+        "4XX": error("Error"),
       },
     };
   }

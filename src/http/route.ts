@@ -28,6 +28,8 @@ export interface Route<B = unknown, Q = unknown> {
   parseBody?: (raw: unknown) => B;
   status: number;
   response?: z.ZodType;
+  /** Errors of its own a client should handle (a conflict, a limit): status → when; documented beside the generic 4XX. */
+  errors?: Readonly<Record<number, string>>;
   handler: (ctx: RouteContext<B, Q>) => Promise<unknown>;
 }
 

@@ -15,6 +15,7 @@ import {
   updateAction,
 } from "../actions/actions.js";
 import { presetsFor } from "../actions/presets.js";
+import { MAX_PREVIOUS_SECRETS } from "../actions/signing-secrets.js";
 import { TRIGGER_TYPES, type TriggerTypeName, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
 import type { Db } from "../db/schema.js";
@@ -262,11 +263,12 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     route({
       method: "POST",
       path: "/api/v1/actions/:id/secret/rotate",
-      summary: "Rotate an action's signing secret; the previous one stays valid for 24 hours",
+      summary: "Rotate an action's signing secret; each previous one stays valid for 24 hours",
       tag: "actions",
       auth: true,
       status: 200,
       response: SecretOut,
+      errors: { 409: `limit_reached: ${MAX_PREVIOUS_SECRETS} previous secrets still sign; rotate again once the oldest expires` },
       handler: async ({ accountId, params }) => rotateSecret(db, deps, accountId, params.id as string),
     }),
 
@@ -373,6 +375,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       rate: { class: "ingest" },
       status: 202,
       response: EventOut,
+      errors: { 409: "idempotency_conflict: the idempotency_key was used before with a different type or data; the message names that event's id" },
       handler: async ({ accountId, body }) => {
         const [out] = await deps.ingest(accountId, body as ReturnType<typeof validateBatch>);
         return out;
@@ -389,6 +392,9 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       rate: { class: "ingest", cost: (events) => events.length },
       status: 202,
       response: list(EventOut),
+      errors: {
+        409: "idempotency_conflict: an event's idempotency_key was used before, or earlier in the batch, with a different type or data; nothing is stored, and the message names the event (events[3])",
+      },
       handler: async ({ accountId, body }) => ({ data: await deps.ingest(accountId, body as ReturnType<typeof validateBatch>) }),
     }),
   ];

@@ -5,13 +5,15 @@
  * share commits through the batcher. An instance this process's worker has room for is born leased
  * to it and handed over once committed (Worker.reserve).
  */
+import { isDeepStrictEqual } from "node:util";
 import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { z } from "zod";
 import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
-import type { NewInstance, Tx } from "../db/schema.js";
+import type { NewEvent, NewInstance, Tx } from "../db/schema.js";
 import { insertBehind } from "../db/write-behind.js";
 import type { Handoff } from "../deliver/worker.js";
+import { IdempotencyConflictError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { type ClaimedInstance, sendingReader } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
@@ -38,6 +40,8 @@ export interface ValidEvent {
   /** The object, serialised once here and stored as-is. */
   objectJson: string;
   idempotencyKey: string | undefined;
+  /** Where the request holds it (`events[3]`; empty for a single event), for errors naming it. */
+  path: string;
 }
 
 /** Validates one event; errors name the path from `root` (e.g. `events[3].data.participant.id`). */
@@ -50,6 +54,7 @@ export function validateEvent(body: unknown, root = ""): ValidEvent {
     objectKey: entry.objectKey,
     objectJson: JSON.stringify(data[entry.objectKey]),
     idempotencyKey: envelope.idempotency_key,
+    path: root,
   };
 }
 
@@ -72,55 +77,125 @@ export interface IngestDeps {
   tracer?: Tracer;
 }
 
+/** An event as stored by a unit, with what the unit does once it is committed. */
+export type StoredEvent = EventOut & {
+  instanceIds: string[];
+  /** Actions of the instances left for a claim. */
+  actionIds: string[];
+  actionTypes: string[];
+  /** Instances born leased to this process's worker: start them once committed. */
+  handoffs: { handoff: Handoff; instance: ClaimedInstance }[];
+};
+
+/** The rows a unit's events write, queued together once none of them is refused. */
+interface Rows {
+  events: Required<NewEvent>[];
+  instances: Required<NewInstance>[];
+}
+
 /**
- * Stores an event and its instances. `only`: instead of matching triggers, create the one instance
- * of this action, marked as a test (a test send, which runs even when the action is disabled).
+ * Stores a request's events and their instances, or refuses them all, writing nothing, when one
+ * reuses an idempotency key for a different event: the refusal is returned, not thrown, so the
+ * transaction it shares with other requests' units still commits (a throw would fail it, and the
+ * committer would run each of its units again alone). `only`: instead of matching triggers, create
+ * the one instance of this action, marked as a test (a test send, which runs even when the action is disabled).
  */
-export async function storeEvent(
+export async function storeEvents(
+  trx: Tx,
+  deps: Pick<IngestDeps, "newId" | "now" | "reserve">,
+  accountId: string,
+  events: readonly ValidEvent[],
+  only?: FiredAction,
+): Promise<StoredEvent[] | IdempotencyConflictError> {
+  const stored: StoredEvent[] = [];
+  const rows: Rows = { events: [], instances: [] };
+  const keyed = new Map<string, { event: ValidEvent; stored: StoredEvent }>();
+  for (const event of events) {
+    const key = event.idempotencyKey;
+    const repeat = key === undefined ? undefined : await repeatOf(trx, accountId, key, event, keyed.get(key));
+    if (repeat instanceof IdempotencyConflictError) return repeat;
+    const out = repeat ?? (await newEvent(trx, deps, accountId, event, rows, only));
+    if (key !== undefined && !keyed.has(key)) keyed.set(key, { event, stored: out });
+    stored.push(out);
+  }
+  // Written with the transaction's other events at its end (db/write-behind.ts).
+  await insertBehind(trx, "events", rows.events);
+  await insertBehind(trx, "instances", rows.instances);
+  return stored;
+}
+
+/**
+ * A keyed event's answer when its key was used before, by an event stored earlier or by `earlier`
+ * in this request: a duplicate of that event when it is the same event, a conflict when not
+ * (Stripe's rule: https://docs.stripe.com/api/idempotent_requests); undefined when the key is new.
+ */
+async function repeatOf(
+  trx: Tx,
+  accountId: string,
+  key: string,
+  event: ValidEvent,
+  earlier: { event: ValidEvent; stored: StoredEvent } | undefined,
+): Promise<StoredEvent | IdempotencyConflictError | undefined> {
+  const at = `${event.path ? `${event.path}: ` : ""}idempotency_key ${JSON.stringify(key)}`;
+  if (earlier) {
+    if (sameEvent(earlier.event, event)) return duplicate(earlier.stored.id, earlier.stored.instances);
+    return new IdempotencyConflictError(`${at} is also used by ${earlier.event.path} of this batch, with a different type or data`);
+  }
+  const first = await trx
+    .selectFrom("events")
+    .select(["id", "type", "object"])
+    .where("account_id", "=", accountId)
+    .where("idempotency_key", "=", key)
+    .executeTakeFirst();
+  if (!first) return undefined;
+  if (!sameEvent({ type: first.type, objectJson: first.object }, event)) {
+    return new IdempotencyConflictError(`${at} was already used by event ${first.id} with a different type or data; a different event needs a key of its own`);
+  }
+  const count = await trx
+    .selectFrom("instances")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("event_id", "=", first.id)
+    .executeTakeFirstOrThrow();
+  return duplicate(first.id, Number(count.n));
+}
+
+/**
+ * The same event: the same type and the same object as stored, in any key order (a client's retry
+ * may serialise its object anew). Compared only when a key repeats, so ingest pays nothing for it.
+ */
+function sameEvent(a: { type: string; objectJson: string }, b: ValidEvent): boolean {
+  return a.type === b.type && (a.objectJson === b.objectJson || isDeepStrictEqual(JSON.parse(a.objectJson), JSON.parse(b.objectJson)));
+}
+
+const duplicate = (id: string, instances: number): StoredEvent => ({
+  id,
+  instances,
+  duplicate: true,
+  instanceIds: [],
+  actionIds: [],
+  actionTypes: [],
+  handoffs: [],
+});
+
+/** A new event and its instances: their rows added to `rows`, its instances reserved for this process's worker where it has room. */
+async function newEvent(
   trx: Tx,
   deps: Pick<IngestDeps, "newId" | "now" | "reserve">,
   accountId: string,
   event: ValidEvent,
-  only?: FiredAction,
-): Promise<
-  EventOut & {
-    instanceIds: string[];
-    /** Actions of the instances left for a claim. */
-    actionIds: string[];
-    actionTypes: string[];
-    /** Instances born leased to this process's worker: start them once committed. */
-    handoffs: { handoff: Handoff; instance: ClaimedInstance }[];
-  }
-> {
-  if (event.idempotencyKey !== undefined) {
-    const existing = await trx
-      .selectFrom("events")
-      .select("id")
-      .where("account_id", "=", accountId)
-      .where("idempotency_key", "=", event.idempotencyKey)
-      .executeTakeFirst();
-    if (existing) {
-      const count = await trx
-        .selectFrom("instances")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .where("event_id", "=", existing.id)
-        .executeTakeFirstOrThrow();
-      return { id: existing.id, instances: Number(count.n), duplicate: true, instanceIds: [], actionIds: [], actionTypes: [], handoffs: [] };
-    }
-  }
+  rows: Rows,
+  only: FiredAction | undefined,
+): Promise<StoredEvent> {
   const now = deps.now();
   const eventId = deps.newId("evt");
-  // Written with the transaction's other events at its end (db/write-behind.ts).
-  await insertBehind(trx, "events", [
-    {
-      id: eventId,
-      account_id: accountId,
-      type: event.type,
-      object: event.objectJson,
-      idempotency_key: event.idempotencyKey ?? null,
-      created_at: now,
-    },
-  ]);
+  rows.events.push({
+    id: eventId,
+    account_id: accountId,
+    type: event.type,
+    object: event.objectJson,
+    idempotency_key: event.idempotencyKey ?? null,
+    created_at: now,
+  });
   const fired = only ? [only] : await findFiredActions(trx, accountId, event.type);
   const handoffs: { handoff: Handoff; instance: ClaimedInstance }[] = [];
   const left: FiredAction[] = [];
@@ -177,7 +252,7 @@ export async function storeEvent(
       updated_at: now,
     });
   }
-  await insertBehind(trx, "instances", instances);
+  for (const instance of instances) rows.instances.push(instance);
   return {
     id: eventId,
     instances: instances.length,
@@ -195,22 +270,21 @@ export type Ingest = (accountId: string, events: ValidEvent[]) => Promise<EventO
 export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
   return async (accountId, events) => {
     const span = deps.tracer?.startSpan("hookline.ingest", { attributes: { "hookline.account_id": accountId, "hookline.events": events.length } });
-    let stored: Awaited<ReturnType<typeof storeEvent>>[];
+    let stored: StoredEvent[];
     const reservations = deps.reserve && reusableReservations(deps.reserve);
     const unit = { newId: deps.newId, now: deps.now, reserve: reservations?.reserve };
     try {
-      stored = await committer.run(
+      const outcome = await committer.run(
         async (trx) => {
           reservations?.rewind();
-          const all = [];
-          for (const event of events) all.push(await storeEvent(trx, unit, accountId, event));
-          return all;
+          return storeEvents(trx, unit, accountId, events);
         },
         {
           // The worker may start on the instances as soon as they are visible; the answer waits for
           // the disk. Should the machine fail in between, the unanswered event is sent again by its
           // client: at least once, still.
           onVisible: (all) => {
+            if (all instanceof IdempotencyConflictError) return reservations?.cancelAll();
             for (const e of all) for (const { handoff, instance } of e.handoffs) handoff.start(instance);
             reservations?.cancelUnused();
             const actionIds = all.flatMap((e) => e.actionIds);
@@ -218,6 +292,8 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
           },
         },
       );
+      if (outcome instanceof IdempotencyConflictError) throw outcome;
+      stored = outcome;
     } catch (error) {
       reservations?.cancelAll();
       span?.recordException(error as Error);

@@ -12,7 +12,7 @@ import type { Committer } from "../db/committer.js";
 import type { Db } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
 import { getInstanceDetail, type InstanceDetailOut } from "../log/log.js";
-import { storeEvent, validateEvent } from "./ingest.js";
+import { storeEvents, validateEvent } from "./ingest.js";
 
 export const TestSendIn = z.strictObject({ data: z.record(z.string(), z.unknown()).optional() });
 export type TestSendIn = z.output<typeof TestSendIn>;
@@ -32,9 +32,11 @@ export async function testSend(deps: TestSendDeps, accountId: string, actionId: 
   const trigger = await deps.db.selectFrom("triggers").select("type").where("id", "=", action.trigger_id).executeTakeFirstOrThrow();
   const type = trigger.type as TriggerTypeName;
   const event = validateEvent({ type, data: input.data ?? triggerType(type).example });
-  const stored = await deps.committer.run((trx) => storeEvent(trx, deps, accountId, event, { actionId, actionType: action.type, triggerType: type }));
+  const stored = await deps.committer.run((trx) => storeEvents(trx, deps, accountId, [event], { actionId, actionType: action.type, triggerType: type }));
+  // Without an idempotency key it is never refused.
+  if (stored instanceof Error) throw stored;
   deps.onInstances([actionId]);
-  const instanceId = stored.instanceIds[0] as string;
+  const instanceId = stored[0]?.instanceIds[0] as string;
   const deadline = deps.now() + deps.waitMs;
   for (;;) {
     const detail = await getInstanceDetail(deps.db, accountId, instanceId);

@@ -23,8 +23,8 @@ export interface ClaimedInstance {
   actionType: "webhook" | "sms" | "email";
   settings: string;
   secret: string;
-  previousSecret: string | null;
-  previousSecretUntil: number | null;
+  /** The secrets rotated away, as stored (actions/signing-secrets.ts). */
+  previousSecrets: string;
   objectKey: string;
   object: string;
   series: number;
@@ -38,15 +38,10 @@ export interface ClaimedInstance {
 }
 
 /** What an attempt needs of its action (sealed as stored). */
-export type ActionSending = Pick<ClaimedInstance, "settings" | "secret" | "previousSecret" | "previousSecretUntil">;
+export type ActionSending = Pick<ClaimedInstance, "settings" | "secret" | "previousSecrets">;
 
 /** Its columns, read by a claim and by a hand-off at ingest. */
-const ACTION_SENDING = [
-  "actions.settings as settings",
-  "actions.secret as secret",
-  "actions.previous_secret as previousSecret",
-  "actions.previous_secret_until as previousSecretUntil",
-] as const;
+const ACTION_SENDING = ["actions.settings as settings", "actions.secret as secret", "actions.previous_secrets as previousSecrets"] as const;
 
 /** Hot (once per action per claim, and per ingest unit handing instances over): prepared once (db/prepared.ts). */
 const actionSending = prepare<{ id: string }, ActionSending>((db, p) => db.selectFrom("actions").select(ACTION_SENDING).where("id", "=", p.id));

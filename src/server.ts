@@ -23,7 +23,7 @@ import { createSmsSender } from "./deliver/sms.js";
 import { webhookSenderFor } from "./deliver/webhook.js";
 import { createWebhookThread } from "./deliver/webhook-thread.js";
 import { createWorker, type Worker } from "./deliver/worker.js";
-import { buildApp } from "./http/app.js";
+import { buildApp, type ResponseInspector } from "./http/app.js";
 import { providerCallbacks, recordWaitFor } from "./http/provider-callbacks.js";
 import { createRateLimiter } from "./http/rate-limit.js";
 import { apiRoutes } from "./http/routes.js";
@@ -51,6 +51,8 @@ export interface StartOptions {
   now?: () => number;
   newId?: IdGenerator;
   random?: () => number;
+  /** Sees every HTTP response as sent (tests check each against the OpenAPI document). */
+  inspectResponse?: ResponseInspector;
 }
 
 export async function startHookline(config: Config, options: StartOptions): Promise<Hookline> {
@@ -184,6 +186,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     },
     maxBodyBytes: config.maxBodyBytes,
     version: VERSION,
+    ...(options.inspectResponse && { inspectResponse: options.inspectResponse }),
   });
   await app.listen({ port: config.port, host: config.host });
 

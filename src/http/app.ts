@@ -34,7 +34,7 @@ export interface AppDeps {
 }
 
 /** A response as sent: `route` is the matched route's path pattern, undefined when no route matched. */
-export type ResponseInspector = (response: { method: string; route: string | undefined; status: number; body: string | undefined }) => void;
+export type ResponseInspector = (response: { method: string; url: string; route: string | undefined; status: number; body: string | undefined }) => void;
 
 /** Fastify's own errors, translated to the API's codes. */
 const FRAMEWORK_ERRORS: Record<string, { status: number; code: string; message?: string }> = {
@@ -96,7 +96,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   if (deps.inspectResponse) {
     const inspect = deps.inspectResponse;
     app.addHook("onSend", async (request, reply, payload) => {
-      inspect({ method: request.method, route: request.routeOptions.url, status: reply.statusCode, body: typeof payload === "string" ? payload : undefined });
+      inspect({
+        method: request.method,
+        url: request.url,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        body: typeof payload === "string" ? payload : undefined,
+      });
       return payload;
     });
   }

@@ -1,5 +1,5 @@
 /**
- * fast-check values from the JSON schemas of the OpenAPI document: the keywords the document uses
+ * fast-check values from the JSON schemas of the OpenAPI document, and mutants of values: the keywords the document uses
  * (type, const, enum, anyOf/oneOf, properties, required, additionalProperties, propertyNames, items,
  * length and range bounds, pattern, format). Values are meant to be valid; the caller classifies each
  * with the validator, so a keyword this misses makes a sample invalid, never a wrong verdict.
@@ -12,6 +12,9 @@ export type Resolve = (ref: string) => JsonSchema;
 
 const num = (value: unknown): number | undefined => (typeof value === "number" ? value : undefined);
 const isSchema = (value: unknown): value is JsonSchema => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** Any JSON, without the `__proto__` keys the server refuses as prototype poisoning (which the document does not describe). */
+export const json = (maxDepth: number) => fc.jsonValue({ maxDepth }).filter((value) => !JSON.stringify(value).includes('"__proto__"'));
 
 /** Small collections: the fuzzer needs variety, not size. */
 const MAX_ITEMS = 3;
@@ -45,7 +48,7 @@ export function arbitraryFor(schema: JsonSchema, resolve: Resolve, depth = 0): f
       return objectFor(schema, resolve, depth);
     default:
       // No type: anything JSON.
-      return fc.jsonValue({ maxDepth: 2 });
+      return json(2);
   }
 }
 
@@ -73,11 +76,42 @@ function objectFor(schema: JsonSchema, resolve: Resolve, depth: number): fc.Arbi
   // Closed objects and deep levels get no extra fields; open ones (a loose catalogue object) sometimes do.
   if (additional === false || depth > 3) return known;
   const names = isSchema(schema.propertyNames) ? stringFor(schema.propertyNames) : fc.string({ minLength: 1, maxLength: 12 });
-  const values = isSchema(additional) ? arbitraryFor(additional, resolve, depth + 1) : fc.jsonValue({ maxDepth: 1 });
+  const values = isSchema(additional) ? arbitraryFor(additional, resolve, depth + 1) : json(1);
   const extra = fc.dictionary(
-    names.filter((name) => !(name in properties)),
+    names.filter((name) => !(name in properties) && name !== "__proto__"), // see json()
     values,
     { maxKeys: MAX_EXTRA_KEYS },
   );
   return fc.tuple(known, extra).map(([k, e]) => ({ ...e, ...k }));
+}
+
+type Change = { kind: "delete" } | { kind: "set"; value: unknown };
+
+/** JSON with one place changed: a key deleted or its value replaced; `path` picks keys by index, and an empty one changes the whole. */
+function mutate(value: unknown, path: readonly number[], change: Change): unknown {
+  if (path.length === 0) return change.kind === "set" ? change.value : undefined;
+  const copy = structuredClone(value);
+  let node: unknown = copy;
+  for (const [depth, index] of path.entries()) {
+    if (typeof node !== "object" || node === null) break;
+    const keys = Object.keys(node);
+    const key = keys[index % Math.max(keys.length, 1)] ?? "unknown_field";
+    const child: unknown = Reflect.get(node, key);
+    if (depth === path.length - 1 || typeof child !== "object" || child === null) {
+      if (change.kind === "delete") Reflect.deleteProperty(node, key);
+      else Reflect.set(node, key, change.value);
+      break;
+    }
+    node = child;
+  }
+  return copy;
+}
+
+/** Values with one place changed (deleted, or replaced by any JSON): mostly invalid, sometimes still valid. */
+export function mutated(values: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+  const change = fc.oneof(
+    fc.constant<Change>({ kind: "delete" }),
+    json(1).map((value): Change => ({ kind: "set", value })),
+  );
+  return fc.tuple(values, fc.array(fc.nat(20), { maxLength: 5 }), change).map(([value, path, c]) => mutate(value, path, c));
 }

@@ -106,6 +106,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       return payload;
     });
   }
+  // Before any route is added, so it sees them all.
   const allowed = routeMethods(app);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -1,14 +1,10 @@
 import { z } from "zod";
+import type { ValidationDetails } from "../errors.js";
 import type { Route } from "./route.js";
 
-/** The error envelope; `details` comes with a validation_error: every problem, each at its field path. */
-export const ErrorOut = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.object({ issues: z.array(z.object({ path: z.string(), message: z.string() })) }).optional(),
-  }),
-});
+const ValidationDetailsOut: z.ZodType<ValidationDetails> = z.object({ issues: z.array(z.object({ path: z.string(), message: z.string() })) });
+/** The error envelope; `details` comes with a validation_error. */
+const ErrorOut = z.object({ error: z.object({ code: z.string(), message: z.string(), details: ValidationDetailsOut.optional() }) });
 
 type JsonSchema = Record<string, unknown>;
 const COMPONENTS = "#/components/schemas/";
@@ -19,6 +15,7 @@ const COMPONENTS = "#/components/schemas/";
  * generators and fuzzers pick the variant by its tag.
  */
 function jsonSchema(schema: z.ZodType, io: "input" | "output", components: Record<string, JsonSchema>): JsonSchema {
+  // Each schema's own `$schema` goes: the document's dialect is OpenAPI 3.1's, JSON Schema 2020-12.
   const {
     $defs,
     $schema: _dialect,
@@ -31,7 +28,7 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output", components: Recor
       if (def.type !== "union" || !("discriminator" in def) || typeof def.discriminator !== "string") return;
       const mapping: Record<string, string> = {};
       for (const option of def.options) {
-        const id = z.globalRegistry.get(option as z.ZodType)?.id;
+        const id = z.globalRegistry.get(option)?.id;
         const values = option._zod.propValues?.[def.discriminator];
         if (!id || !values) return;
         for (const value of values) mapping[String(value)] = `${COMPONENTS}${id}`;
@@ -39,7 +36,7 @@ function jsonSchema(schema: z.ZodType, io: "input" | "output", components: Recor
       jsonSchema.discriminator = { propertyName: def.discriminator, mapping };
     },
   });
-  const refsToComponents = (s: unknown) => JSON.parse(JSON.stringify(s).replaceAll('"#/$defs/', `"${COMPONENTS}`)) as JsonSchema;
+  const refsToComponents = (s: unknown): JsonSchema => JSON.parse(JSON.stringify(s).replaceAll('"#/$defs/', `"${COMPONENTS}`));
   for (const [id, def] of Object.entries($defs ?? {})) components[id] = refsToComponents(def);
   return refsToComponents(out);
 }

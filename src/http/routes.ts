@@ -305,6 +305,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       tag: "actions",
       auth: true,
       body: TestSendDoc,
+      // Parsed as sent; `data` is checked against the action's type once the action is read. No body is `{}`, as for any route.
       parseBody: (raw) => parseInput(TestSendIn, raw === undefined ? {} : raw),
       status: 200,
       response: InstanceDetailOut,

@@ -192,7 +192,7 @@ describe("requests generated from the document", () => {
     const request = fc.constantFrom(...withBody).chain((o) => {
       const valid = arbitraryFor(o.operation.requestBody?.content["application/json"].schema ?? {}, resolve);
       const body = fc.oneof(
-        { weight: 3, arbitrary: valid.map((v) => ({ value: v as unknown })) },
+        { weight: 3, arbitrary: valid.map((v) => ({ value: v })) },
         { weight: 3, arbitrary: mutated(valid).map((v) => ({ value: v })) },
         { weight: 1, arbitrary: fc.constant({ value: undefined }) },
       );
@@ -221,6 +221,18 @@ describe("requests generated from the document", () => {
     // The generator reached both sides of every operation (a generator that only made garbage would pass the rest).
     for (const o of withBody) for (const side of ["valid", "invalid"]) expect(seen).toContain(`${o.method} ${o.path} ${side}`);
   }, 120_000);
+
+  it("every documented path answers a method the document does not list for it 405, Allow naming the listed ones", async () => {
+    for (const [path, methods] of Object.entries(document.paths)) {
+      const listed = Object.keys(methods).map((m) => m.toUpperCase());
+      const allow = new Set([...listed, ...(listed.includes("GET") ? ["HEAD"] : [])]);
+      for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"].filter((m) => !allow.has(m))) {
+        const answer = await send(method, pathWith(path, false));
+        expect(answer.status, `${method} ${path}`).toBe(405);
+        expect(new Set(answer.headers.get("allow")?.split(", ")), `${method} ${path}`).toEqual(allow);
+      }
+    }
+  });
 
   it("query parameters the document lists are taken; any other is refused naming it", async () => {
     const withQuery = operations().filter((o) => o.operation.parameters?.some((p) => p.in === "query"));

@@ -17,8 +17,13 @@ export class HooklineError extends Error {
   }
 }
 
+/** What a validation_error carries beside its message: every problem, each at its field path. */
+export interface ValidationDetails {
+  issues: { path: string; message: string }[];
+}
+
 export class ValidationError extends HooklineError {
-  constructor(message: string, details?: unknown) {
+  constructor(message: string, details?: ValidationDetails) {
     super(400, "validation_error", message, details);
   }
 }

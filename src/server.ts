@@ -23,7 +23,7 @@ import { createSmsSender, smsNotConfiguredSender } from "./deliver/sms.js";
 import { webhookSenderFor } from "./deliver/webhook.js";
 import { createWebhookThread } from "./deliver/webhook-thread.js";
 import { createWorker, type Worker } from "./deliver/worker.js";
-import { buildApp } from "./http/app.js";
+import { buildApp, type ResponseInspector } from "./http/app.js";
 import { providerCallbacks, recordWaitFor } from "./http/provider-callbacks.js";
 import { createRateLimiter } from "./http/rate-limit.js";
 import { apiRoutes } from "./http/routes.js";
@@ -57,6 +57,8 @@ export interface StartOptions {
   random?: () => number;
   /** The DNS lookup of webhook URLs' host names when they are saved (deliveries use the system's). */
   resolve?: Resolve;
+  /** Sees every HTTP response as sent (tests check each against the OpenAPI document). */
+  inspectResponse?: ResponseInspector;
 }
 
 export async function startHookline(config: Config, options: StartOptions): Promise<Hookline> {
@@ -192,6 +194,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     },
     maxBodyBytes: config.maxBodyBytes,
     version: VERSION,
+    ...(options.inspectResponse && { inspectResponse: options.inspectResponse }),
   });
   // What the process opened, closed last when it stops, and at once when it cannot listen.
   const release = async () => {

@@ -245,7 +245,7 @@ describe("ingest", () => {
 
   it.each([
     ["malformed JSON", '{"type": "event.created", ', 400, "malformed_json", /JSON/],
-    ["an empty body", "", 400, "malformed_json", /empty/],
+    ["an empty body", "", 400, "validation_error", /^body: .*expected object, received undefined/],
     ["a JSON array", "[]", 400, "validation_error", /expected object/],
     ["an unknown type", '{"type":"event.exploded","data":{}}', 400, "validation_error", /^type: unknown trigger type/],
     ["a missing data object", '{"type":"event.created"}', 400, "validation_error", /^data: /],

@@ -14,7 +14,7 @@ import type { HostCheck } from "../net/host-check.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { renderJsonBody, TemplateError, type TemplateKind, templateContext, templateProblem } from "../templates/templates.js";
 import { requireRoomFor, requireTrigger } from "../triggers/triggers.js";
-import { parseInput } from "../validation.js";
+import { emailAddress, parseInput } from "../validation.js";
 import { toE164 } from "./phone.js";
 import { PRESET_IDS, type PresetId, presetBody } from "./presets.js";
 import { openSettings, REDACTED, type Settings, sealSettings } from "./settings.js";
@@ -90,7 +90,7 @@ const SETTINGS = {
   webhook: z.strictObject({ url: webhookUrl, body: templateOf("json").optional(), headers: customHeaders.optional() }),
   sms: z.strictObject({ to: phone, body: template }),
   email: z.strictObject({
-    to: z.union([z.email(), z.array(z.email()).min(1).max(50)], { error: "to must be an email address or a list of 1-50 addresses" }),
+    to: z.union([emailAddress(), z.array(emailAddress()).min(1).max(50)], { error: "to must be an email address or a list of 1-50 addresses" }),
     subject: template,
     body: template,
   }),

@@ -4,6 +4,7 @@
  */
 import Fastify, { errorCodes, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, LogController } from "fastify";
 import type { Logger } from "pino";
+import { z } from "zod";
 import type { Session } from "../accounts/sessions.js";
 import { isDatabaseUnavailable } from "../db/unavailable.js";
 import { HooklineError, RateLimitedError, UnauthorizedError } from "../errors.js";
@@ -28,12 +29,16 @@ export interface AppDeps {
   metrics: () => Promise<string>;
   maxBodyBytes: number;
   version: string;
+  /** Sees every response as sent (tests check each against the OpenAPI document). */
+  inspectResponse?: ResponseInspector;
 }
+
+/** A response as sent: `route` is the matched route's path pattern, undefined when no route matched. */
+export type ResponseInspector = (response: { method: string; url: string; route: string | undefined; status: number; body: string | undefined }) => void;
 
 /** Fastify's own errors, translated to the API's codes. */
 const FRAMEWORK_ERRORS: Record<string, { status: number; code: string; message?: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: "malformed_json" },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: "malformed_json", message: "body is empty; send a JSON object" },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: "payload_too_large" },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: "unsupported_media_type", message: "send Content-Type: application/json" },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: "bad_request" },
@@ -43,6 +48,8 @@ export const SESSION_COOKIE = "hookline_session";
 export const CSRF_COOKIE = "hookline_csrf";
 export const CSRF_HEADER = "x-hookline-csrf";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** A route without query parameters refuses any, as a body refuses an unknown field. */
+const NO_QUERY = z.strictObject({});
 
 export function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? "").split(";")) {
@@ -78,6 +85,29 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (body.length === 0) done(null, undefined);
     else done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE("text/plain"), undefined);
   });
+  // An empty JSON body is no body too, whatever the content type says (a client may send the header on every call).
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else parseJson(request, body.toString(), done);
+  });
+
+  if (deps.inspectResponse) {
+    const inspect = deps.inspectResponse;
+    app.addHook("onSend", async (request, reply, payload) => {
+      inspect({
+        method: request.method,
+        url: request.url,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        body: typeof payload === "string" ? payload : undefined,
+      });
+      return payload;
+    });
+  }
+  // Before any route is added, so it sees them all.
+  const allowed = routeMethods(app);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HooklineError) {
@@ -104,9 +134,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.code(500).send({ error: { code: "internal_error", message: "internal error; the server log has details" } });
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` } }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0] ?? "";
+    const methods = allowed(path);
+    // RFC 9110 §15.5.6: a known resource called with another method is a 405 naming the methods it takes.
+    if (methods.length > 0) {
+      return reply
+        .code(405)
+        .header("allow", methods.join(", "))
+        .send({ error: { code: "method_not_allowed", message: `${request.method} ${path} is not allowed; use ${methods.join(", ")}` } });
+    }
+    return reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${path}` } });
+  });
 
   app.get("/health", async () => ({ status: "ok" }));
   app.get("/ready", async (_request, reply) => {
@@ -159,12 +198,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       }),
       handler: async (request, reply) => {
         const accountId = accounts.get(request) ?? "";
-        const body = r.parseBody ? r.parseBody(request.body) : r.body ? parseInput(r.body, request.body ?? {}) : undefined;
+        // No body is an empty object (every field optional); a JSON `null` is a body, and refused.
+        const body = r.parseBody ? r.parseBody(request.body) : r.body ? parseInput(r.body, request.body === undefined ? {} : request.body) : undefined;
         // The route keeps what it validated; the parsed JSON (a batch's 500 events) need not live
         // on through the commit it waits for: held that long, it outlived young-generation GCs and
         // was copied and promoted, and the old generation grew with it while a backlog filled.
         if (r.parseBody) request.body = undefined;
-        const query = r.query ? parseInput(r.query, request.query) : undefined;
+        const query = parseInput(r.query ?? NO_QUERY, request.query, "query");
         // A batch is charged one token per event, once its size is known.
         if (r.auth && r.rate?.cost) limit(accountId, r, r.rate.cost(body));
         const result = await r.handler({ accountId, params: request.params as Record<string, string>, body, query });
@@ -173,4 +213,21 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     });
   }
   return app;
+}
+
+/**
+ * The methods each registered path takes, to answer a known path called with another method. Fed
+ * by every route as it is added (the API, the UI, provider callbacks).
+ */
+function routeMethods(app: FastifyInstance): (path: string) => string[] {
+  const routes: { pattern: RegExp; methods: string[] }[] = [];
+  app.addHook("onRoute", (options) => {
+    // A Fastify path as a regular expression: `:param` is one segment, `*` anything.
+    const source = options.url
+      .split(/(:\w+|\*)/)
+      .map((part) => (part === "*" ? ".*" : part.startsWith(":") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")))
+      .join("");
+    routes.push({ pattern: new RegExp(`^${source}$`), methods: [options.method].flat() });
+  });
+  return (path) => [...new Set(routes.filter((r) => r.pattern.test(path)).flatMap((r) => r.methods))];
 }

@@ -16,11 +16,19 @@ import {
 } from "../actions/actions.js";
 import { presetsFor } from "../actions/presets.js";
 import { MAX_PREVIOUS_SECRETS } from "../actions/signing-secrets.js";
-import { TRIGGER_TYPES, type TriggerTypeName, triggerTypeSchema } from "../catalogue/trigger-types.js";
+import {
+  type ObjectKey,
+  TRIGGER_TYPE_NAMES,
+  TRIGGER_TYPES,
+  type TriggerType,
+  type TriggerTypeName,
+  triggerType,
+  triggerTypeSchema,
+} from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
 import type { Db } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
-import { EventBatchIn, EventIn, EventOut, type Ingest, validateBatch, validateEvent } from "../ingest/ingest.js";
+import { EventBatchIn, EventIn, EventOut, type Ingest, MAX_BATCH_EVENTS, validateBatch, validateEvent } from "../ingest/ingest.js";
 import { TestSendIn, testSend } from "../ingest/test-send.js";
 import {
   getInstanceDetail,
@@ -39,7 +47,7 @@ import type { HostCheck } from "../net/host-check.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
-import { parseInput } from "../validation.js";
+import { emailAddress, parseInput } from "../validation.js";
 import { type Route, route } from "./route.js";
 
 export interface ApiDeps {
@@ -74,12 +82,34 @@ export const TriggerTypeOut = z.object({
 
 export const PresetOut = z.object({ id: z.string(), name: z.string(), description: z.string(), body: z.string() });
 export const SessionOut = z.object({ account_id: z.string(), account_name: z.string(), notification_email: z.string().nullable() });
-export const AccountPatch = z.strictObject({ notification_email: z.email().nullable() });
+export const AccountPatch = z.strictObject({ notification_email: emailAddress().nullable() });
 
 async function sessionOut(db: Db, accountId: string): Promise<z.output<typeof SessionOut>> {
   const account = await db.selectFrom("accounts").select(["id", "name", "notification_email"]).where("id", "=", accountId).executeTakeFirstOrThrow();
   return { account_id: account.id, account_name: account.name, notification_email: account.notification_email };
 }
+
+const dataDocs = new Map<ObjectKey, z.ZodType>();
+/**
+ * A type's `data` schema, from the catalogue, as a component shared by the types carrying the same
+ * object (`EventData.participant`). Ingest validates with the same schemas, in two steps (envelope,
+ * then `data` by type) so its errors name the field.
+ */
+function dataDoc(t: TriggerType): z.ZodType {
+  const known = dataDocs.get(t.objectKey);
+  if (known) return known;
+  const schema = t.schema.meta({ id: `EventData.${t.objectKey}` });
+  dataDocs.set(t.objectKey, schema);
+  return schema;
+}
+
+/** The documented event: one variant per trigger type (a component each), discriminated by `type`. */
+const eventDoc = (type: TriggerTypeName) => EventIn.extend({ type: z.literal(type), data: dataDoc(triggerType(type)) }).meta({ id: `Event.${type}` });
+const [firstType, ...otherTypes] = TRIGGER_TYPE_NAMES;
+const EventDoc = z.discriminatedUnion("type", [eventDoc(firstType), ...otherTypes.map(eventDoc)]);
+const EventBatchDoc = EventBatchIn.extend({ events: z.array(EventDoc).min(1).max(MAX_BATCH_EVENTS) });
+/** A test send's `data` is checked against its action's trigger type, which the document cannot know: any type's data. */
+const TestSendDoc = TestSendIn.extend({ data: z.union([...new Set([...TRIGGER_TYPES.values()].map(dataDoc))]).optional() });
 
 /** The catalogue as served: computed once, it never changes while the process runs. */
 const triggerTypesOut = [...TRIGGER_TYPES.values()].map((t) => ({
@@ -279,7 +309,9 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         "Send the trigger type's example payload (or `data`) to this action through the real delivery path, marked as a test (a webhook gets the header `x-hookline-test: true`; the instance has `test: true` and is left out of the action's stats and failing flag); answers with the instance after its first attempt",
       tag: "actions",
       auth: true,
-      body: TestSendIn,
+      body: TestSendDoc,
+      // Parsed as sent; `data` is checked against the action's type once the action is read. No body is `{}`, as for any route.
+      parseBody: (raw) => parseInput(TestSendIn, raw === undefined ? {} : raw),
       status: 200,
       response: InstanceDetailOut,
       handler: async ({ accountId, params, body }) =>
@@ -370,7 +402,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Ingest one event; answered after it and its instances are durably stored",
       tag: "ingest",
       auth: true,
-      body: EventIn,
+      body: EventDoc,
       parseBody: (raw) => [validateEvent(raw)],
       rate: { class: "ingest" },
       status: 202,
@@ -387,7 +419,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Ingest up to 500 events atomically: all are stored, or none",
       tag: "ingest",
       auth: true,
-      body: EventBatchIn,
+      body: EventBatchDoc,
       parseBody: validateBatch,
       rate: { class: "ingest", cost: (events) => events.length },
       status: 202,

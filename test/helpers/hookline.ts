@@ -13,6 +13,7 @@ import { newId } from "../../src/ids.js";
 import { createLogger } from "../../src/logger.js";
 import { type Hookline, type StartOptions, startHookline } from "../../src/server.js";
 import type { OnCleanup } from "./cleanups.js";
+import { type ApiContract, checkResponse, contractFor, type OpenApiDocument, reportMismatch } from "./contract.js";
 
 export interface TestHookline {
   hookline: Hookline;
@@ -100,7 +101,18 @@ export async function startTestHookline(env: Env = {}, options: Partial<StartOpt
   // HOOKLINE_TEST_LOG=<file>: the test servers' debug log, for chasing a failure.
   const logFile = process.env.HOOKLINE_TEST_LOG;
   const logger = logFile ? createLogger("debug", pino.destination(logFile)) : createLogger(config.logLevel);
-  const hookline = await startHookline(config, { logger, ...options });
+  // Every response is checked against the OpenAPI document this Hookline publishes (helpers/contract.ts).
+  let contract: ApiContract | undefined;
+  const mismatches: string[] = [];
+  const hookline = await startHookline(config, {
+    logger,
+    inspectResponse: (response) => {
+      const problem = checkResponse(contract, response);
+      if (problem) reportMismatch(response, problem, mismatches);
+    },
+    ...options,
+  });
+  contract = contractFor((await hookline.app.inject({ method: "GET", url: "/api/v1/openapi.json" })).json<OpenApiDocument>());
   const address = hookline.app.server.address();
   const port = typeof address === "object" && address ? address.port : 0;
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -118,6 +130,7 @@ export async function startTestHookline(env: Env = {}, options: Partial<StartOpt
       await hookline.stop();
       await database?.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+      if (mismatches.length > 0) throw new Error(`responses outside a test broke the API contract:\n${mismatches.join("\n")}`);
     },
   };
 }

@@ -295,6 +295,9 @@ describe.skipIf(!hasChromium)("web UI", () => {
     await page.goto(`${h.baseUrl}/ui/embed?token=${embed}`);
     await page.getByRole("link", { name: "only mine" }).waitFor();
     expect(await page.locator("tbody tr").count()).toBe(1);
+    // Signing out sends the session's CSRF token, which the server now requires.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
     const openEmbed = (token: string) => fetch(`${h.baseUrl}/ui/embed`, { method: "POST", body: new URLSearchParams({ token }), redirect: "manual" });
     const expired = signEmbedToken(EMBED_SECRET, { account_id: other.accountId, exp: Math.floor(Date.now() / 1000) - 1 });
     expect((await openEmbed(expired)).status).toBe(403);

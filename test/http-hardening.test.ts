@@ -2,10 +2,11 @@
  * Sign-in and request hardening: malformed cookies and queries, bodies nested too deep, signing out,
  * sign-in links confirmed by a POST, and embed tokens' lifetime — each a clear 4xx, never a 500.
  */
+import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLoginToken, EMBED_SESSION_TTL_MS, resolveSession, signEmbedToken } from "../src/accounts/sessions.js";
 import { triggerType } from "../src/catalogue/trigger-types.js";
-import { MAX_JSON_DEPTH } from "../src/http/app.js";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "../src/http/app.js";
 import { startTestHookline, type TestHookline } from "./helpers/hookline.js";
 
 const EMBED_SECRET = "an-embed-secret-of-at-least-32-characters";
@@ -91,6 +92,16 @@ describe("bodies nested too deep", () => {
     expect((await post("/api/v1/events", eventOfDepth(MAX_JSON_DEPTH))).status).toBe(202);
     // Brackets inside strings are text, not nesting (an escaped quote does not end the string).
     expect((await post("/api/v1/events", JSON.stringify(event({ note: `\\"${"[{".repeat(200)}` })))).status).toBe(202);
+  });
+
+  it("the depth read from the text is the parsed value's, for any JSON (quotes and backslashes in strings included)", () => {
+    const depthOf = (value: unknown): number => (value !== null && typeof value === "object" ? 1 + Math.max(0, ...Object.values(value).map(depthOf)) : 0);
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), fc.integer({ min: 0, max: 7 }), (value, limit) => {
+        expect(nestsDeeperThan(JSON.stringify(value), limit)).toBe(depthOf(value) > limit);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -143,7 +143,8 @@ describe("hookline CLI", () => {
     try {
       const link = (await runCli(["login-link", account_id, "--port", String(server.port)], { HOOKLINE_DATA_DIR: dataDir })).stdout.trim();
       expect(link).toMatch(new RegExp(`^http://localhost:${server.port}/ui/login\\?token=[\\w-]+$`));
-      const signIn = await fetch(link.replace("localhost", "127.0.0.1"), { redirect: "manual" });
+      const url = new URL(link.replace("localhost", "127.0.0.1"));
+      const signIn = await fetch(url.origin + url.pathname, { method: "POST", body: url.searchParams, redirect: "manual" });
       expect(signIn.status).toBe(303);
       expect(signIn.headers.getSetCookie().some((c) => c.startsWith("hookline_session="))).toBe(true);
     } finally {

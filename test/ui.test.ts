@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLoginToken, signEmbedToken } from "../src/accounts/sessions.js";
 import { triggerType } from "../src/catalogue/trigger-types.js";
 import type { HooklineClient } from "../src/client/index.js";
-import { ARTIFACTS, hasChromium, launch } from "./helpers/browser.js";
+import { ARTIFACTS, hasChromium, launch, openSignInLink } from "./helpers/browser.js";
 import { startTestHookline, type TestHookline } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
 
@@ -39,7 +39,7 @@ async function signedIn(accountName: string, viewport = { width: 1280, height: 9
   const token = await createLoginToken(h.hookline.store.db, accountId, Date.now());
   const page = await (await browser.newContext({ viewport })).newPage();
   page.on("dialog", (dialog) => void dialog.accept()); // confirmations
-  await page.goto(`${h.baseUrl}/ui/login?token=${token}`);
+  await openSignInLink(page, `${h.baseUrl}/ui/login?token=${token}`);
   await page.getByRole("heading", { name: "Webhooks" }).waitFor();
   return { page, accountId, client };
 }
@@ -266,11 +266,12 @@ describe.skipIf(!hasChromium)("web UI", () => {
   it("keeps sessions safe: a link works once, writes need the CSRF token, embed tokens scope to one account", async () => {
     const { accountId } = await h.account("Link Clinic");
     const token = await createLoginToken(h.hookline.store.db, accountId, Date.now());
-    const first = await fetch(`${h.baseUrl}/ui/login?token=${token}`, { redirect: "manual" });
+    const confirm = () => fetch(`${h.baseUrl}/ui/login`, { method: "POST", body: new URLSearchParams({ token }), redirect: "manual" });
+    const first = await confirm();
     expect(first.status).toBe(303);
     const cookies = first.headers.getSetCookie();
     expect(cookies.find((c) => c.startsWith("hookline_session="))).toMatch(/HttpOnly; SameSite=Lax/);
-    expect((await fetch(`${h.baseUrl}/ui/login?token=${token}`, { redirect: "manual" })).status).toBe(400);
+    expect((await confirm()).status).toBe(400);
 
     const cookie = cookies.map((c) => c.split(";")[0]).join("; ");
     const csrf = /hookline_csrf=([^;]*)/.exec(cookie)?.[1] ?? "";
@@ -289,13 +290,18 @@ describe.skipIf(!hasChromium)("web UI", () => {
     const other = await h.account("Embedded Clinic");
     await other.client.createTrigger({ name: "only mine", type: "event.created" });
     const embed = signEmbedToken(EMBED_SECRET, { account_id: other.accountId, exp: Math.floor(Date.now() / 1000) + 300 });
+    // Its page submits itself (ui/src/embed.ts): the browser lands in the UI with no click.
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${h.baseUrl}/ui/embed?token=${embed}`);
     await page.getByRole("link", { name: "only mine" }).waitFor();
     expect(await page.locator("tbody tr").count()).toBe(1);
+    // Signing out sends the session's CSRF token, which the server now requires.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    const openEmbed = (token: string) => fetch(`${h.baseUrl}/ui/embed`, { method: "POST", body: new URLSearchParams({ token }), redirect: "manual" });
     const expired = signEmbedToken(EMBED_SECRET, { account_id: other.accountId, exp: Math.floor(Date.now() / 1000) - 1 });
-    expect((await fetch(`${h.baseUrl}/ui/embed?token=${expired}`, { redirect: "manual" })).status).toBe(403);
+    expect((await openEmbed(expired)).status).toBe(403);
     const forged = signEmbedToken("a-different-secret-of-32-characters-xx", { account_id: other.accountId, exp: Math.floor(Date.now() / 1000) + 300 });
-    expect((await fetch(`${h.baseUrl}/ui/embed?token=${forged}`, { redirect: "manual" })).status).toBe(403);
+    expect((await openEmbed(forged)).status).toBe(403);
   });
 });

@@ -2,16 +2,23 @@
  * Signing in to the web UI. Three ways, all ending in the same session:
  *  - a one-time login link (`hookline login-link <account>`, and printed on first start);
  *  - a signed embed token from the platform: `<payload>.<signature>`, payload = base64url JSON
- *    `{"account_id", "exp"}` (exp in Unix seconds), signature = base64url HMAC-SHA256 of the payload
- *    part with HOOKLINE_EMBED_SECRET;
+ *    `{"account_id", "exp"}` (exp in Unix seconds, at most EMBED_TOKEN_MAX_TTL_MS ahead), signature =
+ *    base64url HMAC-SHA256 of the payload part with HOOKLINE_EMBED_SECRET;
  *  - (for the API, not here) a Bearer key.
  * Tokens and session ids are stored as SHA-256 hashes; a database copy cannot be used to sign in.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
 import type { Executor } from "../db/schema.js";
 
 export const LOGIN_TOKEN_TTL_MS = 15 * 60_000;
 export const SESSION_TTL_MS = 12 * 3600_000;
+/**
+ * An embed token is signed for one opening of the platform's page: one valid for longer is refused
+ * (a leaked URL would sign in for as long), and the session it starts lasts one sitting, not a day.
+ */
+export const EMBED_TOKEN_MAX_TTL_MS = 10 * 60_000;
+export const EMBED_SESSION_TTL_MS = 3600_000;
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const randomToken = () => randomBytes(32).toString("base64url");
@@ -45,10 +52,15 @@ export interface Session {
   csrf: string;
 }
 
-export async function createSession(db: Executor, accountId: string, now: number): Promise<{ id: string; csrf: string; expiresAt: number }> {
+export async function createSession(
+  db: Executor,
+  accountId: string,
+  now: number,
+  ttlMs = SESSION_TTL_MS,
+): Promise<{ id: string; csrf: string; expiresAt: number }> {
   const id = randomToken();
   const csrf = randomToken();
-  const expiresAt = now + SESSION_TTL_MS;
+  const expiresAt = now + ttlMs;
   await db
     .insertInto("sessions")
     .values({ id_hash: sha256(id), account_id: accountId, csrf, expires_at: expiresAt, created_at: now })
@@ -70,18 +82,31 @@ export function signEmbedToken(secret: string, payload: { account_id: string; ex
   return `${body}.${createHmac("sha256", secret).update(body).digest("base64url")}`;
 }
 
-/** The account an embed token names, if its signature verifies and it has not expired. */
-export function verifyEmbedToken(secret: string, token: string, nowMs: number): string | undefined {
-  const [body, signature] = token.split(".");
-  if (!body || !signature) return undefined;
+const EmbedPayload = z.object({ account_id: z.string(), exp: z.number() });
+
+/** What an embed token signs in to, or why it is refused (said on the page, for the platform's developers). */
+export type EmbedVerdict = { accountId: string } | { refused: string };
+
+/** The account an embed token names, if it is `payload.signature`, its signature verifies, and its exp is near. */
+export function verifyEmbedToken(secret: string, token: string, nowMs: number): EmbedVerdict {
+  const parts = token.split(".");
+  const [body, signature] = parts;
+  if (parts.length !== 2 || !body || !signature) return { refused: "it is not two parts, payload.signature" };
   const expected = Buffer.from(createHmac("sha256", secret).update(body).digest("base64url"));
   const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { refused: "its signature does not verify" };
+  let json: unknown;
   try {
-    const payload = JSON.parse(Buffer.from(body, "base64url").toString("utf8")) as { account_id?: unknown; exp?: unknown };
-    if (typeof payload.account_id !== "string" || typeof payload.exp !== "number") return undefined;
-    return payload.exp * 1000 > nowMs ? payload.account_id : undefined;
+    json = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));
   } catch {
-    return undefined;
+    return { refused: "its payload is not JSON" };
   }
+  const parsed = EmbedPayload.safeParse(json);
+  if (!parsed.success) return { refused: "its payload is not {account_id, exp}" };
+  const payload = parsed.data;
+  if (payload.exp * 1000 <= nowMs) return { refused: "it has expired" };
+  if (payload.exp * 1000 > nowMs + EMBED_TOKEN_MAX_TTL_MS) {
+    return { refused: `its exp is more than ${EMBED_TOKEN_MAX_TTL_MS / 60_000} minutes ahead; sign a token just before opening the page` };
+  }
+  return { accountId: payload.account_id };
 }

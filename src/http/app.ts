@@ -54,9 +54,55 @@ const NO_QUERY = z.strictObject({});
 export function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? "").split(";")) {
     const [k, ...v] = part.trim().split("=");
-    if (k === name) return decodeURIComponent(v.join("="));
+    if (k !== name) continue;
+    // A value that is not valid percent-encoding names no session: it counts as absent, not as a server error.
+    try {
+      return decodeURIComponent(v.join("="));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
+}
+
+/**
+ * A cookie-authenticated write must echo the session's CSRF token in a header, which another site
+ * can neither read nor send (SameSite cookies are the first line; this is the second).
+ */
+export function checkCsrf(session: Session, given: string | string[] | undefined): void {
+  if (given !== session.csrf) throw new HooklineError(403, "csrf_failed", `a signed-in browser must send the ${CSRF_HEADER} header; reload the page`);
+}
+
+/**
+ * How deeply a JSON body may nest objects and arrays (the body itself is the first level). Validation
+ * recurses once per level, so a body thousands of levels deep would overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether JSON text nests objects and arrays deeper than `limit`: one pass, no recursion, brackets in strings not counted. */
+export function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Strings are most of a body: jump over each with indexOf rather than reading it character by character.
+    if (c === 0x22) i = closingQuote(text, i);
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** The index of the quote that closes the string opened at `open` (one not escaped by an odd run of backslashes), or the text's end. */
+function closingQuote(text: string, open: number): number {
+  let quote = text.indexOf('"', open + 1);
+  while (quote !== -1) {
+    let backslashes = 0;
+    while (text.charCodeAt(quote - 1 - backslashes) === 0x5c) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    quote = text.indexOf('"', quote + 1);
+  }
+  return text.length;
 }
 
 function bearerKey(header: string | undefined): string | undefined {
@@ -109,6 +155,22 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Before any route is added, so it sees them all.
   const allowed = routeMethods(app);
 
+  // Fastify's own JSON parser (prototype poisoning refused), behind a depth bound checked first.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser<string>("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+      done(
+        new HooklineError(
+          400,
+          "too_deeply_nested",
+          `body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep; at most ${MAX_JSON_DEPTH} are accepted`,
+        ),
+        undefined,
+      );
+    } else parseJson(request, body, done);
+  });
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HooklineError) {
       if (error.headers) reply.headers(error.headers);
@@ -159,20 +221,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   for (const plugin of deps.plugins ?? []) app.register(plugin);
 
-  /**
-   * The account a request acts for: by its Bearer key, or by the UI's session cookie. A write by
-   * cookie must echo the session's CSRF token in a header, which another site can neither read nor
-   * send (SameSite cookies are the first line; this is the second).
-   */
+  /** The account a request acts for: by its Bearer key, or by the UI's session cookie (writes checked by checkCsrf). */
   async function authenticate(headers: Record<string, string | string[] | undefined>, method: string): Promise<string | undefined> {
     const key = bearerKey(headers.authorization as string | undefined);
     if (key) return deps.resolveKey(key);
     const sessionId = readCookie(headers.cookie as string | undefined, SESSION_COOKIE);
     const session = sessionId ? await deps.resolveSession(sessionId) : undefined;
     if (!session) return undefined;
-    if (!SAFE_METHODS.has(method) && headers[CSRF_HEADER] !== session.csrf) {
-      throw new HooklineError(403, "csrf_failed", `a signed-in browser must send the ${CSRF_HEADER} header; reload the page`);
-    }
+    if (!SAFE_METHODS.has(method)) checkCsrf(session, headers[CSRF_HEADER]);
     return session.accountId;
   }
 

@@ -1,6 +1,6 @@
 /** Debian's Chromium driven by playwright-core (it cannot download a browser here). */
 import fs from "node:fs";
-import { type Browser, chromium } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 /** Missing Chromium skips the browser tests locally; `scripts/ensure-chromium.sh` fails CI instead. */
@@ -24,3 +24,9 @@ export function launch(): Promise<Browser> {
 }
 
 export const ARTIFACTS = new URL("../../test-artifacts/screenshots/", import.meta.url);
+
+/** Opens a sign-in link and confirms it with its Sign in button, as a person does (the GET alone signs no one in). */
+export async function openSignInLink(page: Page, link: string): Promise<void> {
+  await page.goto(link);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}

@@ -131,13 +131,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (body.length === 0) done(null, undefined);
     else done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE("text/plain"), undefined);
   });
-  // An empty JSON body is no body too, whatever the content type says (a client may send the header on every call).
-  const parseJson = app.getDefaultJsonParser("error", "error");
-  app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
-    if (body.length === 0) done(null, undefined);
-    else parseJson(request, body.toString(), done);
-  });
 
   if (deps.inspectResponse) {
     const inspect = deps.inspectResponse;
@@ -155,11 +148,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Before any route is added, so it sees them all.
   const allowed = routeMethods(app);
 
-  // Fastify's own JSON parser (prototype poisoning refused), behind a depth bound checked first.
+  // Fastify's own JSON parser (prototype poisoning refused), behind a depth bound checked first. An
+  // empty JSON body is no body, whatever the content type says (a client may send the header on every call).
   const parseJson = app.getDefaultJsonParser("error", "error");
   app.removeContentTypeParser("application/json");
   app.addContentTypeParser<string>("application/json", { parseAs: "string" }, (request, body, done) => {
-    if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
+    if (body.length === 0) done(null, undefined);
+    else if (nestsDeeperThan(body, MAX_JSON_DEPTH)) {
       done(
         new HooklineError(
           400,

@@ -166,7 +166,9 @@ describe("host check at save", () => {
   });
 
   it("resolves localhost with the system resolver by default", async () => {
-    expect(await createHostCheck(createAddressPolicy([])).refusal("localhost")).toBe("localhost resolves to a private or reserved address; outbound requests cannot reach it");
+    expect(await createHostCheck(createAddressPolicy([])).refusal("localhost")).toBe(
+      "localhost resolves to a private or reserved address; outbound requests cannot reach it",
+    );
     expect(await createHostCheck(createAddressPolicy([parseCidr("127.0.0.0/8"), parseCidr("::1/128")])).refusal("localhost")).toBeUndefined();
   });
 });

@@ -57,22 +57,42 @@ const templateOf = (kind: TemplateKind) =>
     });
 const template = templateOf("message");
 
-/** Headers Hookline sets itself, or the connection needs: an action cannot override them. */
-const RESERVED_HEADER = /^(webhook-.*|x-hookline-test|host|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer)$/i;
+/**
+ * Headers Hookline sets itself (the signature, content-type, user-agent), or the connection needs,
+ * or the HTTP client refuses (`Expect`): an action cannot set them.
+ */
+const RESERVED_HEADER =
+  /^(webhook-.*|x-hookline-test|content-type|user-agent|host|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer|expect)$/i;
+
+/**
+ * What the HTTP client (undici) sends, checked when saved, so a header is refused with a 400 rather
+ * than failing every delivery: a name of token characters (RFC 9110 §5.6.2), a value of tab, visible
+ * ASCII and Latin-1 (§5.5). actions.test.ts holds both to undici's own checks.
+ */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Custom request headers of a webhook action (`Authorization: Bearer …`, `X-Api-Key`). */
 const customHeaders = z
   .record(
     z
       .string()
-      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid header name")
-      .refine((name) => !RESERVED_HEADER.test(name), "is set by Hookline and cannot be overridden"),
+      .regex(HEADER_NAME, "not a valid header name")
+      .refine((name) => !RESERVED_HEADER.test(name), "is set by Hookline and cannot be set by an action"),
     z
       .string()
       .max(4096)
-      .refine((v) => !/[\r\n\0]/.test(v), "header values cannot contain line breaks"),
+      .regex(HEADER_VALUE, "header values may hold tabs, printable ASCII and Latin-1 characters only (no line breaks or other control characters)"),
   )
-  .refine((h) => Object.keys(h).length <= 20, "at most 20 custom headers");
+  .refine((h) => Object.keys(h).length <= 20, "at most 20 custom headers")
+  .superRefine((h, ctx) => {
+    // Header names are case-insensitive: "X-Key" and "x-key" would both be sent.
+    const seen = new Set<string>();
+    for (const name of Object.keys(h)) {
+      if (seen.has(name.toLowerCase())) ctx.addIssue({ code: "custom", path: [name], message: "is given twice (header names ignore case)" });
+      seen.add(name.toLowerCase());
+    }
+  });
 
 const phone = z
   .string()

@@ -1,0 +1,89 @@
+/**
+ * Tenants cannot hurt each other, nor read what is not theirs (issue 35): what an account saves is
+ * refused at once when it could not be sent or would change its own JSON, and the limits hold
+ * under concurrent creates.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { triggerType } from "../src/catalogue/trigger-types.js";
+import { HooklineApiError, type HooklineClient } from "../src/client/index.js";
+import { finishedInstance, startTestHookline, type TestHookline } from "./helpers/hookline.js";
+import { type Receiver, startReceiver } from "./helpers/receiver.js";
+
+let receiver: Receiver;
+let h: TestHookline;
+let client: HooklineClient;
+beforeAll(async () => {
+  receiver = await startReceiver();
+  h = await startTestHookline();
+  ({ client } = await h.account());
+});
+afterAll(async () => {
+  await h.stop();
+  await receiver.close();
+});
+
+/** The error answer of a refused call, as status, code and message. */
+async function refusal(call: Promise<unknown>): Promise<{ status: number; code: string; message: string }> {
+  const error = await call.then(
+    (value) => value,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof HooklineApiError)) throw new Error(`expected an error answer, got ${JSON.stringify(error)}`);
+  const { message } = (error.body as { error: { message: string } }).error;
+  return { status: error.status, code: error.code, message };
+}
+
+describe("custom headers are checked when saved as the HTTP client checks them when sending", () => {
+  it.each([
+    ["Expect, which the HTTP client refuses", { Expect: "100-continue" }, /^headers\.Expect: is set by Hookline/],
+    ["Content-Type, which Hookline sets", { "Content-Type": "text/plain" }, /^headers\.Content-Type: is set by Hookline/],
+    ["user-agent, which Hookline sets", { "user-agent": "x" }, /^headers\.user-agent: is set by Hookline/],
+    ["a vertical tab in a value", { "X-Key": "a\x0bb" }, /^headers\.X-Key: header values may hold tabs, printable ASCII and Latin-1 characters only/],
+    ["DEL in a value", { "X-Key": "a\x7fb" }, /^headers\.X-Key: header values may hold/],
+    ["a character beyond Latin-1", { "X-Key": "caf\u0113" }, /^headers\.X-Key: header values may hold/],
+    ["a line break in a value", { "X-Key": "a\r\nX-Other: b" }, /^headers\.X-Key: header values may hold/],
+    ["one name twice in different case", { "X-Key": "1", "x-key": "2" }, /^headers\.x-key: is given twice/],
+  ])("refuses %s with a 400 naming the header, on POST and on PATCH", async (_name, headers, message) => {
+    const trigger = await client.createTrigger({ name: "t", type: "participant.confirmed" });
+    const url = receiver.url("/headers");
+    const posted = await refusal(client.createAction(trigger.id, { name: "a", type: "webhook", url, headers }));
+    const action = await client.createAction(trigger.id, { name: "b", type: "webhook", url });
+    const patched = await refusal(client.updateAction(action.id, { headers }));
+    for (const answer of [posted, patched]) {
+      expect(answer).toMatchObject({ status: 400, code: "validation_error" });
+      expect(answer.message).toMatch(message);
+    }
+  });
+
+  it("saves and sends a tab and Latin-1 characters in a value", async () => {
+    const trigger = await client.createTrigger({ name: "t", type: "participant.confirmed" });
+    const headers = { "X-Key": "caf\u00e9\tau lait" };
+    const action = await client.createAction(trigger.id, { name: "a", type: "webhook", url: receiver.url("/latin-1"), headers });
+    await client.ingest({ type: "participant.confirmed", data: triggerType("participant.confirmed").example });
+    expect(await finishedInstance(client, action.id)).toMatchObject({ state: "succeeded", attempts: 1 });
+    const [request] = await receiver.waitFor(1, "/latin-1");
+    expect(Buffer.from(request?.headers["x-key"] as string, "latin1").toString("latin1")).toBe(headers["X-Key"]);
+  });
+});
+
+describe("webhook body templates keep every value inside its JSON string", () => {
+  it("refuses the raw filter with a 400 naming it", async () => {
+    const trigger = await client.createTrigger({ name: "t", type: "participant.confirmed" });
+    const body = '{"name": "{{ participant.name | raw }}"}';
+    const answer = await refusal(client.createAction(trigger.id, { name: "a", type: "webhook", url: receiver.url("/raw"), body }));
+    expect(answer).toMatchObject({ status: 400, code: "validation_error" });
+    expect(answer.message).toMatch(/^body: .*the raw filter is not available in a webhook body/);
+  });
+
+  it("delivers a name holding quotes as that name: it adds no key", async () => {
+    const trigger = await client.createTrigger({ name: "t", type: "participant.confirmed" });
+    const body = '{"name": "{{ participant.name }}", "admin": false}';
+    const action = await client.createAction(trigger.id, { name: "a", type: "webhook", url: receiver.url("/injection"), body });
+    const example = triggerType("participant.confirmed").example as { participant: Record<string, unknown> };
+    const name = '", "admin": true, "x": "';
+    await client.ingest({ type: "participant.confirmed", data: { ...example, participant: { ...example.participant, name } } });
+    expect(await finishedInstance(client, action.id)).toMatchObject({ state: "succeeded" });
+    const [request] = await receiver.waitFor(1, "/injection");
+    expect(JSON.parse(request?.body ?? "")).toEqual({ name, admin: false });
+  });
+});

@@ -26,6 +26,7 @@ const POSTGRES_TESTS = [
   "test/prepared.test.ts",
   "test/per-transaction.test.ts",
   "test/write-behind.test.ts",
+  "test/hardening.test.ts",
 ];
 /** About PostgreSQL itself (several processes on one database, a server restart, its named statements): the PostgreSQL project only. */
 const POSTGRES_ONLY = ["test/scale-out.test.ts", "test/postgres-statements.test.ts", "test/ensure-postgres.test.ts"];

@@ -87,3 +87,29 @@ describe("webhook body templates keep every value inside its JSON string", () =>
     expect(JSON.parse(request?.body ?? "")).toEqual({ name, admin: false });
   });
 });
+
+describe("per-account limits hold under concurrent creates", () => {
+  it("of 20 triggers and 20 actions created at once under limits of 3, exactly 3 of each are made; the rest answer 409", async () => {
+    const limited = await startTestHookline({ HOOKLINE_MAX_TRIGGERS: "3", HOOKLINE_MAX_ACTIONS: "3" });
+    try {
+      const { client: c } = await limited.account();
+      const statuses = (results: PromiseSettledResult<unknown>[]) =>
+        results.map((r) => (r.status === "fulfilled" ? 201 : r.reason instanceof HooklineApiError ? r.reason.status : String(r.reason))).sort();
+      const triggers = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => c.createTrigger({ name: `t${i}`, type: "event.created" })));
+      expect(statuses(triggers)).toEqual([...Array(3).fill(201), ...Array(17).fill(409)]);
+      expect((await c.listTriggers()).data).toHaveLength(3);
+
+      const [first, second] = (await c.listTriggers()).data;
+      const actions = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          c.createAction((i % 2 === 0 ? first : second)?.id as string, { name: `a${i}`, type: "webhook", url: "https://example.com/" }),
+        ),
+      );
+      expect(statuses(actions)).toEqual([...Array(3).fill(201), ...Array(17).fill(409)]);
+      const [onFirst = 0, onSecond = 0] = await Promise.all([first, second].map(async (t) => (await c.listActions(t?.id as string)).data.length));
+      expect(onFirst + onSecond).toBe(3);
+    } finally {
+      await limited.stop();
+    }
+  });
+});

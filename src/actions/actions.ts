@@ -6,14 +6,14 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { type TriggerTypeName, triggerType } from "../catalogue/trigger-types.js";
-import type { ActionRow, Executor } from "../db/schema.js";
+import type { ActionRow, Db, Executor } from "../db/schema.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
 import type { HostCheck } from "../net/host-check.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { renderJsonBody, TemplateError, type TemplateKind, templateContext, templateProblem } from "../templates/templates.js";
-import { requireRoomFor, requireTrigger } from "../triggers/triggers.js";
+import { createWithinLimit, requireTrigger } from "../triggers/triggers.js";
 import { parseInput } from "../validation.js";
 import { toE164 } from "./phone.js";
 import { PRESET_IDS, type PresetId, presetBody } from "./presets.js";
@@ -245,9 +245,8 @@ export async function listActions(db: Executor, deps: Deps, accountId: string, t
   return rows.map((r) => toOut(r, deps));
 }
 
-export async function createAction(db: Executor, deps: Deps, accountId: string, triggerId: string, input: ActionIn): Promise<ActionOut> {
+export async function createAction(db: Db, deps: Deps, accountId: string, triggerId: string, input: ActionIn): Promise<ActionOut> {
   const trigger = await requireTrigger(db, accountId, triggerId);
-  await requireRoomFor(db, "actions", accountId, deps.limits.maxActions);
   const { name: actionName, type, enabled, ...given } = input;
   const { preset, ...settings }: Settings & { preset?: PresetId } = given;
   if (type === "webhook" && preset && !settings.body) settings.body = presetBody(preset, trigger.type as TriggerTypeName);
@@ -273,7 +272,8 @@ export async function createAction(db: Executor, deps: Deps, accountId: string, 
     created_at: now,
     updated_at: now,
   };
-  await db.insertInto("actions").values(row).execute();
+  // The checks above (a DNS lookup among them) run before the transaction, which holds SQLite's one writer.
+  await createWithinLimit(db, "actions", accountId, deps.limits.maxActions, (trx) => trx.insertInto("actions").values(row).execute());
   return toOut(row, deps, { secret });
 }
 

@@ -42,13 +42,7 @@ export type TriggerOut = z.output<typeof TriggerOut>;
  * foreign-key checks do not wait for), so one account's concurrent creates count one after another
  * instead of all passing the same count; on SQLite the transaction holds the one writer.
  */
-export async function createWithinLimit<T>(
-  db: Db,
-  table: "triggers" | "actions",
-  accountId: string,
-  max: number,
-  create: (trx: Tx) => Promise<T>,
-): Promise<T> {
+export async function createWithinLimit<T>(db: Db, table: "triggers" | "actions", accountId: string, max: number, create: (trx: Tx) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
     await trx
       .updateTable("accounts")

@@ -36,6 +36,7 @@ import { createMetrics, renderMetrics } from "./metrics/metrics.js";
 import { createAddressPolicy } from "./net/address-policy.js";
 import type { Resolve } from "./net/guarded-lookup.js";
 import { createHostCheck } from "./net/host-check.js";
+import { openToOthers } from "./private-files.js";
 import { createCipher } from "./secrets/cipher.js";
 import { listenFailure, loadConfiguredKey, openConfiguredStore } from "./startup.js";
 import { createTracing } from "./tracing.js";
@@ -66,6 +67,9 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   // The key first: it needs nothing opened, and a data folder that cannot be written stops the start here.
   const key = loadConfiguredKey(config);
   const store = await openConfiguredStore(config);
+  if (openToOthers(config.dataDir)) {
+    logger.warn({ dataDir: config.dataDir }, "other users can enter the data folder: its files are owner-only, but `chmod 700` it to keep others out entirely");
+  }
   const { db } = store;
   const committer = createCommitter(db, committerOptions(store, config.databasePool));
   const metrics = createMetrics();

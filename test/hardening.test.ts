@@ -3,10 +3,13 @@
  * refused at once when it could not be sent or would change its own JSON, and the limits hold
  * under concurrent creates.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
 import { HooklineApiError, type HooklineClient } from "../src/client/index.js";
-import { finishedInstance, startTestHookline, type TestHookline } from "./helpers/hookline.js";
+import { createLogger } from "../src/logger.js";
+import { DIALECT, finishedInstance, startTestHookline, type TestHookline, tempDir } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
 
 let receiver: Receiver;
@@ -110,6 +113,55 @@ describe("per-account limits hold under concurrent creates", () => {
       expect(onFirst + onSecond).toBe(3);
     } finally {
       await limited.stop();
+    }
+  });
+});
+
+describe("the data folder is private to the user running Hookline", () => {
+  const modeOf = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
+
+  it("creates the folder 0700 and the database, its WAL and shared memory, and the key file 0600, whatever the umask", async () => {
+    const dataDir = path.join(tempDir(), "data");
+    const umask = process.umask(0);
+    let started: TestHookline;
+    try {
+      started = await startTestHookline({ HOOKLINE_DATA_DIR: dataDir });
+    } finally {
+      process.umask(umask);
+    }
+    try {
+      const { client: c } = await started.account();
+      const trigger = await c.createTrigger({ name: "t", type: "participant.confirmed" });
+      const action = await c.createAction(trigger.id, { name: "a", type: "webhook", url: receiver.url("/private") });
+      await c.ingest({ type: "participant.confirmed", data: triggerType("participant.confirmed").example });
+      await finishedInstance(c, action.id);
+      const files = DIALECT === "sqlite" ? ["secret.key", "hookline.db", "hookline.db-wal", "hookline.db-shm"] : ["secret.key"];
+      expect(Object.fromEntries([".", ...files].map((f) => [f, modeOf(path.join(dataDir, f))]))).toEqual(
+        Object.fromEntries([[".", "700"], ...files.map((f) => [f, "600"])]),
+      );
+    } finally {
+      await started.stop();
+    }
+  });
+
+  it("tightens existing files to 0600, and warns that an existing folder others can enter stays as it is", async () => {
+    const dataDir = tempDir();
+    fs.chmodSync(dataDir, 0o755);
+    const files = DIALECT === "sqlite" ? ["secret.key", "hookline.db"] : ["secret.key"];
+    // Left by an earlier start: a key, and an empty database SQLite initialises.
+    fs.writeFileSync(path.join(dataDir, "secret.key"), `${Buffer.alloc(32, 7).toString("base64")}\n`, { mode: 0o644 });
+    if (DIALECT === "sqlite") fs.writeFileSync(path.join(dataDir, "hookline.db"), "", { mode: 0o644 });
+    const lines: string[] = [];
+    const logger = createLogger("warn", { write: (line: string) => lines.push(line) });
+    const started = await startTestHookline({ HOOKLINE_DATA_DIR: dataDir }, { logger });
+    try {
+      for (const f of files) expect([f, modeOf(path.join(dataDir, f))]).toEqual([f, "600"]);
+      expect(modeOf(dataDir)).toBe("755");
+      expect(lines.map((l) => JSON.parse(l) as { level: number; msg: string; dataDir?: string })).toContainEqual(
+        expect.objectContaining({ level: 40, dataDir, msg: expect.stringMatching(/^other users can enter the data folder/) }),
+      );
+    } finally {
+      await started.stop();
     }
   });
 });

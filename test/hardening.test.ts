@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
 import { HooklineApiError, type HooklineClient } from "../src/client/index.js";
+import { loadConfig } from "../src/config.js";
 import { createLogger } from "../src/logger.js";
 import { DIALECT, finishedInstance, startTestHookline, type TestHookline, tempDir } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
@@ -163,5 +164,53 @@ describe("the data folder is private to the user running Hookline", () => {
     } finally {
       await started.stop();
     }
+  });
+});
+
+describe("/metrics can be kept from the public listener", () => {
+  it("with HOOKLINE_METRICS_PORT, is served on its own address, and the main listener answers 404 for it", async () => {
+    const split = await startTestHookline({ HOOKLINE_METRICS_PORT: "0", HOOKLINE_METRICS_HOST: "127.0.0.1" });
+    try {
+      const address = split.hookline.metricsApp?.server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      expect(port).toBeGreaterThan(0);
+      expect(port).not.toBe(Number(new URL(split.baseUrl).port));
+      const own = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(own.status).toBe(200);
+      expect(await own.text()).toMatch(/^hookline_database_up 1$/m);
+      const main = await fetch(`${split.baseUrl}/metrics`);
+      expect(main.status).toBe(404);
+      expect(await main.json()).toEqual({ error: { code: "not_found", message: "no route GET /metrics" } });
+      // The metrics listener serves nothing else.
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/triggers`)).status).toBe(404);
+      // The OpenAPI document stays public: it describes the API and holds no data.
+      expect((await fetch(`${split.baseUrl}/api/v1/openapi.json`)).status).toBe(200);
+    } finally {
+      await split.stop();
+    }
+  });
+
+  it("with HOOKLINE_METRICS_TOKEN, answers 401 to a scrape without the token or with another, and the figures to one with it", async () => {
+    const token = "metrics-token-0123456789";
+    const guarded = await startTestHookline({ HOOKLINE_METRICS_TOKEN: token });
+    try {
+      const scrape = (authorization?: string) => fetch(`${guarded.baseUrl}/metrics`, { headers: authorization ? { authorization } : {} });
+      for (const refused of [await scrape(), await scrape(`Bearer ${token}x`), await scrape("Bearer short")]) {
+        expect(refused.status).toBe(401);
+        expect(refused.headers.get("www-authenticate")).toBe("Bearer");
+        expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+      }
+      const allowed = await scrape(`Bearer ${token}`);
+      expect(allowed.status).toBe(200);
+      expect(await allowed.text()).toMatch(/^hookline_database_up 1$/m);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it("refuses a metrics token shorter than 16 characters, and a metrics port that is not a port", () => {
+    expect(() => loadConfig({ HOOKLINE_METRICS_TOKEN: "short" })).toThrow(/^HOOKLINE_METRICS_TOKEN must be at least 16 characters/);
+    expect(() => loadConfig({ HOOKLINE_METRICS_PORT: "abc" })).toThrow(/^HOOKLINE_METRICS_PORT="abc": a port is a whole number/);
+    expect(loadConfig({ HOOKLINE_METRICS_PORT: "9464" }).metricsListener).toEqual({ port: 9464, host: "127.0.0.1" });
   });
 });

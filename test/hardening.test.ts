@@ -208,6 +208,15 @@ describe("/metrics can be kept from the public listener", () => {
     }
   });
 
+  it("names HOOKLINE_METRICS_PORT when the metrics port is in use", async () => {
+    const dataDir = tempDir();
+    const taken = new URL(receiver.url()).port;
+    // SQLite in both runs: a start that fails leaves no scratch PostgreSQL database behind.
+    const start = startTestHookline({ HOOKLINE_DATA_DIR: dataDir, HOOKLINE_DATABASE_URL: `sqlite:${dataDir}/hookline.db`, HOOKLINE_METRICS_PORT: taken });
+    await expect(start).rejects.toMatchObject({ name: "StartupError", setting: "HOOKLINE_METRICS_PORT", message: `port ${taken} is in use` });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
   it("refuses a metrics token shorter than 16 characters, and a metrics port that is not a port", () => {
     expect(() => loadConfig({ HOOKLINE_METRICS_TOKEN: "short" })).toThrow(/^HOOKLINE_METRICS_TOKEN must be at least 16 characters/);
     expect(() => loadConfig({ HOOKLINE_METRICS_PORT: "abc" })).toThrow(/^HOOKLINE_METRICS_PORT="abc": a port is a whole number/);

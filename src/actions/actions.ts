@@ -57,12 +57,9 @@ const templateOf = (kind: TemplateKind) =>
     });
 const template = templateOf("message");
 
-/**
- * Headers Hookline sets itself (the signature, content-type, user-agent), or the connection needs,
- * or the HTTP client refuses (`Expect`): an action cannot set them.
- */
+/** Headers Hookline sets itself (the signature, content-type, user-agent), or the connection needs: an action cannot override them. */
 const RESERVED_HEADER =
-  /^(webhook-.*|x-hookline-test|content-type|user-agent|host|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer|expect)$/i;
+  /^(webhook-.*|x-hookline-test|content-type|user-agent|host|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer)$/i;
 
 /**
  * What the HTTP client (undici) sends, checked when saved, so a header is refused with a 400 rather
@@ -78,7 +75,8 @@ const customHeaders = z
     z
       .string()
       .regex(HEADER_NAME, "not a valid header name")
-      .refine((name) => !RESERVED_HEADER.test(name), "is set by Hookline and cannot be set by an action"),
+      .refine((name) => !RESERVED_HEADER.test(name), "is set by Hookline and cannot be overridden")
+      .refine((name) => name.toLowerCase() !== "expect", "is not supported by Hookline's HTTP client"),
     z
       .string()
       .max(4096)

@@ -72,14 +72,15 @@ storeOptions(
     const { startHookline } = await import("./server.js");
     const hookline = await startHookline(config, { logger });
     const { db } = hookline.store;
-    // First run: an empty database gets a default account, and its key is shown this once.
+    // First run: an empty database gets a default account, and its key is shown this once, on
+    // stderr: stdout is the JSON log, which is often shipped to a log store the key must not reach.
     const address = hookline.app.server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
     // Not in a worker: it has no API to use the key with.
     if (config.role !== "worker" && (await countAccounts(db)) === 0) {
       const created = await createAccount(db, { newId, now: Date.now }, "default");
       const link = await loginLink(db, created.account_id, config.publicUrl ?? `http://localhost:${port}`);
-      process.stdout.write(
+      process.stderr.write(
         `\nHookline created a default account on first start.\n  account_id: ${created.account_id}\n  api_key:    ${created.api_key}\n  web UI:     ${link}\nThe key is shown only now; keep it. The sign-in link works once, for 15 minutes;\nanother: hookline login-link ${created.account_id}. More accounts: hookline accounts create <name>\n\n`,
       );
     }

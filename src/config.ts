@@ -11,6 +11,10 @@ import { decodeKey } from "./secrets/cipher.js";
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** Where /metrics is served instead of the main listener; undefined: on the main listener. */
+  readonly metricsListener: Readonly<{ port: number; host: string }> | undefined;
+  /** A scrape must send `Authorization: Bearer <token>`; undefined: /metrics is open. */
+  readonly metricsToken: string | undefined;
   /** `sqlite:<path>` or `postgres://…` */
   readonly databaseUrl: string;
   readonly dataDir: string;
@@ -100,6 +104,7 @@ const nonNegative = (name: string, what: string) =>
 const seconds = (name: string) => nonNegative(name, "a number of seconds");
 
 const PORT_RANGE = "a port is a whole number from 0 to 65535";
+const portNumber = z.coerce.number({ error: PORT_RANGE }).int(PORT_RANGE).min(0, PORT_RANGE).max(65535, PORT_RANGE);
 
 const positiveInt = (name: string) =>
   z.coerce
@@ -111,6 +116,9 @@ const positiveInt = (name: string) =>
 export const ENV_VARS = {
   HOOKLINE_PORT: { default: "8080", help: "HTTP port for the API and UI" },
   HOOKLINE_HOST: { default: "0.0.0.0", help: "interface to listen on" },
+  HOOKLINE_METRICS_PORT: { default: "", help: "serve /metrics on this port instead (the main port then answers 404 for it)" },
+  HOOKLINE_METRICS_HOST: { default: "127.0.0.1", help: "interface the metrics port listens on" },
+  HOOKLINE_METRICS_TOKEN: { default: "", help: "/metrics answers only with Authorization: Bearer <token> (at least 16 characters)" },
   HOOKLINE_DATA_DIR: { default: "./hookline-data", help: "folder for the embedded database and generated files" },
   HOOKLINE_DATABASE_URL: { default: "sqlite:<data dir>/hookline.db", help: "sqlite:<path>, or postgres://user:pass@host:5432/db" },
   HOOKLINE_DATABASE_POOL: { default: "10", help: "PostgreSQL connections per process" },
@@ -235,6 +243,12 @@ function parseEmbedSecret(raw: string | undefined): string | undefined {
   return raw;
 }
 
+function parseMetricsToken(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (raw.length < 16) throw new ConfigError("HOOKLINE_METRICS_TOKEN must be at least 16 characters (e.g. `openssl rand -base64 24`)");
+  return raw;
+}
+
 function parseSecretKey(raw: string): string {
   try {
     decodeKey(raw);
@@ -278,8 +292,12 @@ export function loadConfig(env: Env): Config {
   );
 
   const config: Config = {
-    port: parseValue("HOOKLINE_PORT", z.coerce.number({ error: PORT_RANGE }).int(PORT_RANGE).min(0, PORT_RANGE).max(65535, PORT_RANGE), get("HOOKLINE_PORT")),
+    port: parseValue("HOOKLINE_PORT", portNumber, get("HOOKLINE_PORT")),
     host: get("HOOKLINE_HOST"),
+    metricsListener: env.HOOKLINE_METRICS_PORT
+      ? Object.freeze({ port: parseValue("HOOKLINE_METRICS_PORT", portNumber, env.HOOKLINE_METRICS_PORT), host: get("HOOKLINE_METRICS_HOST") })
+      : undefined,
+    metricsToken: parseMetricsToken(env.HOOKLINE_METRICS_TOKEN),
     databaseUrl,
     dataDir,
     databasePool: parseValue("HOOKLINE_DATABASE_POOL", positiveInt("HOOKLINE_DATABASE_POOL"), get("HOOKLINE_DATABASE_POOL")),

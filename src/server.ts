@@ -23,7 +23,7 @@ import { createSmsSender, smsNotConfiguredSender } from "./deliver/sms.js";
 import { webhookSenderFor } from "./deliver/webhook.js";
 import { createWebhookThread } from "./deliver/webhook-thread.js";
 import { createWorker, type Worker } from "./deliver/worker.js";
-import { buildApp, type ResponseInspector } from "./http/app.js";
+import { buildApp, buildMetricsApp, type MetricsEndpoint, type ResponseInspector } from "./http/app.js";
 import { providerCallbacks, recordWaitFor } from "./http/provider-callbacks.js";
 import { createRateLimiter } from "./http/rate-limit.js";
 import { apiRoutes } from "./http/routes.js";
@@ -36,6 +36,7 @@ import { createMetrics, renderMetrics } from "./metrics/metrics.js";
 import { createAddressPolicy } from "./net/address-policy.js";
 import type { Resolve } from "./net/guarded-lookup.js";
 import { createHostCheck } from "./net/host-check.js";
+import { openToOthers } from "./private-files.js";
 import { createCipher } from "./secrets/cipher.js";
 import { listenFailure, loadConfiguredKey, openConfiguredStore } from "./startup.js";
 import { createTracing } from "./tracing.js";
@@ -46,6 +47,8 @@ export interface Hookline {
   store: Store;
   /** The delivery worker; undefined in an `api` process. */
   worker: Worker | undefined;
+  /** The listener of HOOKLINE_METRICS_PORT, when set. */
+  metricsApp: FastifyInstance | undefined;
   /** Stops accepting requests, stops claiming, finishes or releases work in flight, closes the database. */
   stop(): Promise<void>;
 }
@@ -68,6 +71,9 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   // The key first: it needs nothing opened, and a data folder that cannot be written stops the start here.
   const key = loadConfiguredKey(config);
   const store = await openConfiguredStore(config);
+  if (openToOthers(config.dataDir)) {
+    logger.warn({ dataDir: config.dataDir }, "other users can enter the data folder: its files are owner-only, but `chmod 700` it to keep others out entirely");
+  }
   const { db } = store;
   const committer = createCommitter(db, committerOptions(store, config.databasePool));
   const metrics = createMetrics();
@@ -124,6 +130,38 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   };
   const ingest = createIngest(committer, { newId, now, onInstances, metrics, tracer: tracing.tracer, ...(worker && { reserve: worker.reserve }) });
 
+  const metricsEndpoint: MetricsEndpoint = {
+    ...(config.metricsToken && { token: config.metricsToken }),
+    render: async () => {
+      const t = now();
+      // Without the database the process still reports what it knows, and says the database is away
+      // (a scrape that fails would hide the counters just when they matter).
+      const due = await db
+        .selectFrom("instances")
+        .select([(eb) => eb.fn.countAll<number>().as("n"), (eb) => eb.fn.min("next_attempt_at").as("oldest")])
+        .where(UNFINISHED)
+        .where("next_attempt_at", "<=", t)
+        .executeTakeFirstOrThrow()
+        .catch((err: unknown) => {
+          if (!isDatabaseUnavailable(err)) throw err;
+          return undefined;
+        });
+      return renderMetrics(metrics, [
+        { name: "hookline_database_up", help: "1 when the database answered this scrape, 0 when it is unavailable", value: due ? 1 : 0 },
+        ...(due
+          ? [
+              { name: "hookline_queue_due", help: "Unfinished instances whose next attempt is due now", value: Number(due.n) },
+              {
+                name: "hookline_queue_oldest_due_age_seconds",
+                help: "How long the oldest due instance has waited",
+                value: due.oldest == null ? 0 : (t - Number(due.oldest)) / 1000,
+              },
+            ]
+          : []),
+        { name: "hookline_attempts_in_flight", help: "Attempts waiting for their receiver in this process", value: worker?.inFlight() ?? 0 },
+      ]);
+    },
+  };
   const app = buildApp({
     // A worker process serves only /health, /ready and /metrics.
     routes: !runsApi
@@ -163,39 +201,13 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     },
     logger,
     rateLimiter: createRateLimiter(config.rateLimits, now),
-    metrics: async () => {
-      const t = now();
-      // Without the database the process still reports what it knows, and says the database is away
-      // (a scrape that fails would hide the counters just when they matter).
-      const due = await db
-        .selectFrom("instances")
-        .select([(eb) => eb.fn.countAll<number>().as("n"), (eb) => eb.fn.min("next_attempt_at").as("oldest")])
-        .where(UNFINISHED)
-        .where("next_attempt_at", "<=", t)
-        .executeTakeFirstOrThrow()
-        .catch((err: unknown) => {
-          if (!isDatabaseUnavailable(err)) throw err;
-          return undefined;
-        });
-      return renderMetrics(metrics, [
-        { name: "hookline_database_up", help: "1 when the database answered this scrape, 0 when it is unavailable", value: due ? 1 : 0 },
-        ...(due
-          ? [
-              { name: "hookline_queue_due", help: "Unfinished instances whose next attempt is due now", value: Number(due.n) },
-              {
-                name: "hookline_queue_oldest_due_age_seconds",
-                help: "How long the oldest due instance has waited",
-                value: due.oldest == null ? 0 : (t - Number(due.oldest)) / 1000,
-              },
-            ]
-          : []),
-        { name: "hookline_attempts_in_flight", help: "Attempts waiting for their receiver in this process", value: worker?.inFlight() ?? 0 },
-      ]);
-    },
+    // With a listener of its own, /metrics is not on this one.
+    ...(!config.metricsListener && { metrics: metricsEndpoint }),
     maxBodyBytes: config.maxBodyBytes,
     version: VERSION,
     ...(options.inspectResponse && { inspectResponse: options.inspectResponse }),
   });
+  const metricsApp = config.metricsListener && buildMetricsApp(metricsEndpoint, logger);
   // What the process opened, closed last when it stops, and at once when it cannot listen.
   const release = async () => {
     await Promise.all([webhook?.close(), sms?.close()]);
@@ -209,6 +221,15 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     await app.close();
     await release();
     throw listenFailure(error, config);
+  }
+  if (metricsApp && config.metricsListener) {
+    try {
+      await metricsApp.listen({ ...config.metricsListener }); // a copy: listen adds to its options
+    } catch (error) {
+      await Promise.all([app.close(), metricsApp.close()]);
+      await release();
+      throw listenFailure(error, config.metricsListener, ["HOOKLINE_METRICS_PORT", "HOOKLINE_METRICS_HOST"]);
+    }
   }
 
   // Delivery and the background jobs run where the worker runs; an `api` process only answers.
@@ -235,9 +256,10 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     app,
     store,
     worker,
+    metricsApp,
     stop() {
       stopping ??= (async () => {
-        await app.close();
+        await Promise.all([app.close(), metricsApp?.close()]);
         stopWorker.abort();
         await Promise.all(background);
         await release();

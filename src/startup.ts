@@ -51,17 +51,24 @@ export function loadConfiguredKey(config: Config): Buffer {
   }
 }
 
-/** Why the server could not listen, as a StartupError where a setting changes it; else the error itself. */
-export function listenFailure(error: unknown, config: Config): unknown {
+/**
+ * Why a listener could not listen, as a StartupError where a setting changes it; else the error
+ * itself. `settings` name the port's and the host's variables (the metrics listener has its own).
+ */
+export function listenFailure(
+  error: unknown,
+  { port, host }: { port: number; host: string },
+  [portSetting, hostSetting]: readonly [EnvName, EnvName] = ["HOOKLINE_PORT", "HOOKLINE_HOST"],
+): unknown {
   switch (error instanceof Error && codeOf(error)) {
     case "EADDRINUSE":
-      return new StartupError(`port ${config.port} is in use`, "HOOKLINE_PORT", "choose another", { cause: error });
+      return new StartupError(`port ${port} is in use`, portSetting, "choose another", { cause: error });
     case "EACCES":
-      return new StartupError(`port ${config.port} is not open to this user (permission denied)`, "HOOKLINE_PORT", "choose another", { cause: error });
+      return new StartupError(`port ${port} is not open to this user (permission denied)`, portSetting, "choose another", { cause: error });
     case "EADDRNOTAVAIL":
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return new StartupError(`${config.host} is not an address of this machine`, "HOOKLINE_HOST", "choose another", { cause: error });
+      return new StartupError(`${host} is not an address of this machine`, hostSetting, "choose another", { cause: error });
     default:
       return error;
   }

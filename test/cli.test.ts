@@ -56,7 +56,7 @@ describe("hookline CLI", () => {
     }
   });
 
-  it("`serve` on an empty database creates a default account and prints its key once", async () => {
+  it("`serve` on an empty database creates a default account and prints its key once, on stderr, never in the JSON log on stdout", async () => {
     const dataDir = freshDir();
     const first = await startServer({ HOOKLINE_DATA_DIR: dataDir });
     await new Promise((r) => setTimeout(r, 200));
@@ -65,6 +65,9 @@ describe("hookline CLI", () => {
     const key = /api_key:\s+(hl_\S+)/.exec(first.output())?.[1];
     expect(key).toBeDefined();
     expect(first.output()).toMatch(/web UI:\s+http:\/\/localhost:\d+\/ui\/login\?token=[\w-]+/);
+    expect(first.stdout()).toMatch(/"msg":"Hookline .* listening/);
+    expect(first.stdout()).not.toContain(key);
+    expect(first.stdout()).not.toMatch(/api_key|login\?token/);
 
     const second = await startServer({ HOOKLINE_DATA_DIR: dataDir });
     try {

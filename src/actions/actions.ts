@@ -6,14 +6,14 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { type TriggerTypeName, triggerType } from "../catalogue/trigger-types.js";
-import type { ActionRow, Executor } from "../db/schema.js";
+import type { ActionRow, Db, Executor } from "../db/schema.js";
 import { LimitReachedError, NotFoundError, ValidationError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
 import type { HostCheck } from "../net/host-check.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { renderJsonBody, TemplateError, type TemplateKind, templateContext, templateProblem } from "../templates/templates.js";
-import { requireRoomFor, requireTrigger } from "../triggers/triggers.js";
+import { createWithinLimit, requireTrigger } from "../triggers/triggers.js";
 import { emailAddress, parseInput } from "../validation.js";
 import { toE164 } from "./phone.js";
 import { PRESET_IDS, type PresetId, presetBody } from "./presets.js";
@@ -58,22 +58,40 @@ const templateOf = (kind: TemplateKind) =>
     });
 const template = templateOf("message");
 
-/** Headers Hookline sets itself, or the connection needs: an action cannot override them. */
-const RESERVED_HEADER = /^(webhook-.*|x-hookline-test|host|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer)$/i;
+/** Headers Hookline sets itself (the signature, content-type, user-agent), or the connection needs: an action cannot override them. */
+const RESERVED_HEADER =
+  /^(webhook-.*|x-hookline-test|content-type|user-agent|host|content-length|transfer-encoding|connection|keep-alive|upgrade|te|trailer)$/i;
+
+/**
+ * What the HTTP client (undici) sends, checked when saved, so a header is refused with a 400 rather
+ * than failing every delivery: a name of token characters (RFC 9110 §5.6.2), a value of tab, visible
+ * ASCII and Latin-1 (§5.5). actions.test.ts holds both to undici's own checks.
+ */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Custom request headers of a webhook action (`Authorization: Bearer …`, `X-Api-Key`). */
 const customHeaders = z
   .record(
     z
       .string()
-      .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a valid header name")
-      .refine((name) => !RESERVED_HEADER.test(name), "is set by Hookline and cannot be overridden"),
+      .regex(HEADER_NAME, "not a valid header name")
+      .refine((name) => !RESERVED_HEADER.test(name), "is set by Hookline and cannot be overridden")
+      .refine((name) => name.toLowerCase() !== "expect", "is not supported by Hookline's HTTP client"),
     z
       .string()
       .max(4096)
-      .refine((v) => !/[\r\n\0]/.test(v), "header values cannot contain line breaks"),
+      .regex(HEADER_VALUE, "header values may hold tabs, printable ASCII and Latin-1 characters only (no line breaks or other control characters)"),
   )
-  .refine((h) => Object.keys(h).length <= 20, "at most 20 custom headers");
+  .refine((h) => Object.keys(h).length <= 20, "at most 20 custom headers")
+  .superRefine((h, ctx) => {
+    // Header names are case-insensitive: "X-Key" and "x-key" would both be sent.
+    const seen = new Set<string>();
+    for (const name of Object.keys(h)) {
+      if (seen.has(name.toLowerCase())) ctx.addIssue({ code: "custom", path: [name], message: "is given twice (header names ignore case)" });
+      seen.add(name.toLowerCase());
+    }
+  });
 
 const phone = z
   .string()
@@ -226,9 +244,8 @@ export async function listActions(db: Executor, deps: Deps, accountId: string, t
   return rows.map((r) => toOut(r, deps));
 }
 
-export async function createAction(db: Executor, deps: Deps, accountId: string, triggerId: string, input: ActionIn): Promise<ActionOut> {
+export async function createAction(db: Db, deps: Deps, accountId: string, triggerId: string, input: ActionIn): Promise<ActionOut> {
   const trigger = await requireTrigger(db, accountId, triggerId);
-  await requireRoomFor(db, "actions", accountId, deps.limits.maxActions);
   const { name: actionName, type, enabled, ...given } = input;
   const { preset, ...settings }: Settings & { preset?: PresetId } = given;
   if (type === "webhook" && preset && !settings.body) settings.body = presetBody(preset, trigger.type as TriggerTypeName);
@@ -253,7 +270,8 @@ export async function createAction(db: Executor, deps: Deps, accountId: string, 
     created_at: now,
     updated_at: now,
   };
-  await db.insertInto("actions").values(row).execute();
+  // The checks above (a DNS lookup among them) run before the transaction, which holds SQLite's one writer.
+  await createWithinLimit(db, "actions", accountId, deps.limits.maxActions, (trx) => trx.insertInto("actions").values(row).execute());
   return toOut(row, deps, { secret });
 }
 

@@ -16,11 +16,11 @@
  * - Checkpoints run on a thread of their own (checkpointer.ts); automatic checkpoints on this
  *   connection are only a backstop.
  */
-import fs from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, SqliteDialect, type SqliteDialectConfig, SqliteDriver, type SqliteStatement } from "kysely";
 import { memoize } from "../memo.js";
+import { makePrivateFile, makePrivateFolder, tightenIfPresent } from "../private-files.js";
 import { type Checkpointer, startCheckpointer } from "./checkpointer.js";
 import type { Database, Db } from "./schema.js";
 import { createWalSync, type WalSync } from "./wal-sync.js";
@@ -124,7 +124,12 @@ export interface SqliteStore {
 /** `walSync` is replaceable for tests that need to hold an fsync back. */
 export function openSqlite(file: string, { walSync = createWalSync }: { walSync?: (walPath: string) => WalSync } = {}): SqliteStore {
   const inMemory = file === ":memory:";
-  if (!inMemory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (!inMemory) {
+    // Owner-only before SQLite opens it: SQLite gives the -wal and -shm it creates the database's mode.
+    makePrivateFolder(path.dirname(path.resolve(file)));
+    makePrivateFile(file);
+    for (const companion of [`${file}-wal`, `${file}-shm`]) tightenIfPresent(companion);
+  }
   const sqlite = new SQLite(file);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma("foreign_keys = ON");

@@ -45,6 +45,24 @@ const post = (path: string, { signal = never, timeoutMs = 2_000, bodyCap = 1_024
   postOnce(url, { headers: { "content-type": "application/json" }, body: "{}", dispatcher: agent, signal, timeoutMs, bodyCap, now: Date.now });
 
 describe("postOnce", () => {
+  it.each([
+    ["an Expect header", { expect: "100-continue" }],
+    ["a vertical tab in a value", { "x-key": "a\x0bb" }],
+    ["a character beyond Latin-1", { "x-key": "caf\u0113" }],
+    ["DEL in a value", { "x-key": "a\x7fb" }],
+  ])("fails at once, not to be retried, a request the HTTP client refuses to send: %s", async (_name, extra) => {
+    const result = await postOnce(`${base}/ok`, {
+      headers: { "content-type": "application/json", ...extra },
+      body: "{}",
+      dispatcher: agent,
+      signal: never,
+      timeoutMs: 2_000,
+      bodyCap: 1_024,
+      now: Date.now,
+    });
+    expect(result).toMatchObject({ outcome: { kind: "permanent" }, sent: false, error: expect.stringMatching(/^request refused by the HTTP client: /) });
+  });
+
   it("returns the answer's status, headers and body, classified", async () => {
     const result = await post("/ok");
     expect(result).toMatchObject({ outcome: { kind: "success" }, sent: true, response: { status: 201, body: "created", truncated: false } });

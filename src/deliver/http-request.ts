@@ -14,6 +14,12 @@ export function requestFailure(error: unknown): { outcome: AttemptOutcome; sent:
     const message = `blocked: ${e.message}`;
     return { outcome: { kind: "permanent", message }, sent: false, message };
   }
+  // The HTTP client refused to build the request (a header it will not send): the same request
+  // would be refused again, so it is not retried.
+  if (e.code === "UND_ERR_INVALID_ARG" || e.code === "UND_ERR_NOT_SUPPORTED") {
+    const message = `request refused by the HTTP client: ${e.message}`;
+    return { outcome: { kind: "permanent", message }, sent: false, message };
+  }
   if (e.code === "UND_ERR_CONNECT_TIMEOUT") return { outcome: { kind: "temporary", message: "connect timeout" }, sent: false, message: "connect timeout" };
   if (e.name === "TimeoutError" || e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT") {
     const message = "timed out waiting for the receiver";

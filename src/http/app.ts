@@ -2,7 +2,17 @@
  * The HTTP server: the route table, bearer-key authentication, /health, /ready, the OpenAPI
  * document, and one error translator to `{"error": {"code", "message"}}`.
  */
-import Fastify, { errorCodes, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync, LogController } from "fastify";
+import { createHash, timingSafeEqual } from "node:crypto";
+import Fastify, {
+  errorCodes,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Session } from "../accounts/sessions.js";
@@ -25,8 +35,8 @@ export interface AppDeps {
   ready: () => Promise<boolean>;
   logger: Logger;
   rateLimiter: RateLimiter;
-  /** The Prometheus exposition, measured now. */
-  metrics: () => Promise<string>;
+  /** Served here as /metrics; absent when it has a listener of its own (HOOKLINE_METRICS_PORT): 404 here. */
+  metrics?: MetricsEndpoint;
   maxBodyBytes: number;
   version: string;
   /** Sees every response as sent (tests check each against the OpenAPI document). */
@@ -108,6 +118,43 @@ function closingQuote(text: string, open: number): number {
 function bearerKey(header: string | undefined): string | undefined {
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
   return match?.[1];
+}
+
+const noRoute = (request: FastifyRequest, reply: FastifyReply) =>
+  reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` } });
+
+export interface MetricsEndpoint {
+  /** The Prometheus exposition, measured now. */
+  render: () => Promise<string>;
+  /** When set (HOOKLINE_METRICS_TOKEN), a scrape must send `Authorization: Bearer <token>`. */
+  token?: string;
+}
+
+/**
+ * GET /metrics: counts and queue figures only, no account data, for a scraper on the operator's
+ * network; kept from others by a listener of its own or by a token.
+ */
+function serveMetrics(app: FastifyInstance, { render, token }: MetricsEndpoint): void {
+  // Digests compare in constant time whatever the lengths.
+  const digest = (text: string) => createHash("sha256").update(text).digest();
+  const expected = token === undefined ? undefined : digest(token);
+  app.get("/metrics", async (request, reply) => {
+    if (expected && !timingSafeEqual(digest(bearerKey(request.headers.authorization) ?? ""), expected)) {
+      return reply
+        .code(401)
+        .header("www-authenticate", "Bearer")
+        .send({ error: { code: "unauthorized", message: "missing or wrong metrics token (Authorization: Bearer <HOOKLINE_METRICS_TOKEN>)" } });
+    }
+    return reply.type("text/plain; version=0.0.4").send(await render());
+  });
+}
+
+/** The listener of HOOKLINE_METRICS_PORT: /metrics alone. */
+export function buildMetricsApp(endpoint: MetricsEndpoint, logger: Logger): FastifyInstance {
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  app.setNotFoundHandler(noRoute);
+  serveMetrics(app, endpoint);
+  return app;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -209,8 +256,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const ok = await deps.ready().catch(() => false);
     return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "database unavailable" });
   });
-  // Counts and queue figures only, no account data: for a scraper on the operator's network.
-  app.get("/metrics", async (_request, reply) => reply.type("text/plain; version=0.0.4").send(await deps.metrics()));
+  if (deps.metrics) serveMetrics(app, deps.metrics);
+  // Public: it describes the API and holds no data.
   const openapi = openApiDocument(deps.routes, deps.version);
   app.get("/api/v1/openapi.json", async () => openapi);
 

@@ -130,8 +130,10 @@ export function createAddressPolicy(allowed: readonly Cidr[]): AddressPolicy {
 
 /**
  * Of the addresses a name resolves to, those the policy allows; when there are answers but none is
- * allowed, why (the first answer's refusal). Both the delivery-time lookup and the save-time check
- * judge a name this way.
+ * allowed, why. Both the delivery-time lookup and the save-time check judge a name this way. The
+ * refusal does not say what the name resolved to, nor which rule refused it: an account would
+ * otherwise map the operator's internal DNS through its test sends (a literal address, typed by
+ * the account itself, is named with its rule).
  */
 export function screenAnswers<A extends { address: string }>(
   policy: AddressPolicy,
@@ -139,7 +141,6 @@ export function screenAnswers<A extends { address: string }>(
   answers: readonly A[],
 ): { allowed: A[]; refusal?: string } {
   const allowed = answers.filter((a) => policy.refusal(a.address) === undefined);
-  const first = answers[0];
-  if (allowed.length > 0 || !first) return { allowed };
-  return { allowed, refusal: `${hostname} resolves only to refused addresses: ${policy.refusal(first.address)}` };
+  if (allowed.length > 0 || answers.length === 0) return { allowed };
+  return { allowed, refusal: `${hostname} resolves to a private or reserved address; outbound requests cannot reach it` };
 }

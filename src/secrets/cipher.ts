@@ -8,6 +8,7 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { memoize } from "../memo.js";
+import { makePrivateFolder, tightenIfPresent } from "../private-files.js";
 
 export interface Cipher {
   seal(plain: string): string;
@@ -62,11 +63,13 @@ export function loadOrCreateKey(configured: string | undefined, dataDir: string)
   if (configured) return decodeKey(configured);
   const file = path.join(dataDir, "secret.key");
   try {
-    return decodeKey(fs.readFileSync(file, "utf8"));
+    const key = decodeKey(fs.readFileSync(file, "utf8"));
+    tightenIfPresent(file);
+    return key;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
-  fs.mkdirSync(dataDir, { recursive: true });
+  makePrivateFolder(dataDir);
   const key = randomBytes(32);
   // wx: never overwrite a key another process just wrote; 0600: readable by the owner only.
   try {
@@ -75,5 +78,6 @@ export function loadOrCreateKey(configured: string | undefined, dataDir: string)
     if ((error as NodeJS.ErrnoException).code === "EEXIST") return decodeKey(fs.readFileSync(file, "utf8"));
     throw error;
   }
+  tightenIfPresent(file);
   return key;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { triggerType } from "../catalogue/trigger-types.js";
-import { render, TemplateError, templateContext, templateProblem } from "./templates.js";
+import { render, renderJsonBody, TemplateError, templateContext, templateProblem } from "./templates.js";
 
 const participant = triggerType("participant.confirmed").example.participant as Record<string, unknown>;
 const ctx = (objectKey: string, object: unknown) => templateContext(objectKey, object, "ins_test");
@@ -133,5 +133,27 @@ describe("message templates", () => {
     it("accepts a good template", () => {
       expect(templateProblem("Hi {{ participant.name | upcase }}")).toBeUndefined();
     });
+  });
+});
+
+describe("JSON body templates", () => {
+  const injection = '", "admin": true, "x": "';
+
+  it("keep a value holding quotes inside its string: it cannot add a key", async () => {
+    const body = await renderJsonBody('{"name": "{{ participant.name }}"}', ctx("participant", { ...participant, name: injection }));
+    expect(JSON.parse(body)).toEqual({ name: injection });
+  });
+
+  it.each([
+    ['{"name": "{{ participant.name | raw }}"}'],
+    ['{"name": "{{ participant.name | upcase | raw }}"}'],
+    ['{% assign n = participant.name | raw %}{"name": "{{ n }}"}'],
+  ])("refuse the raw filter, which would turn the escaping off: %s", (source) => {
+    expect(templateProblem(source, "json")).toMatch(/^line 1, column \d+: the raw filter is not available in a webhook body/);
+  });
+
+  it("leave raw to message templates, which escape nothing", async () => {
+    expect(templateProblem("{{ participant.name | raw }}")).toBeUndefined();
+    expect(await render("{{ participant.name | raw }}", ctx("participant", { name: injection }))).toBe(injection);
   });
 });

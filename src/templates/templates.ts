@@ -69,7 +69,22 @@ function createEngine(outputEscape?: (value: unknown) => string): Liquid {
   });
   // `{{ participant | json }}` inserts a whole value as JSON; raw, so a JSON body does not escape it again.
   liquid.registerFilter("json", { raw: true, handler: (value: unknown) => JSON.stringify(value ?? null) });
+  if (outputEscape) refuseRawFilter(liquid);
   return liquid;
+}
+
+/**
+ * Where every value is escaped (a JSON body), Liquid's `raw` filter would turn that off: a payload
+ * value holding `", "admin": true, "x": "` would then add keys to the receiver's JSON. Filters are
+ * looked up when a template is parsed, so this refuses the template when it is saved.
+ */
+function refuseRawFilter(liquid: Liquid): void {
+  Object.defineProperty(liquid.filters, "raw", {
+    enumerable: false,
+    get() {
+      throw new Error("the raw filter is not available in a webhook body: values are always JSON-escaped (| json inserts a whole value as JSON)");
+    },
+  });
 }
 
 /**

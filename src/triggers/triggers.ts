@@ -1,7 +1,7 @@
 /** Triggers: the event an account watches for. CRUD, always scoped to one account. */
 import { z } from "zod";
 import { TRIGGER_TYPES, type TriggerTypeName, triggerTypeSchema } from "../catalogue/trigger-types.js";
-import type { Executor, TriggerRow } from "../db/schema.js";
+import type { Db, Executor, TriggerRow, Tx } from "../db/schema.js";
 import { LimitReachedError, NotFoundError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
@@ -35,14 +35,28 @@ export const TriggerOut = z.object({
 });
 export type TriggerOut = z.output<typeof TriggerOut>;
 
-/** Refuses to create past an account's cap (HOOKLINE_MAX_TRIGGERS / HOOKLINE_MAX_ACTIONS). */
-export async function requireRoomFor(db: Executor, table: "triggers" | "actions", accountId: string, max: number): Promise<void> {
-  const row = await db
-    .selectFrom(table)
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("account_id", "=", accountId)
-    .executeTakeFirstOrThrow();
-  if (Number(row.n) >= max) throw new LimitReachedError(`this account has ${max} ${table}, the most allowed; delete some first`);
+/**
+ * Runs `create` (an insert into `table`) unless the account already has `max` rows there
+ * (HOOKLINE_MAX_TRIGGERS / HOOKLINE_MAX_ACTIONS). The count and the insert share a transaction that
+ * first writes the account's row: on PostgreSQL that locks it (FOR NO KEY UPDATE, which ingest's
+ * foreign-key checks do not wait for), so one account's concurrent creates count one after another
+ * instead of all passing the same count; on SQLite the transaction holds the one writer.
+ */
+export async function createWithinLimit<T>(db: Db, table: "triggers" | "actions", accountId: string, max: number, create: (trx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable("accounts")
+      .set((eb) => ({ name: eb.ref("name") }))
+      .where("id", "=", accountId)
+      .execute();
+    const row = await trx
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .where("account_id", "=", accountId)
+      .executeTakeFirstOrThrow();
+    if (Number(row.n) >= max) throw new LimitReachedError(`this account has ${max} ${table}, the most allowed; delete some first`);
+    return create(trx);
+  });
 }
 
 function toOut(row: TriggerRow, actionCount: number): TriggerOut {
@@ -98,8 +112,7 @@ export async function getTrigger(db: Executor, accountId: string, id: string): P
   return toOut(row, Number(row.action_count));
 }
 
-export async function createTrigger(db: Executor, deps: Deps, accountId: string, input: TriggerIn): Promise<TriggerOut> {
-  await requireRoomFor(db, "triggers", accountId, deps.limits.maxTriggers);
+export async function createTrigger(db: Db, deps: Deps, accountId: string, input: TriggerIn): Promise<TriggerOut> {
   const now = deps.now();
   const row: TriggerRow = {
     id: deps.newId("trg"),
@@ -111,7 +124,7 @@ export async function createTrigger(db: Executor, deps: Deps, accountId: string,
     created_at: now,
     updated_at: now,
   };
-  await db.insertInto("triggers").values(row).execute();
+  await createWithinLimit(db, "triggers", accountId, deps.limits.maxTriggers, (trx) => trx.insertInto("triggers").values(row).execute());
   return toOut(row, 0);
 }
 

@@ -13,7 +13,10 @@ export function runCli(args: string[], env: Record<string, string> = {}) {
 export interface ServerProcess {
   port: number;
   child: ChildProcess;
+  /** stdout and stderr as they arrived. */
   output: () => string;
+  /** stdout alone (the JSON log). */
+  stdout: () => string;
   /** Waits for the process to exit; resolves with its exit code. */
   exited: Promise<number | null>;
 }
@@ -25,6 +28,10 @@ export function startServer(env: Record<string, string>): Promise<ServerProcess>
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 20_000);
@@ -33,7 +40,7 @@ export function startServer(env: Record<string, string>): Promise<ServerProcess>
       const match = /"port":(\d+).*listening/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
-        resolve({ port: Number(match[1]), child, output: () => output, exited });
+        resolve({ port: Number(match[1]), child, output: () => output, stdout: () => stdout, exited });
       }
     };
     child.stdout.on("data", onData);

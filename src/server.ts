@@ -38,6 +38,7 @@ import type { Resolve } from "./net/guarded-lookup.js";
 import { createHostCheck } from "./net/host-check.js";
 import { createCipher } from "./secrets/cipher.js";
 import { listenFailure, loadConfiguredKey, openConfiguredStore } from "./startup.js";
+import { createRenderPool } from "./templates/render-pool.js";
 import { createTracing } from "./tracing.js";
 import { VERSION } from "./version.js";
 
@@ -74,11 +75,13 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const cipher = createCipher(key);
   const runsApi = config.role !== "worker";
   const runsWorker = config.role !== "api";
+  // Previews, save-time checks and sms/email messages render accounts' templates off this thread.
+  const templates = createRenderPool({ logger });
   const webhookSetup = { config, allowedNetworks: config.allowedNetworks, key };
   const webhook = !runsWorker ? undefined : config.webhookThread ? createWebhookThread(webhookSetup, { logger }) : webhookSenderFor(webhookSetup, { now });
-  const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { now }) : undefined;
+  const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { templates, now }) : undefined;
   const mailer = config.smtp ? await createMailer({ ...config, smtp: config.smtp }) : undefined;
-  const email = mailer && config.smtp ? createEmailSender(mailer, { smtp: config.smtp }, { now }) : undefined;
+  const email = mailer && config.smtp ? createEmailSender(mailer, { smtp: config.smtp }, { templates, now }) : undefined;
   // Saving an sms/email action works without its provider; its instances fail, and the API says why.
   const providers: ProviderProblems = {
     ...(!sms && {
@@ -94,7 +97,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
         lockClaims: store.dialect === "postgres",
         senders: {
           webhook,
-          sms: sms ?? smsNotConfiguredSender(providers.sms as string, { now }),
+          sms: sms ?? smsNotConfiguredSender(providers.sms as string, { templates, now }),
           email: email ?? notConfiguredSender(providers.email as string, { now }),
         },
         recorder: createAttemptRecorder(committer, { newId }),
@@ -139,6 +142,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
           // Long enough for one attempt even on a busy machine; the answer says "pending" past it.
           testWaitMs: Math.max(config.requestTimeoutMs + 5_000, 15_000),
           failingAfterMs: config.failingAfterMs,
+          templates,
           hostCheck: createHostCheck(createAddressPolicy(config.allowedNetworks), { ...(options.resolve && { resolve: options.resolve }) }),
         }),
     plugins: !runsApi
@@ -195,7 +199,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   });
   // What the process opened, closed last when it stops, and at once when it cannot listen.
   const release = async () => {
-    await Promise.all([webhook?.close(), sms?.close()]);
+    await Promise.all([webhook?.close(), sms?.close(), templates.close()]);
     mailer?.close();
     await tracing.close();
     await store.close();

@@ -36,7 +36,8 @@ import {
 import { actionStats, StatsOut, StatsQuery } from "../log/stats.js";
 import type { HostCheck } from "../net/host-check.js";
 import type { Cipher } from "../secrets/cipher.js";
-import { PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
+import { PREVIEW_RATE_COST, PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
+import type { RenderPool } from "../templates/render-pool.js";
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
 import { parseInput } from "../validation.js";
 import { type Route, route } from "./route.js";
@@ -52,6 +53,8 @@ export interface ApiDeps {
   failingAfterMs: number;
   /** Refuses webhook URLs outbound requests cannot reach, when they are saved. */
   hostCheck: HostCheck;
+  /** Renders previews and save-time checks off the server's thread. */
+  templates: RenderPool;
   ingest: Ingest;
   newId: IdGenerator;
   now: () => number;
@@ -353,13 +356,15 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     route({
       method: "POST",
       path: "/api/v1/templates/preview",
-      summary: "Render a message template against a trigger type's example payload, or a given one",
+      summary:
+        "Render a message template against a trigger type's example payload, or a given one; counts as 10 calls of the rate limit, and an account may have 4 renders in progress (429 beyond)",
       tag: "templates",
       auth: true,
       body: PreviewIn,
+      rate: { class: "api", cost: () => PREVIEW_RATE_COST },
       status: 200,
       response: PreviewOut,
-      handler: async ({ body }) => previewTemplate(body as PreviewIn),
+      handler: async ({ accountId, body }) => previewTemplate(deps.templates, accountId, body as PreviewIn),
     }),
 
     route({

@@ -1,0 +1,122 @@
+/**
+ * One account's templates cannot stall the server for the others (issue 35): renders run on a
+ * render thread with a deadline, taking turns by account, and an account may have only a few in
+ * progress. SQLite is enough: this is about the server's own thread, not the database.
+ */
+import { Worker } from "node:worker_threads";
+import { afterEach, expect, it, onTestFinished } from "vitest";
+import { startTestHookline, type TestHookline } from "./helpers/hookline.js";
+import { startTwilio, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN } from "./helpers/twilio.js";
+
+/** Nine million loop turns: Liquid runs it until its render limit stops it. */
+const RUNAWAY = "{% for i in (1..3000) %}{% for j in (1..3000) %}{% endfor %}{% endfor %}x";
+/**
+ * The most another account's call may take meanwhile. Unloaded it answers in a few milliseconds;
+ * the margin is for a machine whose two cores are shared with other test runs.
+ */
+const BOUND_MS = 500;
+
+let h: TestHookline | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function timed(url: string, apiKey?: string): Promise<{ ms: number; status: number }> {
+  const started = performance.now();
+  const response = await fetch(url, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {} });
+  await response.arrayBuffer();
+  return { ms: performance.now() - started, status: response.status };
+}
+
+/** Runs 40 flooding clients on a thread of their own (helpers/flood-thread.mjs) until `untilMs`; what they were answered. */
+function floodFrom(baseUrl: string, apiKey: string, untilMs: number, requests: { path: string; body: unknown }[]): Promise<Record<string, number>> {
+  const thread = new Worker(new URL("./helpers/flood-thread.mjs", import.meta.url), { workerData: { baseUrl, apiKey, clients: 40, untilMs, requests } });
+  return new Promise((resolve, reject) => {
+    thread.once("message", resolve);
+    thread.once("error", reject);
+  });
+}
+
+/** Calls /health and the bystander's GET /api/v1/triggers in turn until `until`; the slowest of each. */
+async function watch(baseUrl: string, apiKey: string, until: number): Promise<{ health: number; triggers: number }> {
+  const slowest = { health: 0, triggers: 0 };
+  while (Date.now() < until) {
+    const health = await timed(`${baseUrl}/health`);
+    const triggers = await timed(`${baseUrl}/api/v1/triggers`, apiKey);
+    expect([health.status, triggers.status]).toEqual([200, 200]);
+    slowest.health = Math.max(slowest.health, health.ms);
+    slowest.triggers = Math.max(slowest.triggers, triggers.ms);
+    await sleep(50);
+  }
+  return slowest;
+}
+
+it(`while one account floods previews and saves of a runaway template, another account's calls and /health answer within ${BOUND_MS} ms`, {
+  timeout: 90_000,
+}, async () => {
+  h = await startTestHookline();
+  const { baseUrl } = h;
+  const flooder = await h.account("flooder");
+  const bystander = await h.account("bystander");
+  await bystander.client.createTrigger({ name: "mine", type: "participant.confirmed" });
+  const trigger = await flooder.client.createTrigger({ name: "flood", type: "participant.confirmed" });
+
+  // 40 clients at once, each sending again as soon as it is answered: previews, and saves of a
+  // webhook action whose body template is checked by rendering it.
+  const until = Date.now() + 4_000;
+  const preview = { path: "/api/v1/templates/preview", body: { template: RUNAWAY, trigger_type: "participant.confirmed" } };
+  const save = { path: `/api/v1/triggers/${trigger.id}/actions`, body: { name: "a", type: "webhook", url: "http://127.0.0.1:9/", body: `[${RUNAWAY}]` } };
+  const flood = floodFrom(baseUrl, flooder.apiKey, until, [preview, preview, preview, save]);
+  await sleep(200);
+  const slowest = await watch(baseUrl, bystander.apiKey, until);
+  const answers = await flood;
+
+  expect(slowest.health).toBeLessThan(BOUND_MS);
+  expect(slowest.triggers).toBeLessThan(BOUND_MS);
+  // The flooder's renders were stopped at the limit, and those past its 4 in progress refused.
+  const statuses = new Set(Object.keys(answers).map((k) => Number(k.slice(0, 3))));
+  expect(statuses).toEqual(new Set([400, 429]));
+  expect(Object.keys(answers).some((k) => /^400 .*(render limit exceeded|took longer)/.test(k))).toBe(true);
+});
+
+it(`while one account's sms template runs to its limit at every delivery, another account's calls answer within ${BOUND_MS} ms`, {
+  timeout: 90_000,
+}, async () => {
+  const twilio = await startTwilio();
+  onTestFinished(() => twilio.close());
+  h = await startTestHookline({
+    HOOKLINE_ENDPOINT_CONCURRENCY: "4",
+    HOOKLINE_SHUTDOWN_GRACE: "0",
+    HOOKLINE_TWILIO_BASE_URL: twilio.baseUrl,
+    HOOKLINE_TWILIO_ACCOUNT_SID: TWILIO_SID,
+    HOOKLINE_TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+    HOOKLINE_TWILIO_FROM: TWILIO_FROM,
+  });
+  const flooder = await h.account("flooder");
+  const bystander = await h.account("bystander");
+  await bystander.client.createTrigger({ name: "mine", type: "participant.confirmed" });
+  const trigger = await flooder.client.createTrigger({ name: "texts", type: "participant.confirmed" });
+  const action = await flooder.client.createAction(trigger.id, { name: "sms", type: "sms", to: "+15552013344", body: RUNAWAY });
+  await flooder.client.ingestBatch(Array.from({ length: 12 }, (_, i) => ({ type: "participant.confirmed" as const, data: { participant: { id: i } } })));
+
+  const slowest = await watch(h.baseUrl, bystander.apiKey, Date.now() + 3_000);
+  expect(slowest.health).toBeLessThan(BOUND_MS);
+  expect(slowest.triggers).toBeLessThan(BOUND_MS);
+  // The renders did run meanwhile: instances failed on the render limit, and no message was sent.
+  expect(twilio.requests).toEqual([]);
+  const log = await flooder.client.log(action.id, { outcome: "failed" });
+  expect(log.data.length).toBeGreaterThan(0);
+  expect(log.data[0]?.last_error).toMatch(/body template: .*(render limit exceeded|took longer)/);
+});
+
+it("a preview counts as 10 calls of the account's API rate limit", async () => {
+  // 1 call a second, bursts of 2: a preview costing 1 would leave a call for now; costing 10, none for 9 s.
+  h = await startTestHookline({ HOOKLINE_RATE_LIMIT_API: "1" });
+  const { client } = await h.account();
+  const preview = { template: "Hi {{ participant.name }}", trigger_type: "participant.confirmed" };
+  expect(await client.request("POST", "/api/v1/templates/preview", preview)).toMatchObject({ output: expect.stringMatching(/^Hi /) });
+  await expect(client.listTriggers()).rejects.toMatchObject({ status: 429, code: "rate_limited" });
+});

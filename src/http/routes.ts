@@ -37,7 +37,7 @@ import { actionStats, StatsOut, StatsQuery } from "../log/stats.js";
 import type { HostCheck } from "../net/host-check.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { PREVIEW_RATE_COST, PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
-import type { RenderPool } from "../templates/render-pool.js";
+import { RENDERS_PER_ACCOUNT, type RenderPool } from "../templates/render-pool.js";
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
 import { parseInput } from "../validation.js";
 import { type Route, route } from "./route.js";
@@ -356,8 +356,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     route({
       method: "POST",
       path: "/api/v1/templates/preview",
-      summary:
-        "Render a message template against a trigger type's example payload, or a given one; counts as 10 calls of the rate limit, and an account may have 4 renders in progress (429 beyond)",
+      summary: `Render a message template against a trigger type's example payload, or a given one; counts as ${PREVIEW_RATE_COST} calls of the rate limit, and an account may have ${RENDERS_PER_ACCOUNT} renders in progress (429 beyond)`,
       tag: "templates",
       auth: true,
       body: PreviewIn,

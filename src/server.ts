@@ -75,10 +75,15 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const cipher = createCipher(key);
   const runsApi = config.role !== "worker";
   const runsWorker = config.role !== "api";
-  // Previews, save-time checks and sms/email messages render accounts' templates off this thread.
+  // Previews, save-time checks, sms/email messages (and webhook bodies sent from this thread) render
+  // accounts' templates off this thread.
   const templates = createRenderPool({ logger });
   const webhookSetup = { config, allowedNetworks: config.allowedNetworks, key };
-  const webhook = !runsWorker ? undefined : config.webhookThread ? createWebhookThread(webhookSetup, { logger }) : webhookSenderFor(webhookSetup, { now });
+  const webhook = !runsWorker
+    ? undefined
+    : config.webhookThread
+      ? createWebhookThread(webhookSetup, { logger })
+      : webhookSenderFor(webhookSetup, { now, templates });
   const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { templates, now }) : undefined;
   const mailer = config.smtp ? await createMailer({ ...config, smtp: config.smtp }) : undefined;
   const email = mailer && config.smtp ? createEmailSender(mailer, { smtp: config.smtp }, { templates, now }) : undefined;

@@ -6,6 +6,7 @@
 import { Worker } from "node:worker_threads";
 import { afterEach, expect, it, onTestFinished } from "vitest";
 import { startTestHookline, type TestHookline } from "./helpers/hookline.js";
+import { startReceiver } from "./helpers/receiver.js";
 import { startTwilio, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN } from "./helpers/twilio.js";
 
 /** Nine million loop turns: Liquid runs it until its render limit stops it. */
@@ -110,6 +111,29 @@ it(`while one account's sms template runs to its limit at every delivery, anothe
   expect(seen).toEqual({ tooSlow: [], failures: [] });
   // The renders did run meanwhile: instances failed on the render limit, and no message was sent.
   expect(twilio.requests).toEqual([]);
+  const log = await flooder.client.log(action.id, { outcome: "failed" });
+  expect(log.data.length).toBeGreaterThan(0);
+  expect(log.data[0]?.last_error).toMatch(/body template: .*(render limit exceeded|took longer)/);
+});
+
+it(`with webhooks sent from the server's thread, a webhook body running to its limit at every delivery leaves another account's calls answering within ${BOUND_MS} ms`, {
+  timeout: 90_000,
+}, async () => {
+  const receiver = await startReceiver();
+  onTestFinished(() => receiver.close());
+  h = await startTestHookline({ HOOKLINE_WEBHOOK_THREAD: "off", HOOKLINE_ENDPOINT_CONCURRENCY: "4", HOOKLINE_SHUTDOWN_GRACE: "0" });
+  const flooder = await h.account("flooder");
+  const bystander = await h.account("bystander");
+  await bystander.client.createTrigger({ name: "mine", type: "participant.confirmed" });
+  const trigger = await flooder.client.createTrigger({ name: "hooks", type: "participant.confirmed" });
+  // Valid JSON for the example payload (checked when saved); a runaway for this account's real events.
+  const body = `{% if participant.name == "Runaway" %}${RUNAWAY}{% endif %}{}`;
+  const action = await flooder.client.createAction(trigger.id, { name: "hook", type: "webhook", url: receiver.url("/hook"), body });
+  const events = Array.from({ length: 40 }, (_, i) => ({ type: "participant.confirmed" as const, data: { participant: { id: i, name: "Runaway" } } }));
+
+  const [seen] = await Promise.all([watchBystander(h.baseUrl, bystander.apiKey, Date.now() + 3_000), flooder.client.ingestBatch(events)]);
+  expect(seen).toEqual({ tooSlow: [], failures: [] });
+  expect(receiver.received).toEqual([]);
   const log = await flooder.client.log(action.id, { outcome: "failed" });
   expect(log.data.length).toBeGreaterThan(0);
   expect(log.data[0]?.last_error).toMatch(/body template: .*(render limit exceeded|took longer)/);

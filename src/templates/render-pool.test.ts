@@ -50,3 +50,10 @@ it("a template's own problems come back as TemplateErrors saying what is wrong",
   await expect(notJson).rejects.toThrow(/^the rendered body is not valid JSON/);
   await expect(pool.render("acc_a", message(RUNAWAY))).rejects.toThrow(/render limit exceeded/);
 });
+
+it("a thread that cannot start fails the renders waiting for it, instead of being restarted forever", async () => {
+  pool = createRenderPool({ logger, entry: new URL("./no-such-entry.mjs", import.meta.url) });
+  await expect(pool.render("acc_a", message("1"))).rejects.toThrow(/the template render thread could not start/);
+  // A later render tries a new thread again.
+  await expect(pool.render("acc_a", message("2"))).rejects.toThrow(/could not start/);
+});

@@ -1,8 +1,8 @@
 /**
- * Bundles the compiled CLI (dist/cli.js) and the webhook thread's entry into dist/bin/, the files
- * `hookline` runs. Loading some 450 separate modules (Kysely's 262 files, zod's 95, Hookline's own
- * and Fastify's tree) took a process most of a second before it did anything; bundled, about half
- * of that (docs/PERFORMANCE.md, item 37). Left outside: the native SQLite driver, and what loads only when
+ * Bundles the compiled CLI (dist/cli.js) and its threads' entries (webhooks, template renders) into
+ * dist/bin/, the files `hookline` runs. Loading some 450 separate modules (Kysely's 262 files, zod's
+ * 95, Hookline's own and Fastify's tree) took a process most of a second before it did anything;
+ * bundled, about half of that (docs/PERFORMANCE.md, item 37). Left outside: the native SQLite driver, and what loads only when
  * configured (PostgreSQL, SMTP, OpenTelemetry), as in the unbundled build.
  *
  * The bin is made executable here: the folder is written anew each build, and `npx hookline` runs
@@ -23,7 +23,11 @@ try {
 fs.rmSync("dist/bin", { recursive: true, force: true });
 if (rolldown) {
   await rolldown.build({
-    input: { hookline: "dist/cli.js", "webhook-thread-entry": "dist/deliver/webhook-thread-entry.js" },
+    input: {
+      hookline: "dist/cli.js",
+      "webhook-thread-entry": "dist/deliver/webhook-thread-entry.js",
+      "render-thread-entry": "dist/templates/render-thread-entry.js",
+    },
     platform: "node",
     external: [/^better-sqlite3(\/|$)/, /^pg(\/|$)/, /^nodemailer(\/|$)/, /^@opentelemetry\//],
     output: { dir: "dist/bin", format: "esm", entryFileNames: "[name].js", chunkFileNames: "[name]-[hash].js", sourcemap: true },

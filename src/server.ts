@@ -39,6 +39,7 @@ import { createHostCheck } from "./net/host-check.js";
 import { openToOthers } from "./private-files.js";
 import { createCipher } from "./secrets/cipher.js";
 import { listenFailure, loadConfiguredKey, openConfiguredStore } from "./startup.js";
+import { createRenderPool } from "./templates/render-pool.js";
 import { createTracing } from "./tracing.js";
 import { VERSION } from "./version.js";
 
@@ -82,11 +83,18 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const cipher = createCipher(key);
   const runsApi = config.role !== "worker";
   const runsWorker = config.role !== "api";
+  // Previews, save-time checks, sms/email messages (and webhook bodies sent from this thread) render
+  // accounts' templates off this thread.
+  const templates = createRenderPool({ logger });
   const webhookSetup = { config, allowedNetworks: config.allowedNetworks, key };
-  const webhook = !runsWorker ? undefined : config.webhookThread ? createWebhookThread(webhookSetup, { logger }) : webhookSenderFor(webhookSetup, { now });
-  const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { now }) : undefined;
+  const webhook = !runsWorker
+    ? undefined
+    : config.webhookThread
+      ? createWebhookThread(webhookSetup, { logger })
+      : webhookSenderFor(webhookSetup, { now, templates });
+  const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { templates, now }) : undefined;
   const mailer = config.smtp ? await createMailer({ ...config, smtp: config.smtp }) : undefined;
-  const email = mailer && config.smtp ? createEmailSender(mailer, { smtp: config.smtp }, { now }) : undefined;
+  const email = mailer && config.smtp ? createEmailSender(mailer, { smtp: config.smtp }, { templates, now }) : undefined;
   // Saving an sms/email action works without its provider; its instances fail, and the API says why.
   const providers: ProviderProblems = {
     ...(!sms && {
@@ -102,7 +110,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
         lockClaims: store.dialect === "postgres",
         senders: {
           webhook,
-          sms: sms ?? smsNotConfiguredSender(providers.sms as string, { now }),
+          sms: sms ?? smsNotConfiguredSender(providers.sms as string, { templates, now }),
           email: email ?? notConfiguredSender(providers.email as string, { now }),
         },
         recorder: createAttemptRecorder(committer, { newId }),
@@ -179,6 +187,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
           // Long enough for one attempt even on a busy machine; the answer says "pending" past it.
           testWaitMs: Math.max(config.requestTimeoutMs + 5_000, 15_000),
           failingAfterMs: config.failingAfterMs,
+          templates,
           hostCheck: createHostCheck(createAddressPolicy(config.allowedNetworks), { ...(options.resolve && { resolve: options.resolve }) }),
         }),
     plugins: !runsApi
@@ -210,7 +219,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   const metricsApp = config.metricsListener && buildMetricsApp(metricsEndpoint, logger);
   // What the process opened, closed last when it stops, and at once when it cannot listen.
   const release = async () => {
-    await Promise.all([webhook?.close(), sms?.close()]);
+    await Promise.all([webhook?.close(), sms?.close(), templates.close()]);
     mailer?.close();
     await tracing.close();
     await store.close();

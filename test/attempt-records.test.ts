@@ -23,7 +23,7 @@ import { createCipher } from "../src/secrets/cipher.js";
 import { createTrigger } from "../src/triggers/triggers.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { tempDir } from "./helpers/hookline.js";
-import { loopbackAllowed } from "./helpers/rows.js";
+import { loopbackAllowed, templates } from "./helpers/rows.js";
 
 const onCleanup = cleanupsAfterEach();
 
@@ -58,7 +58,15 @@ it("records an attempt once its commit is visible, while the WAL's fsync is stil
   });
   await createAction(
     db,
-    { ...deps, providers: {}, cipher: createCipher(crypto.randomBytes(32)), limits: { maxActions: 10 }, failingAfterMs: 60_000, hostCheck: loopbackAllowed },
+    {
+      ...deps,
+      providers: {},
+      cipher: createCipher(crypto.randomBytes(32)),
+      limits: { maxActions: 10 },
+      failingAfterMs: 60_000,
+      hostCheck: loopbackAllowed,
+      templates,
+    },
     accountId,
     trigger.id,
     { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true },

@@ -12,7 +12,8 @@ import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
 import type { HostCheck } from "../net/host-check.js";
 import type { Cipher } from "../secrets/cipher.js";
-import { renderJsonBody, TemplateError, type TemplateKind, templateContext, templateProblem } from "../templates/templates.js";
+import { type RenderPool, renderForAccount } from "../templates/render-pool.js";
+import { TemplateError, type TemplateKind, templateContext, templateProblem } from "../templates/templates.js";
 import { createWithinLimit, requireTrigger } from "../triggers/triggers.js";
 import { emailAddress, parseInput } from "../validation.js";
 import { toE164 } from "./phone.js";
@@ -168,12 +169,12 @@ export function newSigningSecret(): string {
   return `whsec_${randomBytes(32).toString("base64")}`;
 }
 
-/** A webhook body template must render valid JSON for the trigger type's example payload. */
-async function checkBody(body: string | undefined, type: TriggerTypeName): Promise<void> {
+/** A webhook body template must render valid JSON for the trigger type's example payload (on a render thread, in the account's turn). */
+async function checkBody(templates: RenderPool, accountId: string, body: string | undefined, type: TriggerTypeName): Promise<void> {
   if (!body) return;
   const t = triggerType(type);
   try {
-    await renderJsonBody(body, templateContext(t.objectKey, t.example[t.objectKey], "ins_example"));
+    await renderForAccount(templates, accountId, { source: body, context: templateContext(t.objectKey, t.example[t.objectKey], "ins_example"), kind: "json" });
   } catch (error) {
     if (error instanceof TemplateError) throw new ValidationError(`body: with the example payload of ${type}, ${error.message}`);
     throw error;
@@ -226,6 +227,8 @@ export interface Deps {
   failingAfterMs: number;
   /** Refuses webhook URLs that outbound requests cannot reach. */
   hostCheck: HostCheck;
+  /** Renders body templates for their save-time check. */
+  templates: RenderPool;
 }
 
 export async function requireAction(db: Executor, accountId: string, id: string): Promise<ActionRow> {
@@ -251,7 +254,7 @@ export async function createAction(db: Db, deps: Deps, accountId: string, trigge
   if (type === "webhook" && preset && !settings.body) settings.body = presetBody(preset, trigger.type as TriggerTypeName);
   if (type === "webhook") {
     await checkHost(deps.hostCheck, settings.url);
-    await checkBody(settings.body, trigger.type as TriggerTypeName);
+    await checkBody(deps.templates, accountId, settings.body, trigger.type as TriggerTypeName);
   }
   const now = deps.now();
   const secret = newSigningSecret();
@@ -292,7 +295,7 @@ export async function updateAction(db: Executor, deps: Deps, accountId: string, 
     // Only a URL given now: a rename must not fail over a URL saved under other rules or other DNS.
     if (settingsPatch.url !== undefined) await checkHost(deps.hostCheck, settings.url);
     const trigger = await requireTrigger(db, accountId, row.trigger_id);
-    await checkBody(settings.body, trigger.type as TriggerTypeName);
+    await checkBody(deps.templates, accountId, settings.body, trigger.type as TriggerTypeName);
   }
   const updated: ActionRow = {
     ...row,

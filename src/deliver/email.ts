@@ -6,6 +6,7 @@
  */
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
+import type { RenderPool } from "../templates/render-pool.js";
 import { renderMessage } from "./message.js";
 import { smtpOutcome } from "./retry-policy.js";
 import type { AttemptResult, Sender } from "./sender.js";
@@ -39,12 +40,16 @@ export async function createMailer(config: EmailConfig) {
 }
 export type Mailer = Awaited<ReturnType<typeof createMailer>>;
 
-export function createEmailSender(transport: Mailer, config: Pick<EmailConfig, "smtp">, { now = Date.now }: { now?: () => number } = {}): Sender {
+export function createEmailSender(
+  transport: Mailer,
+  config: Pick<EmailConfig, "smtp">,
+  { templates, now = Date.now }: { templates: RenderPool; now?: () => number },
+): Sender {
   async function send(instance: ClaimedInstance): Promise<AttemptResult> {
     const started = now();
     const settings = JSON.parse(instance.settings) as { to: string | string[]; subject: string; body: string };
     const to = Array.isArray(settings.to) ? settings.to : [settings.to];
-    const rendered = await renderMessage(instance, { subject: settings.subject, body: settings.body });
+    const rendered = await renderMessage(templates, instance, { subject: settings.subject, body: settings.body });
     const base = { startedAt: started, confirmsDelivery: true };
     if (!rendered.ok) {
       return {

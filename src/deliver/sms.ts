@@ -17,6 +17,7 @@ import type { StopSignal } from "../abort.js";
 import { REDACTED } from "../actions/settings.js";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../instances/instances.js";
+import type { RenderPool } from "../templates/render-pool.js";
 import { postOnce } from "./http-request.js";
 import { renderMessage } from "./message.js";
 import type { AttemptOutcome } from "./outcome.js";
@@ -51,9 +52,9 @@ interface SmsDraft {
 }
 
 /** Renders an instance's SMS and checks it against what the provider accepts. */
-async function draftSms(instance: ClaimedInstance): Promise<SmsDraft> {
+async function draftSms(templates: RenderPool, instance: ClaimedInstance): Promise<SmsDraft> {
   const settings = JSON.parse(instance.settings) as { to: string; body: string };
-  const rendered = await renderMessage(instance, { body: settings.body });
+  const rendered = await renderMessage(templates, instance, { body: settings.body });
   if (!rendered.ok) return { fields: { To: settings.to }, problem: rendered.error };
   const body = (rendered.parts.body ?? "").trim();
   const fields = { To: settings.to, Body: body };
@@ -64,11 +65,14 @@ async function draftSms(instance: ClaimedInstance): Promise<SmsDraft> {
 }
 
 /** Without a provider, an SMS instance fails saying so, and its attempt shows the message as rendered. */
-export function smsNotConfiguredSender(message: string, options: { now?: () => number } = {}): Sender {
-  return notConfiguredSender(message, { ...options, describe: async (instance) => ({ form: (await draftSms(instance)).fields }) });
+export function smsNotConfiguredSender(message: string, { templates, ...options }: { templates: RenderPool; now?: () => number }): Sender {
+  return notConfiguredSender(message, { ...options, describe: async (instance) => ({ form: (await draftSms(templates, instance)).fields }) });
 }
 
-export function createSmsSender(config: SmsConfig, { now = Date.now }: { now?: () => number } = {}): Sender & { close(): Promise<void> } {
+export function createSmsSender(
+  config: SmsConfig,
+  { templates, now = Date.now }: { templates: RenderPool; now?: () => number },
+): Sender & { close(): Promise<void> } {
   const { twilio } = config;
   // The provider's address is the operator's choice, not an account's: it is not subject to the
   // private-network guard that protects webhook URLs.
@@ -81,7 +85,7 @@ export function createSmsSender(config: SmsConfig, { now = Date.now }: { now?: (
 
   async function send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult> {
     const started = now();
-    const draft = await draftSms(instance);
+    const draft = await draftSms(templates, instance);
     const form: Record<string, string> = { To: draft.fields.To, [sender[0]]: sender[1] };
     if (draft.fields.Body !== undefined) form.Body = draft.fields.Body;
     if (config.publicUrl) form.StatusCallback = statusCallbackUrl(config.publicUrl, instance.id);

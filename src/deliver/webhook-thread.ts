@@ -16,6 +16,7 @@ import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import { type StopSignal, whenAborted } from "../abort.js";
 import type { ClaimedInstance } from "../instances/instances.js";
+import { threadEntryUrl } from "../thread-entry.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import type { WebhookSetup } from "./webhook.js";
 
@@ -31,22 +32,13 @@ interface Pending {
   startedAt: number;
 }
 
-/**
- * The thread's code is the compiled entry beside this module (in dist/deliver/, or in dist/bin/ where
- * the command is bundled: scripts/bundle.mjs names it alike). Under the test runner this module is
- * TypeScript source, which a worker thread cannot load: the thread then runs the build in dist/
- * (`npm test` builds first).
- */
-function entryUrl(): URL {
-  const here = import.meta.url;
-  if (here.endsWith(".ts")) return new URL(here.replace(/\/src\/deliver\/webhook-thread\.ts$/, "/dist/deliver/webhook-thread-entry.js"));
-  return new URL("./webhook-thread-entry.js", here);
-}
-
 export function createWebhookThread(
   /** What the thread builds its sender from (cloned into it). */
   setup: WebhookSetup,
-  { logger, entry = entryUrl() }: { logger: Logger /** The thread's code (a test may stand in for it). */; entry?: URL },
+  {
+    logger,
+    entry = threadEntryUrl(import.meta.url, "webhook-thread-entry"),
+  }: { logger: Logger /** The thread's code (a test may stand in for it). */; entry?: URL },
 ): Sender & { close(): Promise<void> } {
   const pending = new Map<number, Pending>();
   let seq = 0;

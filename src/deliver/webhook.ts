@@ -16,6 +16,7 @@ import { type AddressPolicy, createAddressPolicy } from "../net/address-policy.j
 import type { Cidr } from "../net/cidr.js";
 import { guardedLookup } from "../net/guarded-lookup.js";
 import { type Cipher, createCipher } from "../secrets/cipher.js";
+import type { RenderPool } from "../templates/render-pool.js";
 import { postOnce } from "./http-request.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import { signatureHeaders } from "./signing.js";
@@ -61,18 +62,26 @@ export interface WebhookSetup {
   key: Uint8Array;
 }
 
-/** The webhook sender of a setup, on whichever thread calls this (the server's, or the webhook thread). */
-export function webhookSenderFor(setup: WebhookSetup, { now }: { now?: () => number } = {}): Sender & { close(): Promise<void> } {
+/**
+ * The webhook sender of a setup, on whichever thread calls this: on the server's, body templates
+ * render on its render threads (`templates`); on the webhook thread, on that thread itself, which
+ * serves no API calls and no ingest.
+ */
+export function webhookSenderFor(
+  setup: WebhookSetup,
+  { now, templates }: { now?: () => number; templates?: RenderPool } = {},
+): Sender & { close(): Promise<void> } {
   return createWebhookSender(setup.config, {
     policy: createAddressPolicy(setup.allowedNetworks),
     cipher: createCipher(Buffer.from(setup.key)),
     ...(now && { now }),
+    ...(templates && { templates }),
   });
 }
 
 export function createWebhookSender(
   config: WebhookConfig,
-  { policy, cipher, now = Date.now }: { policy: AddressPolicy; cipher: Cipher; now?: () => number },
+  { policy, cipher, now = Date.now, templates }: { policy: AddressPolicy; cipher: Cipher; now?: () => number; templates?: RenderPool },
 ): Sender & { close(): Promise<void> } {
   const agent = new Agent({
     // Per origin (host:port). Many actions share one origin (hooks.zapier.com, hooks.slack.com), and
@@ -115,9 +124,10 @@ export function createWebhookSender(
     const requestLog = { method: "POST", url, headers: logged };
     let payload: string;
     if (body) {
-      const { renderJsonBody, TemplateError, templateContext } = await loadTemplates();
+      const { renderJob, TemplateError, templateContext } = await loadTemplates();
+      const job = { source: body, context: templateContext(instance.objectKey, JSON.parse(instance.object), instance.id), kind: "json" as const };
       try {
-        payload = await renderJsonBody(body, templateContext(instance.objectKey, JSON.parse(instance.object), instance.id));
+        payload = await (templates ? templates.render(instance.actionId, job) : renderJob(job));
       } catch (error) {
         if (!(error instanceof TemplateError)) throw error;
         const message = `body template: ${error.message}`;

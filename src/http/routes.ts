@@ -45,7 +45,8 @@ import {
 import { actionStats, StatsOut, StatsQuery } from "../log/stats.js";
 import type { HostCheck } from "../net/host-check.js";
 import type { Cipher } from "../secrets/cipher.js";
-import { PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
+import { PREVIEW_RATE_COST, PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
+import { RENDERS_PER_ACCOUNT, type RenderPool } from "../templates/render-pool.js";
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
 import { emailAddress, parseInput } from "../validation.js";
 import { type Route, route } from "./route.js";
@@ -61,6 +62,8 @@ export interface ApiDeps {
   failingAfterMs: number;
   /** Refuses webhook URLs outbound requests cannot reach, when they are saved. */
   hostCheck: HostCheck;
+  /** Renders previews and save-time checks off the server's thread. */
+  templates: RenderPool;
   ingest: Ingest;
   newId: IdGenerator;
   now: () => number;
@@ -387,13 +390,14 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     route({
       method: "POST",
       path: "/api/v1/templates/preview",
-      summary: "Render a message template against a trigger type's example payload, or a given one",
+      summary: `Render a message template against a trigger type's example payload, or a given one; counts as ${PREVIEW_RATE_COST} calls of the rate limit, and an account may have ${RENDERS_PER_ACCOUNT} renders in progress (429 beyond)`,
       tag: "templates",
       auth: true,
       body: PreviewIn,
+      rate: { class: "api", cost: () => PREVIEW_RATE_COST },
       status: 200,
       response: PreviewOut,
-      handler: async ({ body }) => previewTemplate(body as PreviewIn),
+      handler: async ({ accountId, body }) => previewTemplate(deps.templates, accountId, body as PreviewIn),
     }),
 
     route({

@@ -185,3 +185,15 @@ export async function renderJsonBody(source: string, context: Record<string, unk
   }
   return output;
 }
+
+/** One render of an untrusted template: plain data, so it can cross to a render thread (render-pool.ts). */
+export interface RenderJob {
+  source: string;
+  context: Record<string, unknown>;
+  /** "json": a webhook body, which must render valid JSON (renderJsonBody). */
+  kind: TemplateKind;
+}
+
+export function renderJob({ source, context, kind }: RenderJob): Promise<string> {
+  return kind === "json" ? renderJsonBody(source, context) : render(source, context);
+}

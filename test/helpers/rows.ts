@@ -5,14 +5,19 @@ import { createAction } from "../../src/actions/actions.js";
 import type { Store } from "../../src/db/connect.js";
 import type { NewEvent, NewInstance } from "../../src/db/schema.js";
 import { newId } from "../../src/ids.js";
+import { createLogger } from "../../src/logger.js";
 import { createAddressPolicy } from "../../src/net/address-policy.js";
 import { parseCidr } from "../../src/net/cidr.js";
 import { createHostCheck } from "../../src/net/host-check.js";
 import { createCipher } from "../../src/secrets/cipher.js";
+import { createRenderPool } from "../../src/templates/render-pool.js";
 import { createTrigger } from "../../src/triggers/triggers.js";
 
 /** The save-time check of webhook hosts with loopback open, as TEST_ENV opens it. */
 export const loopbackAllowed = createHostCheck(createAddressPolicy([parseCidr("127.0.0.0/8")]));
+
+/** Renders the save-time checks of body templates; its thread starts only if one is rendered. */
+export const templates = createRenderPool({ logger: createLogger("silent") });
 
 /** An account with one enabled trigger on participant.confirmed and one enabled webhook action on it. */
 export async function webhookAccount(store: Store, name: string): Promise<{ accountId: string; actionId: string }> {
@@ -25,7 +30,15 @@ export async function webhookAccount(store: Store, name: string): Promise<{ acco
   });
   const action = await createAction(
     store.db,
-    { ...deps, providers: {}, cipher: createCipher(crypto.randomBytes(32)), limits: { maxActions: 10 }, failingAfterMs: 60_000, hostCheck: loopbackAllowed },
+    {
+      ...deps,
+      providers: {},
+      cipher: createCipher(crypto.randomBytes(32)),
+      limits: { maxActions: 10 },
+      failingAfterMs: 60_000,
+      hostCheck: loopbackAllowed,
+      templates,
+    },
     accountId,
     trigger.id,
     { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true },

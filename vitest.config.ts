@@ -33,11 +33,12 @@ const POSTGRES_TESTS = [
 /** About PostgreSQL itself (several processes on one database, a server restart, its named statements): the PostgreSQL project only. */
 const POSTGRES_ONLY = ["test/scale-out.test.ts", "test/postgres-statements.test.ts", "test/ensure-postgres.test.ts"];
 /**
- * Tests that load the machine themselves (several Hookline processes, kill -9, a browser) run after
- * the rest, one file at a time: beside the full suite on two cores their timings stretched past
- * their bounds (a browser start over 30 s, a test send answered "pending" after 15 s).
+ * Tests that load the machine themselves (several Hookline processes, kill -9, a browser, a flood of
+ * renders measured against a bound) run after the rest, one file at a time: beside the full suite on
+ * two cores their timings stretched past their bounds (a browser start over 30 s, a test send
+ * answered "pending" after 15 s).
  */
-const ALONE = ["test/crash.test.ts", "test/ui.test.ts", "test/scale-out.test.ts"];
+const ALONE = ["test/crash.test.ts", "test/ui.test.ts", "test/scale-out.test.ts", "test/template-isolation.test.ts"];
 
 /**
  * Whether the private cluster that wrote the URL still runs: it is started on a new port each time,

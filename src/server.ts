@@ -108,6 +108,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
         logger,
         now,
         concurrency: config.concurrency,
+        accountConcurrency: config.accountConcurrency,
         perEndpointConcurrency: config.perEndpointConcurrency,
         leaseMs: config.leaseMs,
         pollIntervalMs: config.pollIntervalMs,

@@ -30,13 +30,15 @@ afterAll(async () => {
 it("an account whose endpoints all hang holds only its share of the slots, and another account's delivery arrives within the bound", async () => {
   const noisy = await h.account("noisy");
   const trigger = await noisy.client.createTrigger({ name: "dead", type: "message.failed" });
-  // Five hanging actions of two slots each could take all eight slots and more.
-  const hanging = ["/hang/1", "/hang/2", "/hang/3", "/hang/4", "/hang/5"];
+  // Twenty hanging actions (as the audit's) of two slots each could take all eight slots, and their
+  // 100 instances more than the sixteen a worker holds; more actions than the account may hold, so
+  // most have nothing held when their backlog is claimed.
+  const hanging = Array.from({ length: 20 }, (_, i) => `/hang/${i + 1}`);
   for (const path of hanging) {
     receiver.respond(path, () => undefined); // never answers
     await noisy.client.createAction(trigger.id, { name: path, type: "webhook", url: receiver.url(path) });
   }
-  await noisy.client.ingestBatch(Array.from({ length: 20 }, (_, i) => ({ type: "message.failed" as const, data: { message: { id: i } } })));
+  await noisy.client.ingestBatch(Array.from({ length: 5 }, (_, i) => ({ type: "message.failed" as const, data: { message: { id: i } } })));
   const hangingRequests = () => receiver.received.filter((r) => r.path.startsWith("/hang/")).length;
   await eventually(async () => (hangingRequests() >= 4 ? true : undefined));
 

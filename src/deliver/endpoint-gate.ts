@@ -1,16 +1,16 @@
 /**
  * The limits on attempts in flight — per endpoint, per account and in all — applied where attempts
- * start. The worker holds up to `HOLD_FACTOR` times these limits in leased instances (worker.ts); the gate
- * starts them as slots free, in the order it was given them. A slot that frees starts the next
- * attempt in the same turn, without waiting for a claim and its commit, so the endpoint stays busy
- * while the worker's claims top the queue up in the background (docs/PERFORMANCE.md, item 19).
+ * start. The worker holds up to `HOLD_FACTOR` times these limits in leased instances (worker.ts);
+ * the gate starts them as slots free, in the order it was given them. A slot that frees starts the
+ * next attempt in the same turn, without waiting for a claim and its commit, so the endpoint stays
+ * busy while the worker's claims top the queue up in the background (docs/PERFORMANCE.md, item 19).
  */
 import { whenAborted } from "../abort.js";
 
 /**
- * How many times its limits the worker holds, per action, per account and in all: the limit in flight and as
- * many again queued at the gate. One round ahead covers a claim's refill at full speed; more would
- * only lengthen the queue that a saturated endpoint keeps leased.
+ * How many times its limits the worker holds, per action, per account and in all: the limit in
+ * flight and as many again queued at the gate. One round ahead covers a claim's refill at full
+ * speed; more would only lengthen the queue that a saturated endpoint keeps leased.
  */
 export const HOLD_FACTOR = 2;
 

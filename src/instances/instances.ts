@@ -131,8 +131,8 @@ const readClaimed = prepareRows<{ id: string }, Omit<ClaimedInstance, keyof Acti
  * When the window holds only work of actions whose endpoint is at its concurrency limit
  * (`saturated`) or of accounts at theirs (`saturatedAccounts`), a slow endpoint's backlog, or one
  * account's, could hide the other work behind it; then, if `lookPastSaturated`, a second scan
- * leaves the saturated actions and accounts out. That scan walks past the whole backlog (it costs O(backlog)), so the
- * worker rations it while it finds nothing (worker.ts).
+ * leaves the saturated actions and accounts out. That scan walks past the whole backlog (it costs
+ * O(backlog)), so the worker rations it while it finds nothing (worker.ts).
  * Must run inside a transaction (the committer's), so choosing and leasing are one atomic step.
  * `more` says the scan window was full: more may be due for other actions.
  */

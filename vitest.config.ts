@@ -15,6 +15,7 @@ const POSTGRES_TESTS = [
   "test/messages.test.ts",
   "test/integrations.test.ts",
   "test/isolation-of-endpoints.test.ts",
+  "test/isolation-of-accounts.test.ts",
   "test/logging.test.ts",
   "test/security.test.ts",
   "test/fuzz.test.ts",

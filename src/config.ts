@@ -42,6 +42,8 @@ export interface Config {
   readonly retentionMs: number;
   readonly maxActions: number;
   readonly concurrency: number;
+  /** Deliveries in flight for one account's actions together: the rest of the slots stay for the others. */
+  readonly accountConcurrency: number;
   readonly perEndpointConcurrency: number;
   /** Webhook requests run on a thread of their own (deliver/webhook-thread.ts). */
   readonly webhookThread: boolean;
@@ -147,6 +149,10 @@ export const ENV_VARS = {
     help: "days finished deliveries (instances, attempts) and their events are kept; unfinished ones are never pruned",
   },
   HOOKLINE_CONCURRENCY: { default: "256", help: "deliveries in flight at once, in all" },
+  HOOKLINE_ACCOUNT_CONCURRENCY: {
+    default: "64",
+    help: "deliveries in flight at once for one account's actions together, so one account's dead endpoints cannot take every slot",
+  },
   HOOKLINE_ENDPOINT_CONCURRENCY: { default: "16", help: "deliveries in flight at once to one action's endpoint" },
   HOOKLINE_WEBHOOK_THREAD: {
     default: "on",
@@ -328,6 +334,7 @@ export function loadConfig(env: Env): Config {
     maxTriggers: parseValue("HOOKLINE_MAX_TRIGGERS", positiveInt("HOOKLINE_MAX_TRIGGERS"), get("HOOKLINE_MAX_TRIGGERS")),
     maxActions: parseValue("HOOKLINE_MAX_ACTIONS", positiveInt("HOOKLINE_MAX_ACTIONS"), get("HOOKLINE_MAX_ACTIONS")),
     concurrency: parseValue("HOOKLINE_CONCURRENCY", positiveInt("HOOKLINE_CONCURRENCY"), get("HOOKLINE_CONCURRENCY")),
+    accountConcurrency: parseValue("HOOKLINE_ACCOUNT_CONCURRENCY", positiveInt("HOOKLINE_ACCOUNT_CONCURRENCY"), get("HOOKLINE_ACCOUNT_CONCURRENCY")),
     perEndpointConcurrency: parseValue("HOOKLINE_ENDPOINT_CONCURRENCY", positiveInt("HOOKLINE_ENDPOINT_CONCURRENCY"), get("HOOKLINE_ENDPOINT_CONCURRENCY")),
     webhookThread: parseValue("HOOKLINE_WEBHOOK_THREAD", z.enum(["on", "off"], "expected on or off"), get("HOOKLINE_WEBHOOK_THREAD")) === "on",
     leaseMs: requestTimeoutMs + leaseMarginMs,

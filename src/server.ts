@@ -122,6 +122,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
         logger,
         now,
         concurrency: config.concurrency,
+        accountConcurrency: config.accountConcurrency,
         perEndpointConcurrency: config.perEndpointConcurrency,
         leaseMs: config.leaseMs,
         pollIntervalMs: config.pollIntervalMs,

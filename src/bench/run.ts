@@ -38,7 +38,7 @@ import {
   warmUp,
 } from "./harness.js";
 import { combineRounds, type Figures, medianOf, ratios } from "./rounds.js";
-import { BATCH_LOAD, backlog, FULL, fanout, hanging, postgresServerUrl, QUICK, SINGLE_LOAD, scale, steady } from "./scenarios.js";
+import { BATCH_LOAD, backlog, FULL, fanout, hanging, noisyNeighbour, postgresServerUrl, QUICK, SINGLE_LOAD, scale, steady } from "./scenarios.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
@@ -310,6 +310,10 @@ async function main() {
     if (wanted("hanging")) {
       log("20 % of endpoints hanging");
       results.hanging = await hanging(receiver, sizes);
+    }
+    if (wanted("noisy-neighbour")) {
+      log("one account beside another whose endpoints all hang");
+      results.noisy_neighbour = await noisyNeighbour(receiver, sizes);
     }
     if (wanted("backlog")) {
       log(`backlog of ${sizes.backlog} instances`);

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ENV_VARS } from "../config.js";
 import { createScratchDatabase } from "../db/scratch-database.js";
 import {
   type Api,
@@ -16,6 +17,7 @@ import {
   closedLoopThroughput,
   configure,
   createAccount,
+  eventBody,
   type HooklineProcess,
   ingestAtRate,
   ingestClosedLoop,
@@ -50,8 +52,9 @@ export interface Sizes {
   fanoutEvents: number;
   hangingSeconds: number;
   /**
-   * Pairs of runs of the hanging scenario (no fault, then 20 % hanging): its p99s are the pairs'
-   * medians and its ratio the median of theirs.
+   * Pairs of runs of the hanging scenario (no fault, then 20 % hanging), and of the noisy-neighbour
+   * scenario (alone, then beside a hostile account): their p99s are the pairs' medians and their
+   * ratio the median of theirs. Each run of either measures for `hangingSeconds`.
    */
   hangingRounds: number;
   backlog: number;
@@ -285,6 +288,77 @@ export async function hanging(receiver: BenchReceiver, sizes: Sizes): Promise<Re
     pairs.push({ healthy_p99_ms_no_fault: round(calm, 1), healthy_p99_ms_with_hangs: round(hung, 1), ratio: round(hung / calm, 2) });
   }
   return combineRounds(pairs, "healthy_p99_ms_no_fault", "healthy_p99_ms_with_hangs", "ratio");
+}
+
+/** The hostile account of the noisy-neighbour scenario, as the audit found it (issue 35): 20 actions on a host that never answers… */
+const NOISY_ACTIONS = 20;
+/** …and one batch of 40 events: 800 deliveries, more than all the delivery slots and all a worker holds. */
+const NOISY_BATCH = 40;
+/** The slots one account may take (HOOKLINE_ACCOUNT_CONCURRENCY, left at its default here). */
+const NOISY_SHARE = Number(ENV_VARS.HOOKLINE_ACCOUNT_CONCURRENCY.default);
+
+/**
+ * One account's deliveries (ten actions at 50 events/s, as in `hanging`) first alone, then beside
+ * another account whose 20 endpoints never answer (until the default 15 s request timeout, longer
+ * than the measured run), its batch of 40 events ingested just before the measured run and holding
+ * every slot that account may take. Reports the healthy account's p99 in both and their ratio,
+ * over `sizes.hangingRounds` such pairs.
+ */
+export async function noisyNeighbour(receiver: BenchReceiver, sizes: Sizes): Promise<Record<string, number | number[]>> {
+  const run = async (noisy: boolean) => {
+    const db = await freshDatabase();
+    const tag = noisy ? "beside" : "alone";
+    const paths = range(0, 10).map((i) => `/${tag}/${i}`);
+    const dead = `/${tag}-dead/`;
+    let hanging = 0;
+    receiver.setBehaviour((p) => {
+      if (!p.startsWith(dead)) return "ok";
+      hanging++;
+      return "hang";
+    });
+    // Its account is created before the server starts, as deploy creates the healthy one.
+    const noisyKey = createAccount(db.env);
+    const { server, api } = await deploy({ ...db.env, HOOKLINE_SHUTDOWN_GRACE: "0" }, receiver, paths);
+    const noisyApi = apiClient(server.port, noisyKey);
+    try {
+      await configure(
+        noisyApi,
+        range(0, NOISY_ACTIONS).map((i) => receiver.url(`${dead}${i}`)),
+      );
+      const warm = ids(50);
+      await ingestClosedLoop(api, warm, { concurrency: 8 });
+      for (const p of paths) await waitAll(receiver, p, warm, 30_000);
+      if (noisy) {
+        await noisyApi.call("POST", "/api/v1/events/batch", { events: ids(NOISY_BATCH).map(eventBody) });
+        // Every slot the hostile account may take is held before the healthy one's events come.
+        const deadline = Date.now() + 30_000;
+        while (hanging < NOISY_SHARE) {
+          if (Date.now() > deadline) throw new Error(`the hostile account's endpoints saw ${hanging} requests in 30 s`);
+          await sleep(20);
+        }
+      }
+      const first = nextId;
+      ids(HANGING_RATE * sizes.hangingSeconds);
+      const sentAt = await ingestAtRate(api, first, HANGING_RATE, sizes.hangingSeconds);
+      for (const p of paths) await waitAll(receiver, p, sentAt.keys(), 60_000);
+      return percentile(
+        paths.flatMap((p) => latencies(receiver, sentAt, p)).sort((a, b) => a - b),
+        99,
+      );
+    } finally {
+      receiver.setBehaviour(() => "ok");
+      await noisyApi.close();
+      await shutdown(server, api);
+      await db.drop();
+    }
+  };
+  const pairs: Figures[] = [];
+  for (let r = 0; r < sizes.hangingRounds; r++) {
+    const alone = await run(false);
+    const beside = await run(true);
+    pairs.push({ healthy_p99_ms_alone: round(alone, 1), healthy_p99_ms_beside_noisy: round(beside, 1), ratio: round(beside / alone, 2) });
+  }
+  return combineRounds(pairs, "healthy_p99_ms_alone", "healthy_p99_ms_beside_noisy", "ratio");
 }
 
 /**

@@ -90,6 +90,7 @@ const db = await freshDatabase();
 const env = {
   ...db.env,
   HOOKLINE_ENDPOINT_CONCURRENCY: String(inFlight),
+  HOOKLINE_ACCOUNT_CONCURRENCY: String(inFlight),
   HOOKLINE_CONCURRENCY: String(Math.max(256, inFlight)),
   ...(gcFile && { HOOKLINE_BENCH_GC_FILE: gcFile }),
 };

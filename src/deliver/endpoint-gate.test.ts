@@ -17,6 +17,8 @@ function tasks(log: string[]) {
   };
 }
 
+/** A task's keys: its endpoint, and its account (one account unless named). */
+const at = (endpoint: string, account = "acc") => ({ endpoint, account });
 const tick = () => new Promise((r) => setImmediate(r));
 const never = new AbortController().signal;
 
@@ -24,8 +26,8 @@ describe("the endpoint gate", () => {
   it("runs up to the limit per endpoint at once, and the rest in order as slots free", async () => {
     const log: string[] = [];
     const t = tasks(log);
-    const gate = createEndpointGate({ perKey: 2, all: 10 });
-    const results = ["a1", "a2", "a3", "a4"].map((n) => gate.run("a", t.task(n), never));
+    const gate = createEndpointGate({ perEndpoint: 2, perAccount: 100, all: 10 });
+    const results = ["a1", "a2", "a3", "a4"].map((n) => gate.run(at("a"), t.task(n), never));
     expect(log).toEqual(["a1", "a2"]);
     expect(gate.inFlight()).toBe(2);
     t.finish("a2");
@@ -42,11 +44,11 @@ describe("the endpoint gate", () => {
   it("starts another endpoint's work past a full endpoint's queue", async () => {
     const log: string[] = [];
     const t = tasks(log);
-    const gate = createEndpointGate({ perKey: 1, all: 2 });
-    void gate.run("slow", t.task("s1"), never);
-    void gate.run("slow", t.task("s2"), never);
-    void gate.run("fast", t.task("f1"), never);
-    void gate.run("fast", t.task("f2"), never);
+    const gate = createEndpointGate({ perEndpoint: 1, perAccount: 100, all: 2 });
+    void gate.run(at("slow"), t.task("s1"), never);
+    void gate.run(at("slow"), t.task("s2"), never);
+    void gate.run(at("fast"), t.task("f1"), never);
+    void gate.run(at("fast"), t.task("f2"), never);
     expect(log).toEqual(["s1", "f1"]);
     t.finish("f1");
     await tick();
@@ -54,11 +56,25 @@ describe("the endpoint gate", () => {
     expect(log).toEqual(["s1", "f1", "f2"]);
   });
 
+  it("holds an account to its limit across its endpoints, and starts another account's work past its queue", async () => {
+    const log: string[] = [];
+    const t = tasks(log);
+    const gate = createEndpointGate({ perEndpoint: 2, perAccount: 3, all: 10 });
+    for (const n of ["a1", "a2", "b1", "b2", "c1"]) void gate.run(at(n[0] as string, "noisy"), t.task(n), never);
+    void gate.run(at("d", "quiet"), t.task("d1"), never);
+    // The noisy account's fourth and fifth wait though their endpoints have room; the quiet one's goes.
+    expect(log).toEqual(["a1", "a2", "b1", "d1"]);
+    expect(gate.inFlight()).toBe(4);
+    t.finish("a1");
+    await tick();
+    expect(log).toEqual(["a1", "a2", "b1", "d1", "b2"]);
+  });
+
   it("holds the limit in all, and gives a freed slot to the oldest waiter that fits", async () => {
     const log: string[] = [];
     const t = tasks(log);
-    const gate = createEndpointGate({ perKey: 5, all: 2 });
-    for (const n of ["a1", "b1", "c1", "a2"]) void gate.run(n[0] as string, t.task(n), never);
+    const gate = createEndpointGate({ perEndpoint: 5, perAccount: 100, all: 2 });
+    for (const n of ["a1", "b1", "c1", "a2"]) void gate.run(at(n[0] as string), t.task(n), never);
     expect(log).toEqual(["a1", "b1"]);
     t.finish("b1");
     await tick();
@@ -69,11 +85,11 @@ describe("the endpoint gate", () => {
   it("never runs a waiting task whose signal aborts, and rejects it with the signal's reason", async () => {
     const log: string[] = [];
     const t = tasks(log);
-    const gate = createEndpointGate({ perKey: 1, all: 10 });
+    const gate = createEndpointGate({ perEndpoint: 1, perAccount: 100, all: 10 });
     const stop = new AbortController();
-    void gate.run("a", t.task("a1"), stop.signal);
-    const waiting = gate.run("a", t.task("a2"), stop.signal);
-    const later = gate.run("a", t.task("a3"), never);
+    void gate.run(at("a"), t.task("a1"), stop.signal);
+    const waiting = gate.run(at("a"), t.task("a2"), stop.signal);
+    const later = gate.run(at("a"), t.task("a3"), never);
     stop.abort(new Error("shutting down"));
     await expect(waiting).rejects.toThrow("shutting down");
     t.finish("a1");
@@ -86,11 +102,11 @@ describe("the endpoint gate", () => {
   it("keeps any number of tasks waiting under one signal without Node's listener-leak warning, and drops them all when it aborts", async () => {
     const log: string[] = [];
     const t = tasks(log);
-    const gate = createEndpointGate({ perKey: 1, all: 10 });
+    const gate = createEndpointGate({ perEndpoint: 1, perAccount: 100, all: 10 });
     await withWarnings(async (warnings) => {
       const stop = new AbortController();
-      void gate.run("a", t.task("a0"), stop.signal);
-      const waiting = Array.from({ length: 20 }, (_, i) => gate.run("a", t.task(`a${i + 1}`), stop.signal));
+      void gate.run(at("a"), t.task("a0"), stop.signal);
+      const waiting = Array.from({ length: 20 }, (_, i) => gate.run(at("a"), t.task(`a${i + 1}`), stop.signal));
       // One that starts (a slot freed) leaves the rest still waiting, and still dropped on abort.
       t.finish("a0");
       await tick();
@@ -104,10 +120,10 @@ describe("the endpoint gate", () => {
   });
 
   it("frees the slot of a task that throws", async () => {
-    const gate = createEndpointGate({ perKey: 1, all: 1 });
+    const gate = createEndpointGate({ perEndpoint: 1, perAccount: 100, all: 1 });
     await expect(
       gate.run(
-        "a",
+        at("a"),
         () => {
           throw new Error("broken");
         },
@@ -115,6 +131,6 @@ describe("the endpoint gate", () => {
       ),
     ).rejects.toThrow("broken");
     expect(gate.inFlight()).toBe(0);
-    expect(await gate.run("a", async () => "ok", never)).toBe("ok");
+    expect(await gate.run(at("a"), async () => "ok", never)).toBe("ok");
   });
 });

@@ -4,13 +4,15 @@
  * instances and when an attempt finishes; otherwise it sleeps until the next retry falls due, with a
  * fallback poll only for work it cannot be told about (leases of a crashed process expiring).
  *
- * Concurrency is bounded in all (`concurrency`) and per action endpoint (`perEndpointConcurrency`):
- * a slow endpoint holds at most its own slots, and its backlog is skipped while it is saturated.
- * The worker holds up to `HOLD_FACTOR` times both limits in leased instances: the limits in flight,
- * the rest queued at a gate (endpoint-gate.ts) that starts one the moment a slot frees. Claims then
- * top the queue up while the endpoints stay busy, instead of every freed slot waiting for a claim
- * and its commit. A hanging endpoint still takes no more of the whole than its share: its limit
- * in flight, and as many again held.
+ * Concurrency is bounded in all (`concurrency`), per account (`accountConcurrency`) and per action
+ * endpoint (`perEndpointConcurrency`): a slow endpoint holds at most its own slots, an account with
+ * many of them at most the account's, and a backlog is skipped while its action or its account is
+ * saturated. The worker holds up to `HOLD_FACTOR` times these limits in leased instances: the
+ * limits in flight, the rest queued at a gate (endpoint-gate.ts) that starts one the moment a slot
+ * frees. Claims then top the queue up while the endpoints stay busy, instead of every freed slot
+ * waiting for a claim and its commit. A hanging endpoint still takes no more of the whole than its
+ * share: its limit in flight, and as many again held; an account whose endpoints all hang, its
+ * account's limit and as many again, leaving the other slots to the other accounts.
  *
  * Hand-off: when the worker has a free slot and nothing older waits for an action, ingest gives a
  * new instance of that action straight to it (`reserve`): the instance is inserted already leased to
@@ -34,7 +36,7 @@ import type { Db } from "../db/schema.js";
 import { type ClaimedInstance, claimDue, nextDueAt, releaseLease, renewLeases } from "../instances/instances.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { pause } from "../pause.js";
-import { createEndpointGate, HOLD_FACTOR } from "./endpoint-gate.js";
+import { createEndpointGate, HOLD_FACTOR, tally } from "./endpoint-gate.js";
 import { decide, type RetryPolicy } from "./retry-policy.js";
 import type { Sender } from "./sender.js";
 
@@ -50,6 +52,8 @@ export interface WorkerDeps {
   logger: Logger;
   now?: () => number;
   concurrency: number;
+  /** Attempts in flight for one account's actions together (the whole `concurrency` when absent). */
+  accountConcurrency?: number;
   perEndpointConcurrency: number;
   leaseMs: number;
   pollIntervalMs: number;
@@ -75,7 +79,7 @@ export interface Worker {
    * claimed as usual). The instance is born leased to this worker and attempted once committed,
    * without a claim.
    */
-  reserve(actionId: string): Handoff | undefined;
+  reserve(actionId: string, accountId: string): Handoff | undefined;
 }
 
 /** A slot reserved for a new instance (Worker.reserve). Exactly one of start/cancel takes effect. */
@@ -102,6 +106,9 @@ const RECORD_RETRY_MS = [250, 5_000] as const;
 export function createWorker(deps: WorkerDeps): Worker {
   const now = deps.now ?? Date.now;
   const perAction = new Map<string, number>();
+  const perAccount = new Map<string, number>();
+  /** The account of each action held: an action's room is its account's too. */
+  const accountOf = new Map<string, string>();
   /** Instances held: reserved for a hand-off, queued at the gate, in flight, or waiting for their record. */
   let holding = 0;
   let wake: (() => void) | undefined;
@@ -163,13 +170,22 @@ export function createWorker(deps: WorkerDeps): Worker {
     wakeUp();
   }
 
-  /** Instances held (in flight, or queued at the gate), per action and in all. */
+  /** Instances held (in flight, or queued at the gate), per action, per account and in all. */
+  const accountConcurrency = deps.accountConcurrency ?? deps.concurrency;
   const holdPerAction = deps.perEndpointConcurrency * HOLD_FACTOR;
+  const holdPerAccount = accountConcurrency * HOLD_FACTOR;
   const holdAll = deps.concurrency * HOLD_FACTOR;
-  const room = (actionId: string) => holdPerAction - (perAction.get(actionId) ?? 0);
+  const accountRoom = (accountId: string) => holdPerAccount - (perAccount.get(accountId) ?? 0);
+  /**
+   * An action's room, within its account's as far as known: the account of an action with nothing
+   * held is not known here (the claim checks the account's room row by row).
+   */
+  const room = (actionId: string, accountId = accountOf.get(actionId)) =>
+    Math.min(holdPerAction - (perAction.get(actionId) ?? 0), accountId === undefined ? Number.POSITIVE_INFINITY : accountRoom(accountId));
   /** Starts held instances within the limits, in the order they were taken. */
-  const gate = createEndpointGate({ perKey: deps.perEndpointConcurrency, all: deps.concurrency });
-  const saturated = () => [...perAction.keys()].filter((actionId) => room(actionId) <= 0);
+  const gate = createEndpointGate({ perEndpoint: deps.perEndpointConcurrency, perAccount: accountConcurrency, all: deps.concurrency });
+  const saturated = () => [...perAction.keys()].filter((actionId) => holdPerAction - (perAction.get(actionId) ?? 0) <= 0);
+  const saturatedAccounts = () => [...perAccount.keys()].filter((accountId) => accountRoom(accountId) <= 0);
 
   /** `freeSlot` is called as soon as the receiver has answered: recording needs no endpoint slot. */
   async function attempt(instance: ClaimedInstance, freeSlot: () => void): Promise<void> {
@@ -195,7 +211,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     try {
       const sender = deps.senders[instance.actionType];
       result = await gate.run(
-        instance.actionId,
+        { endpoint: instance.actionId, account: instance.accountId },
         () => {
           started = now();
           return sender.send(instance, hardStop.signal);
@@ -305,20 +321,23 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   /**
-   * Takes a slot for one attempt of `actionId` under the claim `leaseToken` (its lease is renewed
-   * from now on). `freeSlot` gives back the endpoint slot; `release` ends the claim's hold too.
+   * Takes a slot for one attempt of `actionId` (of `accountId`) under the claim `leaseToken` (its
+   * lease is renewed from now on). `freeSlot` gives back the endpoint's and the account's slot;
+   * `release` ends the claim's hold too.
    */
-  function occupy(actionId: string, leaseToken: string): { freeSlot: () => void; release: () => void } {
+  function occupy(actionId: string, accountId: string, leaseToken: string): { freeSlot: () => void; release: () => void } {
     holding++;
     heldClaims.set(leaseToken, (heldClaims.get(leaseToken) ?? 0) + 1);
-    perAction.set(actionId, (perAction.get(actionId) ?? 0) + 1);
+    tally(perAction, actionId, 1);
+    tally(perAccount, accountId, 1);
+    accountOf.set(actionId, accountId);
     let held = true;
     const freeSlot = () => {
       if (!held) return;
       held = false;
-      const n = (perAction.get(actionId) ?? 1) - 1;
-      if (n === 0) perAction.delete(actionId);
-      else perAction.set(actionId, n);
+      tally(perAction, actionId, -1);
+      tally(perAccount, accountId, -1);
+      if (!perAction.has(actionId)) accountOf.delete(actionId);
       wakeIfWorkMayWait();
     };
     let leased = true;
@@ -348,12 +367,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     unfinished.add(p);
   }
 
-  const start = (instance: ClaimedInstance) => launch(instance, occupy(instance.actionId, instance.leaseToken));
+  const start = (instance: ClaimedInstance) => launch(instance, occupy(instance.actionId, instance.accountId, instance.leaseToken));
 
-  function reserve(actionId: string): Handoff | undefined {
-    if (stopping || waiting === "all" || waiting.has(actionId) || holding >= holdAll || room(actionId) <= 0) return undefined;
+  function reserve(actionId: string, accountId: string): Handoff | undefined {
+    if (stopping || waiting === "all" || waiting.has(actionId) || holding >= holdAll || room(actionId, accountId) <= 0) return undefined;
     const leaseToken = `${workerId}:${++claims}`;
-    const slot = occupy(actionId, leaseToken);
+    const slot = occupy(actionId, accountId, leaseToken);
     // Shutdown waits for the reserved slot as for an attempt: its instance may yet be committed.
     let settle!: () => void;
     const reserved = new Promise<void>((resolve) => {
@@ -415,8 +434,10 @@ export function createWorker(deps: WorkerDeps): Worker {
           leaseMs: deps.leaseMs,
           limit: Math.min(free, CLAIM_BATCH),
           room,
+          accountRoom,
           actionsDue,
           saturated: saturated(),
+          saturatedAccounts: saturatedAccounts(),
           lookPastSaturated: t - lastLookPastSaturated >= lookPastDelay,
           lock: deps.lockClaims,
           token,

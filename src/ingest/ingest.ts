@@ -72,7 +72,7 @@ export interface IngestDeps {
    * This process's delivery worker, when it runs one: a new instance it has a free slot for is born
    * leased to it and handed over once committed, without a claim (Worker.reserve).
    */
-  reserve?: (actionId: string) => Handoff | undefined;
+  reserve?: (actionId: string, accountId: string) => Handoff | undefined;
   metrics?: Metrics;
   tracer?: Tracer;
 }
@@ -202,7 +202,7 @@ async function newEvent(
   const instances: Required<NewInstance>[] = [];
   for (const f of fired) {
     const id = deps.newId("ins");
-    const handoff = deps.reserve?.(f.actionId);
+    const handoff = deps.reserve?.(f.actionId, accountId);
     if (handoff) {
       // The action's sealed settings and secrets are read only for an instance handed over: under a
       // backlog (no slot free) ingest reads nothing more than it stores. (Deleted meanwhile, the
@@ -318,19 +318,19 @@ export function createIngest(committer: Committer, deps: IngestDeps): Ingest {
  * reuses the slots the earlier run reserved, in the same order per action, instead of reserving
  * more; once the unit is committed or has failed, whatever was not used is given back.
  */
-function reusableReservations(reserve: (actionId: string) => Handoff | undefined) {
+function reusableReservations(reserve: (actionId: string, accountId: string) => Handoff | undefined) {
   const held = new Map<string, Handoff[]>();
   let used = new Map<string, number>();
   return {
     rewind() {
       used = new Map();
     },
-    reserve(actionId: string): Handoff | undefined {
+    reserve(actionId: string, accountId: string): Handoff | undefined {
       let list = held.get(actionId);
       const n = used.get(actionId) ?? 0;
       let handoff = list?.[n];
       if (!handoff) {
-        handoff = reserve(actionId);
+        handoff = reserve(actionId, accountId);
         if (!handoff) return undefined;
         if (!list) {
           list = [];

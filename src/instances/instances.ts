@@ -66,7 +66,7 @@ export const sendingReader = perTransaction<ActionSending>((db, actionId) =>
 const dueWindow = (db: Executor, now: number, scan: number) =>
   db
     .selectFrom("instances")
-    .select(["id", "action_id"])
+    .select(["id", "action_id", "account_id"])
     .where(UNFINISHED)
     .where("next_attempt_at", "<=", now)
     .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", now)]))
@@ -75,10 +75,9 @@ const dueWindow = (db: Executor, now: number, scan: number) =>
 
 // Hot (one per claim): prepared once (db/prepared.ts). On PostgreSQL, shared by several workers,
 // rows another worker is claiming right now are skipped, not waited for (`locked`).
-const claimWindow = prepare<{ now: number; scan: number }, { id: string; action_id: string }>((db, p) => dueWindow(db, p.now, p.scan));
-const claimWindowLocked = prepare<{ now: number; scan: number }, { id: string; action_id: string }>((db, p) =>
-  dueWindow(db, p.now, p.scan).forUpdate().skipLocked(),
-);
+type DueRow = { id: string; action_id: string; account_id: string };
+const claimWindow = prepare<{ now: number; scan: number }, DueRow>((db, p) => dueWindow(db, p.now, p.scan));
+const claimWindowLocked = prepare<{ now: number; scan: number }, DueRow>((db, p) => dueWindow(db, p.now, p.scan).forUpdate().skipLocked());
 
 /**
  * Hot (one per claim): the claimed instances leased, one statement per chunk, an update from a list
@@ -127,12 +126,13 @@ const readClaimed = prepareRows<{ id: string }, Omit<ClaimedInstance, keyof Acti
  * instance is due when it is unfinished, its time has come and no live lease holds it — so
  * instances whose worker died are claimed again once their lease expires.
  *
- * At most `limit` in all, and at most `room(actionId)` per action. The scan reads a window of the
- * earliest due instances (its cost bounded by the window). When the window holds only work of
- * actions whose endpoint is at its concurrency limit (`saturated`), a slow endpoint's backlog could
- * hide the other actions' work behind it; then, if `lookPastSaturated`, a second scan leaves the
- * saturated actions out. That scan walks past the whole backlog (it costs O(backlog)), so the
- * worker rations it while it finds nothing (worker.ts).
+ * At most `limit` in all, at most `room(actionId)` per action and `accountRoom(accountId)` per
+ * account. The scan reads a window of the earliest due instances (its cost bounded by the window).
+ * When the window holds only work of actions whose endpoint is at its concurrency limit
+ * (`saturated`) or of accounts at theirs (`saturatedAccounts`), a slow endpoint's backlog, or one
+ * account's, could hide the other work behind it; then, if `lookPastSaturated`, a second scan
+ * leaves the saturated actions and accounts out. That scan walks past the whole backlog (it costs
+ * O(backlog)), so the worker rations it while it finds nothing (worker.ts).
  * Must run inside a transaction (the committer's), so choosing and leasing are one atomic step.
  * `more` says the scan window was full: more may be due for other actions.
  */
@@ -143,8 +143,10 @@ export async function claimDue(
     leaseMs,
     limit,
     room,
+    accountRoom = () => Number.POSITIVE_INFINITY,
     actionsDue,
     saturated,
+    saturatedAccounts = [],
     lookPastSaturated = true,
     lock = false,
     token,
@@ -153,9 +155,12 @@ export async function claimDue(
     leaseMs: number;
     limit: number;
     room: (actionId: string) => number;
+    /** Unlimited when absent. */
+    accountRoom?: (accountId: string) => number;
     /** The actions the previous claim's window held (unknown at first): with their room, they size this one's. */
     actionsDue?: readonly string[];
     saturated: readonly string[];
+    saturatedAccounts?: readonly string[];
     lookPastSaturated?: boolean;
     lock?: boolean;
     token: string;
@@ -185,34 +190,39 @@ export async function claimDue(
   // it returns, so it should bring back as much as one claim can take.
   const pastSaturatedScan = limit * 4;
   /** The window's rows; `size` is how many it may read (a window of that many rows is full). */
-  const window = (skip: readonly string[], size: number) => {
-    if (skip.length === 0) return (lock ? claimWindowLocked : claimWindow)(trx, { now, scan: size }).then((r) => r.rows);
-    // The list's length is the query's shape, built each time.
-    const query = dueWindow(trx, now, size).where("action_id", "not in", skip);
+  const window = (skip: { actions: readonly string[]; accounts: readonly string[] } | undefined, size: number): Promise<DueRow[]> => {
+    if (!skip) return (lock ? claimWindowLocked : claimWindow)(trx, { now, scan: size }).then((r) => r.rows);
+    // The lists' lengths are the query's shape, built each time.
+    let query = dueWindow(trx, now, size);
+    if (skip.actions.length > 0) query = query.where("action_id", "not in", skip.actions);
+    if (skip.accounts.length > 0) query = query.where("account_id", "not in", skip.accounts);
     return (lock ? query.forUpdate().skipLocked() : query).execute();
   };
   const leftBehind = new Set<string>();
-  const pick = (candidates: { id: string; action_id: string }[]) => {
+  const pick = (candidates: DueRow[]) => {
     const taken = new Map<string, number>();
+    const takenOfAccount = new Map<string, number>();
     const picked: string[] = [];
     for (const c of candidates) {
       const n = taken.get(c.action_id) ?? 0;
-      if (picked.length >= limit || n >= room(c.action_id)) {
+      const ofAccount = takenOfAccount.get(c.account_id) ?? 0;
+      if (picked.length >= limit || n >= room(c.action_id) || ofAccount >= accountRoom(c.account_id)) {
         leftBehind.add(c.action_id);
         continue;
       }
       taken.set(c.action_id, n + 1);
+      takenOfAccount.set(c.account_id, ofAccount + 1);
       picked.push(c.id);
     }
     return picked;
   };
   let size = scan;
-  let candidates = await window([], size);
+  let candidates = await window(undefined, size);
   let picked = pick(candidates);
   let lookedPastSaturated = false;
-  if (picked.length === 0 && candidates.length === size && saturated.length > 0 && lookPastSaturated) {
+  if (picked.length === 0 && candidates.length === size && saturated.length + saturatedAccounts.length > 0 && lookPastSaturated) {
     size = pastSaturatedScan;
-    candidates = await window(saturated, size);
+    candidates = await window({ actions: saturated, accounts: saturatedAccounts }, size);
     picked = pick(candidates);
     lookedPastSaturated = true;
   }

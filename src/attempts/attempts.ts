@@ -7,7 +7,7 @@ import type { NewAttempt } from "../db/schema.js";
 import { type Batch, insertBehind, WRITE_ORDER, writeBehind } from "../db/write-behind.js";
 import type { AttemptResult } from "../deliver/sender.js";
 import type { IdGenerator } from "../ids.js";
-import { type Completion, completeAttempts } from "../instances/instances.js";
+import { type Completion, completeAttempts, countLateAttempts } from "../instances/instances.js";
 import { storedHeaders } from "./headers.js";
 
 export interface AttemptRecord {
@@ -42,7 +42,10 @@ export function attemptRow(
   };
 }
 
-/** Records an attempt; resolves to false when the instance was no longer this worker's to record. */
+/**
+ * Records an attempt; resolves to false when the instance was no longer this worker's (its attempt
+ * is logged all the same, while the instance exists: see recordBatch).
+ */
 export type AttemptRecorder = (record: AttemptRecord) => Promise<boolean>;
 
 /**
@@ -72,14 +75,16 @@ export function createAttemptRecorder(committer: Committer, { newId }: { newId: 
 
 interface Written {
   record: AttemptRecord;
-  /** Set once written: the instance was still this worker's, and the record took effect. */
+  /** Set once written: the instance was still this worker's, and the record set its new state. */
   held: boolean;
 }
 
 /**
  * Records written together at the end of their transaction (db/write-behind.ts): the completions
- * in one statement, then the attempts of those that took effect. An instance deleted with its
- * action, or re-claimed after our lease ran out, is not ours to record.
+ * in one statement, then the attempts. An attempt whose claim was lost meanwhile (another worker
+ * took the instance after the lease ran out while the database was away) reached its receiver all
+ * the same: it is logged and counted, but the instance's state is the newer claim's
+ * (countLateAttempts). Only an instance deleted with its action has no log left to write to.
  */
 function recordBatch(newId: IdGenerator): Batch<Written> {
   return {
@@ -89,10 +94,12 @@ function recordBatch(newId: IdGenerator): Batch<Written> {
         db,
         items.map((w) => w.record.completion),
       );
+      for (const w of items) w.held = held.has(w.record.completion.instanceId);
+      const late = items.filter((w) => !w.held).map((w) => w.record.completion);
+      const counted = late.length > 0 ? await countLateAttempts(db, late) : new Set<string>();
       const attempts: Required<NewAttempt>[] = [];
       for (const w of items) {
-        w.held = held.has(w.record.completion.instanceId);
-        if (w.held) attempts.push({ id: newId("att"), ...w.record.attempt });
+        if (w.held || counted.has(w.record.completion.instanceId)) attempts.push({ id: newId("att"), ...w.record.attempt });
       }
       await insertBehind(db, "attempts", attempts);
     },

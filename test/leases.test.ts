@@ -228,6 +228,22 @@ it(`[${DIALECT}] an attempt recorded after another worker took its instance is l
   expect([...second.calls.values()]).toEqual([1]);
 });
 
+it(`[${DIALECT}] a record whose commit landed but whose answer was lost is retried without logging the attempt twice`, async () => {
+  const { store, ingest } = await setUp();
+  const sender = slowSender(10);
+  let lost = 0;
+  startWorker(store, sender, (inner) => async (record) => {
+    const held = await inner(record);
+    if (lost++ > 0) return held;
+    throw Object.assign(new Error("Connection terminated unexpectedly"), { code: "ECONNRESET" });
+  });
+  await ingest(1);
+  await eventually(async () => (lost === 2 ? true : undefined));
+  const [row] = await allSucceeded(store, 1);
+  expect(row?.attempts).toBe(1);
+  expect((await attemptLog(store)).map((a) => a.outcome)).toEqual(["succeeded"]);
+});
+
 /** Counts the claim's reads of due instances: rows returned, and scans past saturated endpoints ("not in"). */
 function claimReads(): KyselyPlugin & { rows: number[]; pastSaturated: number; delayMs: number } {
   const windows = new Set<unknown>();

@@ -10,6 +10,8 @@ export interface OutageLog {
   failed(error: unknown): void;
   /** The database answered: the outage, if one is on, is over. */
   answered(): void;
+  /** The process is closing: no more lines, no more probes. */
+  stop(): void;
 }
 
 export interface OutageLogOptions {
@@ -24,7 +26,7 @@ export interface OutageLogOptions {
    * to learn it is back: the HTTP server sees only requests, and /health or /metrics succeeding
    * says nothing of the database.
    */
-  probe?: () => Promise<unknown>;
+  probe?: () => Promise<boolean>;
   probeMs?: number;
   now?: () => number;
 }
@@ -47,7 +49,7 @@ export function createOutageLog(
     if (probe && !probing) {
       probing = true;
       probe()
-        .then(answered, () => {})
+        .then((up) => up && answered(), () => {})
         .finally(() => {
           probing = false;
         });
@@ -76,7 +78,14 @@ export function createOutageLog(
     outage = undefined;
   }
 
-  return { failed, answered };
+  return {
+    failed,
+    answered,
+    stop() {
+      if (outage) clearInterval(outage.timer);
+      outage = undefined;
+    },
+  };
 }
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;

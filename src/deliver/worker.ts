@@ -520,6 +520,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       while (unfinished.size > 0) await Promise.all([...unfinished]);
       clearTimeout(timer);
       clearInterval(renewal);
+      outage.stop();
       await deps.committer.drain();
     },
   };

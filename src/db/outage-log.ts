@@ -8,8 +8,13 @@ import type { Logger } from "pino";
 export interface OutageLog {
   /** One of the counted operations failed because the database is away (isDatabaseUnavailable). */
   failed(error: unknown): void;
-  /** The database answered: the outage, if one is on, is over. */
-  answered(): void;
+  /**
+   * The database answered a call made at `since` (the clock's time): if that was after the last
+   * failure, the outage is over, and this returns true. A call made before it may have run on a
+   * connection the outage had not cut yet, and says nothing of the database now (it ended an
+   * outage 1 ms after its start).
+   */
+  answered(since: number): boolean;
   /** The process is closing: no more lines, no more probes. */
   stop(): void;
 }
@@ -17,7 +22,7 @@ export interface OutageLog {
 export interface OutageLogOptions {
   /** What is counted, as it reads in the lines ("requests refused"). */
   counting: string;
-  /** What the process does meanwhile, for the first line ("answering 503"). */
+  /** What the process does meanwhile, for the first line ("answering 503 until it is back"). */
   meanwhile: string;
   /** A count is logged this often while the outage lasts. */
   intervalMs?: number;
@@ -31,11 +36,21 @@ export interface OutageLogOptions {
   now?: () => number;
 }
 
+interface Outage {
+  since: number;
+  lastFailure: number;
+  total: number;
+  /** Counted since the last line, logged at `lineAt`. */
+  sinceLine: number;
+  lineAt: number;
+  timer: NodeJS.Timeout;
+}
+
 export function createOutageLog(
   logger: Logger,
   { counting, meanwhile, intervalMs = 10_000, probe, probeMs = 1_000, now = Date.now }: OutageLogOptions,
 ): OutageLog {
-  let outage: { since: number; total: number; sinceLine: number; lineAt: number; timer: NodeJS.Timeout } | undefined;
+  let outage: Outage | undefined;
   let probing = false;
 
   function tick(): void {
@@ -49,7 +64,10 @@ export function createOutageLog(
     if (probe && !probing) {
       probing = true;
       probe()
-        .then((up) => up && answered(), () => {})
+        .then(
+          (up) => up && answered(t),
+          () => {},
+        )
         .finally(() => {
           probing = false;
         });
@@ -57,25 +75,27 @@ export function createOutageLog(
   }
 
   function failed(error: unknown): void {
+    const t = now();
     if (!outage) {
-      const t = now();
       const reason = error instanceof Error ? error.message : String(error);
-      const code = (error as { code?: unknown } | null)?.code;
-      logger.warn({ reason, ...(typeof code === "string" && { code }) }, `database unavailable: ${reason}; ${meanwhile} until it is back`);
+      const code = error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : undefined;
+      logger.warn({ reason, ...(code && { code }) }, `database unavailable: ${reason}; ${meanwhile}`);
       const timer = setInterval(tick, probe ? Math.min(probeMs, intervalMs) : intervalMs);
       timer.unref();
-      outage = { since: t, total: 0, sinceLine: 0, lineAt: t, timer };
+      outage = { since: t, lastFailure: t, total: 0, sinceLine: 0, lineAt: t, timer };
     }
+    outage.lastFailure = t;
     outage.total++;
     outage.sinceLine++;
   }
 
-  function answered(): void {
-    if (!outage) return;
+  function answered(since: number): boolean {
+    if (!outage || since <= outage.lastFailure) return false;
     clearInterval(outage.timer);
     const lasted = now() - outage.since;
     logger.info({ count: outage.total, outage_ms: lasted }, `database available again after ${seconds(lasted)}: ${outage.total} ${counting} in all`);
     outage = undefined;
+    return true;
   }
 
   return {

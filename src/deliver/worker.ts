@@ -134,7 +134,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   let recordsWaiting = 0;
   const outage = createOutageLog(deps.logger, {
     counting: "claims, renewals and records failed",
-    meanwhile: "deliveries wait, answered attempts held for their records,",
+    meanwhile: "deliveries wait until it is back, and answers already received are held for the log",
     ...(deps.now && { now: deps.now }),
   });
   /**
@@ -282,13 +282,14 @@ export function createWorker(deps: WorkerDeps): Worker {
       },
       attempt: attemptRow(instance, result, decision.state === "retrying" ? "retry" : decision.state),
     };
-    // The lease (renewed meanwhile) keeps the instance ours while the database is away; once the
-    // record commits, nothing is attempted twice. Only a shutdown gives up, and then the expired
-    // lease makes the instance due again (at-least-once).
+    // The lease (renewed meanwhile) keeps the instance ours while the database is away, and should
+    // it run out this worker still never claims the instance again (`heldInstances`). Only a
+    // shutdown gives up, and then the expired lease makes the instance due again (at-least-once).
     for (let delay: number = RECORD_RETRY_MS[0]; ; delay = Math.min(delay * 2, RECORD_RETRY_MS[1])) {
       try {
+        const since = now();
         await deps.recorder(record);
-        answered();
+        answered(since);
         // A retry's record is in: look again, to sleep until it falls due (the slot was freed, and
         // the worker woken, before this commit). Not `notify`: the retry is not due yet, so nothing
         // is waiting, new instances are still handed over meanwhile, and the ration of looks past
@@ -312,10 +313,9 @@ export function createWorker(deps: WorkerDeps): Worker {
     else deps.logger.error({ ...fields, err }, message);
   }
 
-  /** A query succeeded: an outage is over, and the records waiting for it are written now. */
-  function answered(): void {
-    outage.answered();
-    if (recordsWaiting === 0) return;
+  /** A query made at `since` succeeded: an outage it ends lets the records waiting for it go now. */
+  function answered(since: number): void {
+    if (!outage.answered(since) || recordsWaiting === 0) return;
     recordRetry.abort();
     recordRetry = new AbortController();
   }
@@ -324,9 +324,10 @@ export function createWorker(deps: WorkerDeps): Worker {
   async function renew(): Promise<void> {
     const tokens = [...heldClaims.keys()];
     if (tokens.length === 0) return;
+    const since = now();
     try {
-      await deps.committer.run((trx) => renewLeases(trx, tokens, now() + deps.leaseMs), { durable: false });
-      answered();
+      await deps.committer.run((trx) => renewLeases(trx, tokens, since + deps.leaseMs), { durable: false });
+      answered(since);
     } catch (err) {
       failed(err, "could not renew leases");
     }
@@ -464,7 +465,7 @@ export function createWorker(deps: WorkerDeps): Worker {
         // is claimed again after a restart, as it would be had the process died mid-attempt.
         const notified = notifications;
         const result = await deps.committer.run((trx) => claimDue(trx, query), { durable: false });
-        answered();
+        answered(t);
         ({ claimed, more } = result);
         // What this claim left behind is what is waiting: unless new work was announced meanwhile,
         // which it may not have seen, or it had no room to claim anything (then it did not look).

@@ -110,7 +110,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   // Before any route is added, so it sees them all.
   const allowed = routeMethods(app);
   // Refusals while the database is away are one outage, not a line (and a stack) each.
-  const outage = createOutageLog(deps.logger, { counting: "requests refused", meanwhile: "answering 503", probe: deps.ready });
+  const outage = createOutageLog(deps.logger, { counting: "requests refused", meanwhile: "answering 503 until it is back", probe: deps.ready });
   app.addHook("onClose", async () => outage.stop());
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

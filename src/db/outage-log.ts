@@ -43,7 +43,8 @@ interface Outage {
   /** Counted since the last line, logged at `lineAt`. */
   sinceLine: number;
   lineAt: number;
-  timer: NodeJS.Timeout;
+  /** The count's, and the probe's. */
+  timers: NodeJS.Timeout[];
 }
 
 export function createOutageLog(
@@ -53,26 +54,33 @@ export function createOutageLog(
   let outage: Outage | undefined;
   let probing = false;
 
-  function tick(): void {
-    if (!outage) return;
+  function count(): void {
+    if (!outage || outage.sinceLine === 0) return;
     const t = now();
-    if (outage.sinceLine > 0 && t - outage.lineAt >= intervalMs) {
-      logger.warn({ count: outage.sinceLine }, `database still unavailable: ${outage.sinceLine} ${counting} in the last ${seconds(t - outage.lineAt)}`);
-      outage.sinceLine = 0;
-      outage.lineAt = t;
-    }
-    if (probe && !probing) {
-      probing = true;
-      probe()
-        .then(
-          (up) => up && answered(t),
-          () => {},
-        )
-        .finally(() => {
-          probing = false;
-        });
-    }
+    logger.warn({ count: outage.sinceLine }, `database still unavailable: ${outage.sinceLine} ${counting} in the last ${seconds(t - outage.lineAt)}`);
+    outage.sinceLine = 0;
+    outage.lineAt = t;
   }
+
+  function probeOnce(check: () => Promise<boolean>): void {
+    if (probing) return;
+    probing = true;
+    const since = now();
+    check()
+      .then(
+        (up) => up && answered(since),
+        () => {},
+      )
+      .finally(() => {
+        probing = false;
+      });
+  }
+
+  const every = (ms: number, tick: () => void) => {
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    return timer;
+  };
 
   function failed(error: unknown): void {
     const t = now();
@@ -80,32 +88,28 @@ export function createOutageLog(
       const reason = error instanceof Error ? error.message : String(error);
       const code = error instanceof Error && "code" in error && typeof error.code === "string" ? error.code : undefined;
       logger.warn({ reason, ...(code && { code }) }, `database unavailable: ${reason}; ${meanwhile}`);
-      const timer = setInterval(tick, probe ? Math.min(probeMs, intervalMs) : intervalMs);
-      timer.unref();
-      outage = { since: t, lastFailure: t, total: 0, sinceLine: 0, lineAt: t, timer };
+      const timers = [every(intervalMs, count), ...(probe ? [every(probeMs, () => probeOnce(probe))] : [])];
+      outage = { since: t, lastFailure: t, total: 0, sinceLine: 0, lineAt: t, timers };
     }
     outage.lastFailure = t;
     outage.total++;
     outage.sinceLine++;
   }
 
+  function end(): void {
+    for (const timer of outage?.timers ?? []) clearInterval(timer);
+    outage = undefined;
+  }
+
   function answered(since: number): boolean {
     if (!outage || since <= outage.lastFailure) return false;
-    clearInterval(outage.timer);
     const lasted = now() - outage.since;
     logger.info({ count: outage.total, outage_ms: lasted }, `database available again after ${seconds(lasted)}: ${outage.total} ${counting} in all`);
-    outage = undefined;
+    end();
     return true;
   }
 
-  return {
-    failed,
-    answered,
-    stop() {
-      if (outage) clearInterval(outage.timer);
-      outage = undefined;
-    },
-  };
+  return { failed, answered, stop: end };
 }
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;

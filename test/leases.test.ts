@@ -153,6 +153,97 @@ it(`[${DIALECT}] a record the database does not take at first is retried until i
   expect([...sender.calls.values()]).toEqual([1]);
 });
 
+/**
+ * The database as one worker sees it, switched away and back by the test: while away, every query
+ * fails as a connection refused by a stopped server does.
+ */
+function outage(): KyselyPlugin & { away: boolean } {
+  return {
+    away: false,
+    transformQuery(args) {
+      if (this.away) throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+      return args.node;
+    },
+    async transformResult(args) {
+      return args.result;
+    },
+  };
+}
+
+/** The attempts logged, as (instance, outcome) in the order they started. */
+async function attemptLog(store: Store) {
+  return store.db.selectFrom("attempts").select(["instance_id", "outcome", "number"]).orderBy("started_at").execute();
+}
+
+it(`[${DIALECT}] an answered attempt whose record waits out its lease is not sent again by the worker holding it`, async () => {
+  const { store, ingest } = await setUp();
+  const db = outage();
+  const sender = slowSender(10);
+  // The database goes away while the receiver is answering, and stays away for three leases: the
+  // lease runs out (renewals fail too) while the worker holds the answer, with claims tried every 50 ms.
+  const goingAway: Sender = {
+    async send(instance, signal) {
+      if (sender.calls.size === 0) {
+        db.away = true;
+        setTimeout(() => {
+          db.away = false;
+        }, LEASE_MS * 3);
+      }
+      return sender.send(instance, signal);
+    },
+  };
+  startWorker(store, goingAway, undefined, { db: store.db.withPlugin(db) });
+  await ingest(1);
+  const [row] = await allSucceeded(store, 1);
+  expect([...sender.calls.values()]).toEqual([1]);
+  expect(row?.attempts).toBe(1);
+  expect((await attemptLog(store)).map((a) => a.outcome)).toEqual(["succeeded"]);
+});
+
+it(`[${DIALECT}] an attempt recorded after another worker took its instance is logged beside that worker's, which keeps the instance's state`, async () => {
+  const { store, ingest } = await setUp();
+  const db = outage();
+  // The first worker's receiver answers 503 (a retry) as its database goes away, for good until the test brings it back.
+  let answered = false;
+  const first: Sender = {
+    async send() {
+      db.away = true;
+      answered = true;
+      return { outcome: { kind: "temporary", message: "503" }, sent: true, confirmsDelivery: true, request: {}, startedAt: Date.now(), durationMs: 0 };
+    },
+  };
+  startWorker(store, first, undefined, { db: store.db.withPlugin(db) });
+  await ingest(1);
+  await eventually(async () => (answered ? true : undefined));
+  // A second worker, whose database is there, takes the instance once the first one's lease runs out.
+  const second = slowSender(10);
+  startWorker(store, second);
+  await allSucceeded(store, 1);
+  db.away = false;
+  await eventually(async () => ((await attemptLog(store)).length === 2 ? true : undefined));
+  const [row] = await allSucceeded(store, 1);
+  expect(row?.attempts).toBe(2);
+  expect(row?.lease_token).toBeNull();
+  expect((await attemptLog(store)).map((a) => a.outcome)).toEqual(["retry", "succeeded"]);
+  expect([...second.calls.values()]).toEqual([1]);
+});
+
+it(`[${DIALECT}] a record whose commit landed but whose answer was lost is retried without logging the attempt twice`, async () => {
+  const { store, ingest } = await setUp();
+  const sender = slowSender(10);
+  let lost = 0;
+  startWorker(store, sender, (inner) => async (record) => {
+    const held = await inner(record);
+    if (lost++ > 0) return held;
+    throw Object.assign(new Error("Connection terminated unexpectedly"), { code: "ECONNRESET" });
+  });
+  await ingest(1);
+  await eventually(async () => (lost === 2 ? true : undefined));
+  const [row] = await allSucceeded(store, 1);
+  expect(row?.attempts).toBe(1);
+  expect((await attemptLog(store)).map((a) => a.outcome)).toEqual(["succeeded"]);
+});
+
 /** Counts the claim's reads of due instances: rows returned, and scans past saturated endpoints ("not in"). */
 function claimReads(): KyselyPlugin & { rows: number[]; pastSaturated: number; delayMs: number } {
   const windows = new Set<unknown>();

@@ -3,11 +3,11 @@
  * same transaction, batched across concurrent deliveries (one commit for many attempts).
  */
 import type { Committer } from "../db/committer.js";
-import type { NewAttempt } from "../db/schema.js";
+import type { Executor, NewAttempt } from "../db/schema.js";
 import { type Batch, insertBehind, WRITE_ORDER, writeBehind } from "../db/write-behind.js";
 import type { AttemptResult } from "../deliver/sender.js";
 import type { IdGenerator } from "../ids.js";
-import { type Completion, completeAttempts } from "../instances/instances.js";
+import { type Completion, completeAttempts, countLateAttempts } from "../instances/instances.js";
 import { storedHeaders } from "./headers.js";
 
 export interface AttemptRecord {
@@ -42,7 +42,10 @@ export function attemptRow(
   };
 }
 
-/** Records an attempt; resolves to false when the instance was no longer this worker's to record. */
+/**
+ * Records an attempt; resolves to false when the instance was no longer this worker's (its attempt
+ * is logged all the same, while the instance exists: see recordBatch).
+ */
 export type AttemptRecorder = (record: AttemptRecord) => Promise<boolean>;
 
 /**
@@ -72,14 +75,13 @@ export function createAttemptRecorder(committer: Committer, { newId }: { newId: 
 
 interface Written {
   record: AttemptRecord;
-  /** Set once written: the instance was still this worker's, and the record took effect. */
+  /** Set once written: the instance was still this worker's, and the record set its new state. */
   held: boolean;
 }
 
 /**
  * Records written together at the end of their transaction (db/write-behind.ts): the completions
- * in one statement, then the attempts of those that took effect. An instance deleted with its
- * action, or re-claimed after our lease ran out, is not ours to record.
+ * in one statement, then the attempts of those that took effect and of those logged late.
  */
 function recordBatch(newId: IdGenerator): Batch<Written> {
   return {
@@ -89,12 +91,54 @@ function recordBatch(newId: IdGenerator): Batch<Written> {
         db,
         items.map((w) => w.record.completion),
       );
-      const attempts: Required<NewAttempt>[] = [];
-      for (const w of items) {
-        w.held = held.has(w.record.completion.instanceId);
-        if (w.held) attempts.push({ id: newId("att"), ...w.record.attempt });
-      }
-      await insertBehind(db, "attempts", attempts);
+      const [taken, missed] = partition(items, (w) => held.has(w.record.completion.instanceId));
+      for (const w of taken) w.held = true;
+      const logged = [...taken, ...(await lateRecords(db, missed))];
+      await insertBehind(
+        db,
+        "attempts",
+        logged.map((w) => ({ id: newId("att"), ...w.record.attempt })),
+      );
     },
   };
+}
+
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  const yes: T[] = [];
+  const no: T[] = [];
+  for (const item of items) (test(item) ? yes : no).push(item);
+  return [yes, no];
+}
+
+const attemptKey = (a: { instance_id: string; series: number; number: number; started_at: number | string }) =>
+  `${a.instance_id}/${a.series}/${a.number}/${Number(a.started_at)}`;
+
+/**
+ * Of the records whose completion did not take, those to log late. A record whose attempt is in the
+ * log already is not one: its first commit landed but the answer was lost with the connection, and
+ * its retry finds its own lease gone. The others' claims were lost: another worker took the instance
+ * after the lease ran out while the database was away. They reached their receiver all the same, so
+ * they are counted and logged, while the instance's state stays the newer claim's
+ * (countLateAttempts). An instance deleted with its action has no log left to write to.
+ */
+async function lateRecords(db: Executor, records: Written[]): Promise<Written[]> {
+  if (records.length === 0) return [];
+  const inLog = await db
+    .selectFrom("attempts")
+    .select(["instance_id", "series", "number", "started_at"])
+    .where(
+      "instance_id",
+      "in",
+      records.map((w) => w.record.completion.instanceId),
+    )
+    .execute();
+  const logged = new Set(inLog.map(attemptKey));
+  const [landed, late] = partition(records, (w) => logged.has(attemptKey(w.record.attempt)));
+  for (const w of landed) w.held = true;
+  if (late.length === 0) return [];
+  const counted = await countLateAttempts(
+    db,
+    late.map((w) => w.record.completion),
+  );
+  return late.filter((w) => counted.has(w.record.completion.instanceId));
 }

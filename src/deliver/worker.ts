@@ -24,7 +24,13 @@
  * or for its record to commit) the worker renews the claim's lease every third of `leaseMs`, so a
  * slow attempt is never claimed again by another worker, and a worker that dies stops renewing and
  * its instances are claimed again once the lease runs out. A record that cannot be written (the
- * database is away) is retried until it is, or until the lease is found lost.
+ * database is away) is retried until it is, and at once when the database answers again.
+ *
+ * The database away for longer than a lease: the leases of attempts the worker holds (answered and
+ * waiting for their record) run out. The worker never claims those instances again itself — it
+ * would send a second time what it is about to record — so only another process can (the instance
+ * looks abandoned to it), and then both attempts are logged (attempts.ts). The outage itself is
+ * logged once, then counted (db/outage-log.ts), not a line with a stack per failed query.
  */
 import { randomUUID } from "node:crypto";
 import { type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
@@ -32,7 +38,9 @@ import type { Logger } from "pino";
 import type { AttemptRecorder } from "../attempts/attempts.js";
 import { attemptRow } from "../attempts/attempts.js";
 import type { Committer } from "../db/committer.js";
+import { createOutageLog } from "../db/outage-log.js";
 import type { Db } from "../db/schema.js";
+import { isDatabaseUnavailable } from "../db/unavailable.js";
 import { type ClaimedInstance, claimDue, nextDueAt, releaseLease, renewLeases } from "../instances/instances.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { pause } from "../pause.js";
@@ -126,6 +134,16 @@ export function createWorker(deps: WorkerDeps): Worker {
   let actionsDue: readonly string[] | undefined;
   /** Claims with attempts not yet recorded → how many: their leases are renewed. */
   const heldClaims = new Map<string, number>();
+  /** The instances of those attempts: never claimed again by this worker (claimDue's `holding`). */
+  const heldInstances = new Set<string>();
+  /** Aborted when the database answers again: records waiting to retry go at once. */
+  let recordRetry = new AbortController();
+  let recordsWaiting = 0;
+  const outage = createOutageLog(deps.logger, {
+    counting: "claims, renewals and records failed",
+    meanwhile: "deliveries wait until it is back, and answers already received are held for the log",
+    ...(deps.now && { now: deps.now }),
+  });
   /**
    * Actions with due work not yet claimed, as far as this worker knows: "all" until a claim has
    * taken everything its window held. A new instance of an action with older work waiting is not
@@ -280,12 +298,14 @@ export function createWorker(deps: WorkerDeps): Worker {
       },
       attempt: attemptRow(instance, result, decision.state === "retrying" ? "retry" : decision.state),
     };
-    // The lease (renewed meanwhile) keeps the instance ours while the database is away; once the
-    // record commits, nothing is attempted twice. Only a shutdown gives up, and then the expired
-    // lease makes the instance due again (at-least-once).
+    // The lease (renewed meanwhile) keeps the instance ours while the database is away, and should
+    // it run out this worker still never claims the instance again (`heldInstances`). Only a
+    // shutdown gives up, and then the expired lease makes the instance due again (at-least-once).
     for (let delay: number = RECORD_RETRY_MS[0]; ; delay = Math.min(delay * 2, RECORD_RETRY_MS[1])) {
       try {
+        const since = now();
         await deps.recorder(record);
+        answered(since);
         // A retry's record is in: look again, to sleep until it falls due (the slot was freed, and
         // the worker woken, before this commit). Not `notify`: the retry is not due yet, so nothing
         // is waiting, new instances are still handed over meanwhile, and the ration of looks past
@@ -294,21 +314,38 @@ export function createWorker(deps: WorkerDeps): Worker {
         if (decision.state === "retrying") lookAgain();
         return;
       } catch (err) {
-        deps.logger.error({ instance: instance.id, err }, "could not record attempt; retrying");
+        failed(err, "could not record attempt; retrying", { instance: instance.id });
         if (hardStop.signal.aborted) return;
-        await pause(delay, hardStop.signal);
+        recordsWaiting++;
+        await pause(delay, AbortSignal.any([hardStop.signal, recordRetry.signal]));
+        recordsWaiting--;
       }
     }
+  }
+
+  /** A query failed: the database away is an outage, logged as one; anything else is a fault, with its stack. */
+  function failed(err: unknown, message: string, fields: Record<string, unknown> = {}): void {
+    if (isDatabaseUnavailable(err)) outage.failed(err);
+    else deps.logger.error({ ...fields, err }, message);
+  }
+
+  /** A query made at `since` succeeded: an outage it ends lets the records waiting for it go now. */
+  function answered(since: number): void {
+    if (!outage.answered(since) || recordsWaiting === 0) return;
+    recordRetry.abort();
+    recordRetry = new AbortController();
   }
 
   /** Keeps the leases of unfinished claims alive; a failure is logged and tried again next time. */
   async function renew(): Promise<void> {
     const tokens = [...heldClaims.keys()];
     if (tokens.length === 0) return;
+    const since = now();
     try {
-      await deps.committer.run((trx) => renewLeases(trx, tokens, now() + deps.leaseMs), { durable: false });
+      await deps.committer.run((trx) => renewLeases(trx, tokens, since + deps.leaseMs), { durable: false });
+      answered(since);
     } catch (err) {
-      deps.logger.warn({ err }, "could not renew leases");
+      failed(err, "could not renew leases");
     }
   }
 
@@ -358,9 +395,11 @@ export function createWorker(deps: WorkerDeps): Worker {
   }
 
   function launch(instance: ClaimedInstance, slot: ReturnType<typeof occupy>): void {
+    heldInstances.add(instance.id);
     const p: Promise<void> = attempt(instance, slot.freeSlot)
       .catch((err) => deps.logger.error({ err, instance: instance.id }, "attempt failed unexpectedly"))
       .finally(() => {
+        heldInstances.delete(instance.id);
         slot.release();
         unfinished.delete(p);
       });
@@ -441,11 +480,13 @@ export function createWorker(deps: WorkerDeps): Worker {
           lookPastSaturated: t - lastLookPastSaturated >= lookPastDelay,
           lock: deps.lockClaims,
           token,
+          holding: heldInstances,
         };
         // Sending needs the lease visible, not on disk: a lease lost with the machine means the instance
         // is claimed again after a restart, as it would be had the process died mid-attempt.
         const notified = notifications;
         const result = await deps.committer.run((trx) => claimDue(trx, query), { durable: false });
+        answered(t);
         ({ claimed, more } = result);
         // What this claim left behind is what is waiting: unless new work was announced meanwhile,
         // which it may not have seen, or it had no room to claim anything (then it did not look).
@@ -456,7 +497,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           lookPastDelay = claimed.length > 0 ? 0 : Math.min(Math.max(lookPastDelay * 2, LOOK_PAST_SATURATED_MS[0]), LOOK_PAST_SATURATED_MS[1]);
         }
       } catch (err) {
-        deps.logger.error({ err }, "could not claim due instances");
+        failed(err, "could not claim due instances");
         // The database may be back in a moment (a restart): look again soon, whatever the poll interval.
         await sleep(Math.min(deps.pollIntervalMs, 1_000), signal);
         continue;
@@ -501,6 +542,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       while (unfinished.size > 0) await Promise.all([...unfinished]);
       clearTimeout(timer);
       clearInterval(renewal);
+      outage.stop();
       await deps.committer.drain();
     },
   };

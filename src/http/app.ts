@@ -16,6 +16,7 @@ import Fastify, {
 import type { Logger } from "pino";
 import { z } from "zod";
 import type { Session } from "../accounts/sessions.js";
+import { createOutageLog } from "../db/outage-log.js";
 import { isDatabaseUnavailable } from "../db/unavailable.js";
 import { HooklineError, RateLimitedError, UnauthorizedError } from "../errors.js";
 import { parseInput } from "../validation.js";
@@ -194,6 +195,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
   // Before any route is added, so it sees them all.
   const allowed = routeMethods(app);
+  // Refusals while the database is away are one outage, not a line (and a stack) each.
+  const outage = createOutageLog(deps.logger, { counting: "requests refused", meanwhile: "answering 503 until it is back", probe: deps.ready });
+  app.addHook("onClose", async () => outage.stop());
 
   // Fastify's own JSON parser (prototype poisoning refused), behind a depth bound checked first. An
   // empty JSON body is no body, whatever the content type says (a client may send the header on every call).
@@ -223,7 +227,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // The database is away (restart, network blip): the client should try again shortly. A retried
     // ingest with the same idempotency key is stored once even if the first commit did land.
     if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: error, method: request.method, url: request.routeOptions.url }, "database unavailable");
+      outage.failed(error);
       return reply
         .code(503)
         .header("retry-after", "1")

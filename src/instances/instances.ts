@@ -150,6 +150,7 @@ export async function claimDue(
     lookPastSaturated = true,
     lock = false,
     token,
+    holding,
   }: {
     now: number;
     leaseMs: number;
@@ -164,6 +165,12 @@ export async function claimDue(
     lookPastSaturated?: boolean;
     lock?: boolean;
     token: string;
+    /**
+     * Instances this worker holds already (an attempt in flight, or answered and waiting for its
+     * record): never claimed again by it, even once their lease has run out while the database was
+     * away. Claimed again, it would send a second time what it is about to record.
+     */
+    holding?: ReadonlySet<string>;
   },
 ): Promise<{
   claimed: ClaimedInstance[];
@@ -204,6 +211,7 @@ export async function claimDue(
     const takenOfAccount = new Map<string, number>();
     const picked: string[] = [];
     for (const c of candidates) {
+      if (holding?.has(c.id)) continue;
       const n = taken.get(c.action_id) ?? 0;
       const ofAccount = takenOfAccount.get(c.account_id) ?? 0;
       if (picked.length >= limit || n >= room(c.action_id) || ofAccount >= accountRoom(c.account_id)) {
@@ -369,6 +377,28 @@ export async function completeAttempts(db: Executor, completions: readonly Compl
     }
   }
   return held;
+}
+
+/**
+ * Counts attempts whose claim was lost before they were recorded (completeAttempts did not take
+ * them: another worker claimed the instance after the lease ran out while the database was away).
+ * The attempt was made, so it counts, and a message it sent stays sent (a flag that only turns on);
+ * everything else — state, schedule, lease, last status, `delivered` — belongs to the claim that
+ * holds the instance now. Returns the instances that still exist (their attempts can be logged).
+ */
+export async function countLateAttempts(db: Executor, completions: readonly Completion[]): Promise<Set<string>> {
+  const counted = new Set<string>();
+  // Rare (an outage longer than a lease, with another worker looking): one statement each.
+  for (const c of completions) {
+    const row = await db
+      .updateTable("instances")
+      .set({ attempts: sql`"attempts" + 1`, sent: sql`"sent" | ${c.sent ? 1 : 0}` })
+      .where("id", "=", c.instanceId)
+      .returning("id")
+      .executeTakeFirst();
+    if (row) counted.add(row.id);
+  }
+  return counted;
 }
 
 /**

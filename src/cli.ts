@@ -80,8 +80,11 @@ storeOptions(
     if (config.role !== "worker" && (await countAccounts(db)) === 0) {
       const created = await createAccount(db, { newId, now: Date.now }, "default");
       const link = await loginLink(db, created.account_id, config.publicUrl ?? `http://localhost:${port}`);
+      // The commands it suggests reach this server's store, and link to its port.
+      const store = flags.dataDir ? ` --data-dir ${flags.dataDir}` : "";
+      const linkPort = config.publicUrl ? "" : ` --port ${port}`;
       process.stderr.write(
-        `\nHookline created a default account on first start.\n  account_id: ${created.account_id}\n  api_key:    ${created.api_key}\n  web UI:     ${link}\nThe key is shown only now; keep it. The sign-in link works once, for 15 minutes;\nanother: hookline login-link ${created.account_id}. More accounts: hookline accounts create <name>\n\n`,
+        `\nHookline created a default account on first start.\n  account_id: ${created.account_id}\n  api_key:    ${created.api_key}\n  web UI:     ${link}\nThe key is shown only now; keep it. The sign-in link works once, for 15 minutes;\nanother: npx hookline login-link ${created.account_id}${linkPort}${store}\nMore accounts: npx hookline accounts create <name>${store}\n\n`,
       );
     }
     logger.info(

@@ -5,15 +5,33 @@
  * a mount point, or shared on purpose), and the server warns when others can enter it.
  */
 import fs from "node:fs";
+import path from "node:path";
 
 const FOLDER_MODE = 0o700;
 const FILE_MODE = 0o600;
 
 /** Creates `dir` and its missing parents; the folder itself owner-only. */
 export function makePrivateFolder(dir: string): void {
-  const created = fs.mkdirSync(dir, { recursive: true, mode: FOLDER_MODE });
   // mkdir's mode passes through the umask; chmod does not.
-  if (created !== undefined) fs.chmodSync(dir, FOLDER_MODE);
+  if (makeFolders(path.resolve(dir))) fs.chmodSync(dir, FOLDER_MODE);
+}
+
+/**
+ * `mkdir -p`, one level at a time, saying whether `dir` was made: Node 20's `recursive: true` loops
+ * forever where a folder cannot be made under one that exists (`/proc/x`).
+ */
+function makeFolders(dir: string): boolean {
+  try {
+    fs.mkdirSync(dir, { mode: FOLDER_MODE });
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" && fs.statSync(dir).isDirectory()) return false;
+    if (code !== "ENOENT" || path.dirname(dir) === dir) throw error;
+  }
+  makeFolders(path.dirname(dir));
+  fs.mkdirSync(dir, { mode: FOLDER_MODE });
+  return true;
 }
 
 /** Makes `file` owner-only, creating it empty when absent. */

@@ -65,6 +65,8 @@ describe("hookline CLI", () => {
     const key = /api_key:\s+(hl_\S+)/.exec(first.output())?.[1];
     expect(key).toBeDefined();
     expect(first.output()).toMatch(/web UI:\s+http:\/\/localhost:\d+\/ui\/login\?token=[\w-]+/);
+    // The command it suggests for another link gives one to this server's port, not the default's.
+    expect(first.output()).toMatch(new RegExp(`another: npx hookline login-link acc_\\w+ --port ${first.port}\\n`));
     expect(first.stdout()).toMatch(/"msg":"Hookline .* listening/);
     expect(first.stdout()).not.toContain(key);
     expect(first.stdout()).not.toMatch(/api_key|login\?token/);

@@ -12,7 +12,7 @@ import { openConfiguredStore, StartupError } from "./startup.js";
 import { VERSION } from "./version.js";
 
 const envHelp = `\nEnvironment variables (flags, where given, take precedence):\n${Object.entries(ENV_VARS)
-  .map(([name, v]) => `  ${name.padEnd(30)} ${v.help}${v.default ? ` (default: ${v.default})` : ""}`)
+  .map(([name, v]) => `  ${name.padEnd(30)} ${v.help.replaceAll("`", "")}${v.default ? ` (default: ${v.default})` : ""}`)
   .join("\n")}\n`;
 
 type Flags = { port?: string; databaseUrl?: string; dataDir?: string; role?: string };

@@ -114,68 +114,105 @@ const positiveInt = (name: string) =>
     .int(`${name} must be a whole number`)
     .positive(`${name} must be positive`);
 
-/** The environment variables Hookline reads, with their defaults. The CLI's --help prints this table. */
+/**
+ * The environment variables Hookline reads, with their defaults: the one list behind `--help` and
+ * docs/CONFIGURATION.md's table (`npm run docs:config` writes it; a test fails when it is stale).
+ * Help texts are Markdown: code in backticks, which `--help` prints without them.
+ */
 export const ENV_VARS = {
-  HOOKLINE_PORT: { default: "8080", help: "HTTP port for the API and UI" },
+  HOOKLINE_PORT: { default: "8080", help: "HTTP port for the API and UI (`--port`)" },
   HOOKLINE_HOST: { default: "0.0.0.0", help: "interface to listen on" },
-  HOOKLINE_METRICS_PORT: { default: "", help: "serve /metrics on this port instead (the main port then answers 404 for it)" },
+  HOOKLINE_METRICS_PORT: { default: "", help: "serve `/metrics` on this port instead of the main one, which then answers 404 for it" },
   HOOKLINE_METRICS_HOST: { default: "127.0.0.1", help: "interface the metrics port listens on" },
-  HOOKLINE_METRICS_TOKEN: { default: "", help: "/metrics answers only with Authorization: Bearer <token> (at least 16 characters)" },
-  HOOKLINE_DATA_DIR: { default: "./hookline-data", help: "folder for the embedded database and generated files" },
-  HOOKLINE_DATABASE_URL: { default: "sqlite:<data dir>/hookline.db", help: "sqlite:<path>, or postgres://user:pass@host:5432/db" },
+  HOOKLINE_METRICS_TOKEN: {
+    default: "",
+    help: "`/metrics` answers only to `Authorization: Bearer <token>` (at least 16 characters), else 401",
+  },
+  HOOKLINE_DATA_DIR: { default: "./hookline-data", help: "folder of the embedded database and generated files (`--data-dir`)" },
+  HOOKLINE_DATABASE_URL: {
+    default: "sqlite:<data dir>/hookline.db",
+    help: "`sqlite:<path>`, or `postgres://user:pass@host:5432/db` (`--database-url`)",
+  },
   HOOKLINE_DATABASE_POOL: { default: "10", help: "PostgreSQL connections per process" },
   HOOKLINE_ROLE: {
     default: "all",
-    help: "what this process runs: all (API, UI and delivery), api (API and UI), worker (delivery and background jobs; serves only /health, /ready, /metrics). api and worker need PostgreSQL",
+    help: "what this process runs (`--role`): `all` (API, UI and delivery); `api` (API and UI); `worker` (delivery and background jobs; serves only `/health`, `/ready`, `/metrics`). `api` and `worker` need PostgreSQL",
   },
-  HOOKLINE_RETRY_SCHEDULE: { default: "30,120,600,3600", help: "seconds between attempts, comma-separated; attempts = entries + 1 (at most 5)" },
+  HOOKLINE_RETRY_SCHEDULE: { default: "30,120,600,3600", help: "seconds between attempts, comma-separated; attempts = entries + 1, at most 5" },
   HOOKLINE_RETRY_JITTER: { default: "0.2", help: "random ± fraction applied to each retry delay" },
-  HOOKLINE_MAX_RETRY_AFTER: { default: "3600", help: "upper bound, in seconds, for a receiver's Retry-After" },
-  HOOKLINE_ALLOWED_NETWORKS: { default: "", help: "CIDRs outbound requests may reach despite the private-network block, e.g. 127.0.0.0/8" },
-  HOOKLINE_CONNECT_TIMEOUT: { default: "5", help: "seconds to establish a connection to a receiver" },
-  HOOKLINE_REQUEST_TIMEOUT: { default: "15", help: "total seconds one attempt may take, response included" },
+  HOOKLINE_MAX_RETRY_AFTER: { default: "3600", help: "cap, in seconds, on a receiver's `Retry-After` (408 and 429)" },
+  HOOKLINE_ALLOWED_NETWORKS: {
+    default: "",
+    help: "comma-separated CIDRs outbound requests may reach despite the private-network block, e.g. `127.0.0.0/8`",
+  },
+  HOOKLINE_CONNECT_TIMEOUT: { default: "5", help: "seconds to connect to a receiver" },
+  HOOKLINE_REQUEST_TIMEOUT: { default: "15", help: "seconds one attempt may take in all, response included" },
   HOOKLINE_RESPONSE_BODY_CAP: { default: "65536", help: "bytes of a receiver's response body kept in the log" },
-  HOOKLINE_MAX_BODY_BYTES: { default: "1048576", help: "largest API request body accepted (413 above)" },
-  HOOKLINE_RATE_LIMIT_INGEST: { default: "1000", help: "events per second one account may ingest (bursts of 2 s pass); 0 = unlimited" },
-  HOOKLINE_RATE_LIMIT_API: { default: "50", help: "management calls per second per account (bursts of 2 s pass); 0 = unlimited" },
-  HOOKLINE_MAX_TRIGGERS: { default: "1000", help: "triggers one account may have" },
+  HOOKLINE_MAX_BODY_BYTES: {
+    default: "1048576",
+    help: "largest API request body (413 above); a JSON body nesting objects and arrays more than 64 levels deep is refused with 400, whatever its size",
+  },
+  HOOKLINE_RATE_LIMIT_INGEST: { default: "1000", help: "events per second one account may ingest (bursts of 2 s pass; 429 beyond); `0` = unlimited" },
+  HOOKLINE_RATE_LIMIT_API: { default: "50", help: "management calls per second per account (bursts of 2 s pass); `0` = unlimited" },
+  HOOKLINE_MAX_TRIGGERS: { default: "1000", help: "triggers one account may have (409 beyond)" },
   HOOKLINE_MAX_ACTIONS: { default: "5000", help: "actions one account may have, over all its triggers" },
   HOOKLINE_FAILING_AFTER: {
     default: "86400",
-    help: "seconds an action's instances must fail, with no success, before it is marked failing (and its account emailed)",
+    help: "seconds an action's deliveries must fail, with no success, before it is flagged `failing` (and its account emailed, when SMTP is configured)",
   },
   HOOKLINE_RETENTION_DAYS: {
     default: "30",
-    help: "days finished deliveries (instances, attempts) and their events are kept; unfinished ones are never pruned",
+    help: "days finished deliveries (instances and their attempts) and their events are kept; pruned in small batches in the background; unfinished ones are never pruned",
   },
-  HOOKLINE_CONCURRENCY: { default: "256", help: "deliveries in flight at once, in all" },
+  HOOKLINE_CONCURRENCY: { default: "256", help: "deliveries in flight at once, in all (a worker holds as many again queued for a slot)" },
   HOOKLINE_ACCOUNT_CONCURRENCY: {
     default: "64",
-    help: "deliveries in flight at once for one account's actions together, so one account's dead endpoints cannot take every slot",
+    help: "deliveries in flight at once for one account's actions together (as many again queued), so one account's dead endpoints leave the other slots to the other accounts",
   },
-  HOOKLINE_ENDPOINT_CONCURRENCY: { default: "16", help: "deliveries in flight at once to one action's endpoint" },
+  HOOKLINE_ENDPOINT_CONCURRENCY: {
+    default: "16",
+    help: "deliveries in flight at once to one action, so a slow endpoint cannot starve the others (as many again queued)",
+  },
   HOOKLINE_WEBHOOK_THREAD: {
     default: "on",
-    help: "on: webhook requests are made on a thread of their own, beside the one with the database (uses a second core); off: on the one thread",
+    help: "`on`: webhook requests (opening the action's secrets, signing, the HTTP exchange) run on a thread of their own, beside the thread with the database, so a server uses a second core; `off`: everything on one thread",
   },
   HOOKLINE_LEASE_MARGIN: { default: "15", help: "seconds a claim outlives the longest attempt before another worker may take it" },
-  HOOKLINE_SHUTDOWN_GRACE: { default: "10", help: "seconds attempts in flight may finish after SIGTERM; later ones are released for the next start" },
+  HOOKLINE_SHUTDOWN_GRACE: { default: "10", help: "seconds attempts in flight may finish after SIGTERM; the rest are released untouched for the next start" },
   HOOKLINE_POLL_INTERVAL: { default: "1", help: "fallback seconds between checks for due work" },
-  HOOKLINE_LOG_LEVEL: { default: "info", help: "pino level: fatal, error, warn, info, debug, trace" },
-  HOOKLINE_SMTP_URL: { default: "", help: "SMTP server for email actions, e.g. smtp://user:pass@host:587 or smtps://…:465" },
+  HOOKLINE_LOG_LEVEL: { default: "info", help: "`fatal`, `error`, `warn`, `info`, `debug`, `trace`, or `silent`" },
+  HOOKLINE_SMTP_URL: {
+    default: "",
+    help: "SMTP server for email actions: `smtp://user:pass@host:587` (STARTTLS when offered) or `smtps://…:465`",
+  },
   HOOKLINE_SMTP_FROM: { default: "Hookline <hookline@localhost>", help: "From address of email actions" },
-  HOOKLINE_TWILIO_BASE_URL: { default: "", help: "Twilio-compatible API base URL for SMS actions" },
+  HOOKLINE_TWILIO_BASE_URL: {
+    default: "",
+    help: "Twilio-compatible API for SMS actions (`https://api.twilio.com`, or any service speaking its Messages API); the four `HOOKLINE_TWILIO_*` variables are set all together, or none",
+  },
   HOOKLINE_TWILIO_ACCOUNT_SID: { default: "", help: "Twilio account SID" },
   HOOKLINE_TWILIO_AUTH_TOKEN: { default: "", help: "Twilio auth token" },
-  HOOKLINE_TWILIO_FROM: { default: "", help: "Twilio sender number (E.164) or messaging service SID" },
-  HOOKLINE_SECRET_KEY: { default: "", help: "32-byte key (base64 or hex) sealing stored secrets; default: generated into <data dir>/secret.key" },
-  HOOKLINE_EMBED_SECRET: { default: "", help: "shared secret (at least 32 characters) with which a platform signs embed tokens for the web UI" },
-  HOOKLINE_EMBED_ORIGINS: { default: "", help: "space-separated origins allowed to embed the web UI in an iframe, e.g. https://app.example.com" },
+  HOOKLINE_TWILIO_FROM: { default: "", help: "SMS sender: a number (E.164) or a messaging service SID (`MG…`)" },
+  HOOKLINE_SECRET_KEY: {
+    default: "",
+    help: "32-byte key (base64 or hex) sealing stored signing secrets; default: generated into `<data dir>/secret.key`. Back it up with the database",
+  },
+  HOOKLINE_EMBED_SECRET: {
+    default: "",
+    help: "shared secret (at least 32 characters) with which a platform signs embed tokens for the web UI; embedding is off without it",
+  },
+  HOOKLINE_EMBED_ORIGINS: {
+    default: "",
+    help: "space-separated origins allowed to show the web UI in an iframe (CSP `frame-ancestors`), e.g. `https://app.example.com`",
+  },
   HOOKLINE_OTLP_ENDPOINT: {
     default: "",
-    help: "OpenTelemetry collector (OTLP/HTTP), e.g. http://otel-collector:4318: ingest and delivery spans are sent to <endpoint>/v1/traces",
+    help: "OpenTelemetry collector (OTLP/HTTP), e.g. `http://otel-collector:4318`: ingest and delivery spans go to `<endpoint>/v1/traces`; tracing is off without it",
   },
-  HOOKLINE_PUBLIC_URL: { default: "", help: "this server's URL as providers reach it, for SMS delivery callbacks, e.g. https://hooks.example.com" },
+  HOOKLINE_PUBLIC_URL: {
+    default: "",
+    help: "this server's URL as browsers and providers reach it, e.g. `https://hooks.example.com`: used in sign-in links, for SMS delivery status callbacks, and (when `https://`) to mark cookies Secure",
+  },
 } as const;
 
 export type EnvName = keyof typeof ENV_VARS;

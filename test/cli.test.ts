@@ -136,6 +136,9 @@ describe("hookline CLI", () => {
     const { stdout } = await runCli(["--help"]);
     for (const command of ["serve", "accounts"]) expect(stdout).toContain(command);
     for (const name of Object.keys(ENV_VARS)) expect(stdout).toContain(name);
+    // ENV_VARS' help texts are Markdown for docs/CONFIGURATION.md; the terminal gets them without backticks.
+    expect(stdout).toContain("/metrics answers only to Authorization: Bearer <token>");
+    expect(stdout).not.toContain("`");
     const serveHelp = (await runCli(["serve", "--help"])).stdout;
     expect(serveHelp).toContain("--port");
   });
@@ -159,11 +162,6 @@ describe("hookline CLI", () => {
     const error = (await runCli(["login-link", "acc_nope"], { HOOKLINE_DATA_DIR: dataDir }).catch((e: unknown) => e)) as { code: number; stderr: string };
     expect(error.code).toBe(2);
     expect(error.stderr).toMatch(/no account "acc_nope"/);
-  });
-
-  it("the README documents every environment variable", () => {
-    const readme = fs.readFileSync(new URL("../README.md", import.meta.url), "utf8");
-    for (const name of Object.keys(ENV_VARS)) expect(readme).toContain(`\`${name}\``);
   });
 
   it("refuses a bad configuration value at startup with a clear message and exit code 2", async () => {

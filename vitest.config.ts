@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { configDefaults, defineConfig } from "vitest/config";
-import { TEST_POSTGRES_DIR, testPostgresUrl } from "./src/bench/test-postgres.js";
+import { TEST_POSTGRES_DIR, testPostgresUrl } from "./test/helpers/test-postgres.js";
 
 /**
  * The integration suite runs once per dialect (as Kysely's own tests do): on the embedded SQLite
@@ -76,7 +76,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     reporters: ["default", "./test/helpers/summary-reporter.ts"],
     projects: [
-      { extends: true, test: { name: "sqlite", include: ["src/**/*.test.ts", "test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...ALONE, ...POSTGRES_ONLY] } },
+      { extends: true, test: { name: "sqlite", include: ["src/**/*.test.ts", "test/**/*.test.ts", "bench/**/*.test.ts"], exclude: [...configDefaults.exclude, ...ALONE, ...POSTGRES_ONLY] } },
       ...(postgresReady ? [{ extends: true, test: { name: "postgres", include: [...POSTGRES_TESTS, ...POSTGRES_ONLY].filter((f) => !ALONE.includes(f)), env: postgresEnv } }] : []),
       { extends: true, test: { name: "sqlite, alone", include: ALONE.filter((f) => !POSTGRES_ONLY.includes(f)), sequence: { groupOrder: 1 }, fileParallelism: false } },
       ...(postgresReady

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
-import { TEST_POSTGRES_DIR } from "../src/bench/test-postgres.js";
+import { TEST_POSTGRES_DIR } from "./helpers/test-postgres.js";
 
 const run = promisify(execFile);
 const dir = TEST_POSTGRES_DIR;

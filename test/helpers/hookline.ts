@@ -4,16 +4,16 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { createAccount } from "../../src/accounts/accounts.js";
-import { testPostgresUrl } from "../../src/bench/test-postgres.js";
 import { HooklineClient, type InstanceDetailOut } from "../../src/client/index.js";
 import { type Env, loadConfig } from "../../src/config.js";
 import { openStore, type Store } from "../../src/db/connect.js";
-import { createScratchDatabase } from "../../src/db/scratch-database.js";
 import { newId } from "../../src/ids.js";
 import { createLogger } from "../../src/logger.js";
 import { type Hookline, type StartOptions, startHookline } from "../../src/server.js";
 import type { OnCleanup } from "./cleanups.js";
 import { type ApiContract, checkResponse, contractFor, type OpenApiDocument, reportMismatch } from "./contract.js";
+import { createScratchDatabase } from "./scratch-database.js";
+import { testPostgresUrl } from "./test-postgres.js";
 
 export interface TestHookline {
   hookline: Hookline;
@@ -136,7 +136,7 @@ export async function startTestHookline(env: Env = {}, options: Partial<StartOpt
 }
 
 /** A port that was free a moment ago, for servers whose own URL must be known before they start. */
-export { freePort } from "../../src/bench/harness.js";
+export { freePort } from "./free-port.js";
 
 /** Waits until the action's newest instance has finished (succeeded or failed), and returns it in detail. */
 export function finishedInstance(client: HooklineClient, actionId: string): Promise<InstanceDetailOut> {

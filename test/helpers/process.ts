@@ -2,7 +2,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 // The command as installed (package.json's `bin`), built by `npm test` before the tests run.
-import { CLI } from "../../src/bench/harness.js";
+import { CLI } from "./command.js";
 
 export { CLI };
 

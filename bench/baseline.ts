@@ -9,7 +9,7 @@
  * before the 202 as Hookline's is, though not as one unit (a crash midway can keep part of an
  * unanswered batch, which its client sends again: at least once, still).
  *
- *   BASELINE_REDIS_PORT=… BASELINE_TARGET=http://… node dist/bench/baseline.js   → logs {"port":N} listening
+ *   BASELINE_REDIS_PORT=… BASELINE_TARGET=http://… node dist-bench/bench/baseline.js   → logs {"port":N} listening
  */
 import { Queue, UnrecoverableError, Worker } from "bullmq";
 import Fastify, { type FastifyReply } from "fastify";

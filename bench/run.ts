@@ -18,12 +18,12 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { freePort } from "../test/helpers/free-port.js";
 import { renderChart } from "./chart.js";
 import {
   apiClient,
   type BenchReceiver,
   closedLoopThroughput,
-  freePort,
   ingestAtRate,
   latencies,
   now,
@@ -50,6 +50,7 @@ const only = args
 const profileDir = args.find((a) => a.startsWith("--profile="))?.slice("--profile=".length);
 const wanted = (name: string) => !only || only.includes(name);
 const here = path.dirname(fileURLToPath(import.meta.url));
+// The checkout: this runs from its build, dist-bench/bench/.
 const root = path.resolve(here, "../..");
 
 /**

@@ -14,15 +14,15 @@
  *                                 scripts/ensure-postgres.sh's (none: fails with CI=true, else skips)
  */
 import fs from "node:fs";
-import { loadConfig } from "../config.js";
-import { openStore } from "../db/connect.js";
+import { loadConfig } from "../src/config.js";
+import { openStore } from "../src/db/connect.js";
+import { freePort } from "../test/helpers/free-port.js";
 import {
   apiClient,
   arrivalKey,
   type Behaviour,
   createAccount,
   eventBody,
-  freePort,
   type HooklineProcess,
   now,
   sleep,

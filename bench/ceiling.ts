@@ -3,7 +3,7 @@
  * in between — no ingest, no database, no queue. Runs as its own process (as Hookline does), so the
  * receiver and this sender share the two cores the way Hookline's bench does.
  *
- *   node dist/bench/ceiling.js <url> <count> <concurrency> <warm-up> [<rate> <seconds>]
+ *   node dist-bench/bench/ceiling.js <url> <count> <concurrency> <warm-up> [<rate> <seconds>]
  *     → prints {"per_s": …} over <count> POSTs after <warm-up> unmeasured ones, the sender's CPU
  *       per POST over those (all its threads, as Hookline's server's is counted; the receiver's
  *       is the bench process's) and its peak RSS, and, with a rate, the request round trips'

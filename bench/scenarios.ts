@@ -7,8 +7,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ENV_VARS } from "../config.js";
-import { createScratchDatabase } from "../db/scratch-database.js";
+import { ENV_VARS } from "../src/config.js";
+import { createScratchDatabase } from "../test/helpers/scratch-database.js";
+import { testPostgresUrl } from "../test/helpers/test-postgres.js";
 import {
   type Api,
   apiClient,
@@ -32,7 +33,6 @@ import {
   warmUp,
 } from "./harness.js";
 import { combineRounds, type Figures } from "./rounds.js";
-import { testPostgresUrl } from "./test-postgres.js";
 
 export interface Sizes {
   /**
@@ -97,6 +97,7 @@ export const QUICK: Sizes = {
  */
 export function postgresServerUrl(): string | undefined {
   if (process.env.HOOKLINE_BENCH_POSTGRES_URL) return process.env.HOOKLINE_BENCH_POSTGRES_URL;
+  // The checkout: this runs from its build, dist-bench/bench/.
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
   try {
     execFileSync("bash", [path.join(root, "scripts/ensure-postgres.sh")], { stdio: ["ignore", "ignore", "inherit"] });

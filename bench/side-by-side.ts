@@ -21,11 +21,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { CLI, commandOf } from "../test/helpers/command.js";
 import {
   type Api,
   apiClient,
-  CLI,
-  commandOf,
   configure,
   createAccount,
   eventBody,

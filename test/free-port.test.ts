@@ -1,6 +1,6 @@
 import net from "node:net";
 import { afterAll, expect, it } from "vitest";
-import { freePort } from "./harness.js";
+import { freePort } from "./helpers/free-port.js";
 
 const sockets: net.Socket[] = [];
 let server: net.Server | undefined;

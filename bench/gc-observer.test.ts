@@ -6,7 +6,7 @@ import { expect, it } from "vitest";
 import type { GcLog } from "./gc-observer.js";
 
 // The observer is loaded with --import from the build (`npm test` builds first), as bench:threads loads it.
-const observer = new URL("../../dist/bench/gc-observer.js", import.meta.url);
+const observer = new URL("../dist-bench/bench/gc-observer.js", import.meta.url);
 
 it("logs the main thread's collections, by kind, to the file it is given, and nothing without one", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hookline-gc-test-"));

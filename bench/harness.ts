@@ -6,19 +6,9 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
-import net, { type AddressInfo, type Socket } from "node:net";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import type { AddressInfo, Socket } from "node:net";
 import { Pool } from "undici";
-
-/** The `hookline` command a checkout installs: its package.json's `bin`. */
-export function commandOf(checkout: string): string {
-  const pkg = JSON.parse(fs.readFileSync(path.join(checkout, "package.json"), "utf8")) as { bin: { hookline: string } };
-  return path.resolve(checkout, pkg.bin.hookline);
-}
-
-/** This checkout's command (from src/bench or dist/bench alike). */
-export const CLI = commandOf(fileURLToPath(new URL("../..", import.meta.url)));
+import { CLI } from "../test/helpers/command.js";
 
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -73,22 +63,6 @@ export interface BenchReceiver {
   /** Decides how each request is answered; default: 200 at once. */
   setBehaviour(decide: (path: string, id: number) => Behaviour): void;
   close(): Promise<void>;
-}
-
-/**
- * A port the OS found free a moment ago, for a server whose port must be chosen before it starts.
- * The OS skips ports in use, the local ports of open connections included; a port picked at random
- * from the range those come from could be one of them (Redis then failed to bind: run.ts).
- */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export const now = () => performance.timeOrigin + performance.now();

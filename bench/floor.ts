@@ -12,7 +12,7 @@
  * triggers to actions, leases, the attempt log's redaction, metrics, logs, a thread for webhooks. One
  * account, one action, one thread.
  *
- *   FLOOR_DB=/tmp/x.sqlite FLOOR_TARGET=http://… node dist/bench/floor.js   → logs {"port":N} listening
+ *   FLOOR_DB=/tmp/x.sqlite FLOOR_TARGET=http://… node dist-bench/bench/floor.js   → logs {"port":N} listening
  */
 import { createHmac, randomBytes } from "node:crypto";
 import fs from "node:fs";

@@ -1,5 +1,6 @@
 /** The REST API, under /api/v1: PRODUCT.md "API contract". */
 import { z } from "zod";
+import { getAccountSettings, setNotificationEmail } from "../accounts/accounts.js";
 import {
   ActionIn,
   ActionOut,
@@ -92,7 +93,7 @@ export const SessionOut = z.object({ account_id: z.string(), account_name: z.str
 export const AccountPatch = z.strictObject({ notification_email: emailAddress().nullable() });
 
 async function sessionOut(db: Db, accountId: string): Promise<z.output<typeof SessionOut>> {
-  const account = await db.selectFrom("accounts").select(["id", "name", "notification_email"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+  const account = await getAccountSettings(db, accountId);
   return { account_id: account.id, account_name: account.name, notification_email: account.notification_email };
 }
 
@@ -164,7 +165,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       status: 200,
       response: SessionOut,
       handler: async ({ accountId, body }) => {
-        await db.updateTable("accounts").set({ notification_email: body.notification_email }).where("id", "=", accountId).execute();
+        await setNotificationEmail(db, accountId, body.notification_email);
         return sessionOut(db, accountId);
       },
     }),

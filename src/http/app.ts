@@ -265,10 +265,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   for (const plugin of deps.plugins ?? []) app.register(plugin);
 
   /** The account a request acts for: by its Bearer key, or by the UI's session cookie (writes checked by checkCsrf). */
-  async function authenticate(headers: Record<string, string | string[] | undefined>, method: string): Promise<string | undefined> {
-    const key = bearerKey(headers.authorization as string | undefined);
+  async function authenticate(headers: FastifyRequest["headers"], method: string): Promise<string | undefined> {
+    const key = bearerKey(headers.authorization);
     if (key) return deps.resolveKey(key);
-    const sessionId = readCookie(headers.cookie as string | undefined, SESSION_COOKIE);
+    const sessionId = readCookie(headers.cookie, SESSION_COOKIE);
     const session = sessionId ? await deps.resolveSession(sessionId) : undefined;
     if (!session) return undefined;
     if (!SAFE_METHODS.has(method)) checkCsrf(session, headers[CSRF_HEADER]);

@@ -7,8 +7,8 @@ import type { RateClass } from "./rate-limit.js";
 
 /** Typed as an empty object, so a handler without a schema for them cannot read any. */
 type Nothing = z.ZodType<Record<never, never>>;
-/** A route without path parameters gets none. */
-export const NO_PARAMS: Nothing = z.strictObject({});
+/** A route without a schema for its path's parameters gets none (its handler cannot read them). */
+export const NO_PARAMS: Nothing = z.object({});
 /** A route without query parameters refuses any, as a body refuses an unknown field. */
 export const NO_QUERY: Nothing = z.strictObject({});
 

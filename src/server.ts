@@ -4,7 +4,6 @@
  * is the only place that wires them.
  */
 import type { FastifyInstance } from "fastify";
-import { sql } from "kysely";
 import type { Logger } from "pino";
 import { createKeyResolver } from "./accounts/accounts.js";
 import { resolveSession } from "./accounts/sessions.js";
@@ -12,7 +11,7 @@ import type { ProviderProblems } from "./actions/actions.js";
 import { createAttemptRecorder } from "./attempts/attempts.js";
 import type { Config } from "./config.js";
 import { committerOptions, createCommitter } from "./db/committer.js";
-import type { Store } from "./db/connect.js";
+import { ping, type Store } from "./db/connect.js";
 import { isDatabaseUnavailable } from "./db/unavailable.js";
 import { createAnnouncer, listenForWork } from "./db/wakeups.js";
 import { scheduledBackoff } from "./deliver/backoff.js";
@@ -30,7 +29,7 @@ import { apiRoutes } from "./http/routes.js";
 import { uiPlugin } from "./http/ui.js";
 import { newId as defaultNewId, type IdGenerator } from "./ids.js";
 import { createIngest } from "./ingest/ingest.js";
-import { UNFINISHED } from "./instances/instances.js";
+import { dueQueue } from "./instances/instances.js";
 import { createRetention } from "./log/retention.js";
 import { createMetrics, renderMetrics } from "./metrics/metrics.js";
 import { createAddressPolicy } from "./net/address-policy.js";
@@ -145,25 +144,19 @@ export async function startHookline(config: Config, options: StartOptions): Prom
       const t = now();
       // Without the database the process still reports what it knows, and says the database is away
       // (a scrape that fails would hide the counters just when they matter).
-      const due = await db
-        .selectFrom("instances")
-        .select([(eb) => eb.fn.countAll<number>().as("n"), (eb) => eb.fn.min("next_attempt_at").as("oldest")])
-        .where(UNFINISHED)
-        .where("next_attempt_at", "<=", t)
-        .executeTakeFirstOrThrow()
-        .catch((err: unknown) => {
-          if (!isDatabaseUnavailable(err)) throw err;
-          return undefined;
-        });
+      const due = await dueQueue(db, t).catch((err: unknown) => {
+        if (!isDatabaseUnavailable(err)) throw err;
+        return undefined;
+      });
       return renderMetrics(metrics, [
         { name: "hookline_database_up", help: "1 when the database answered this scrape, 0 when it is unavailable", value: due ? 1 : 0 },
         ...(due
           ? [
-              { name: "hookline_queue_due", help: "Unfinished instances whose next attempt is due now", value: Number(due.n) },
+              { name: "hookline_queue_due", help: "Unfinished instances whose next attempt is due now", value: due.count },
               {
                 name: "hookline_queue_oldest_due_age_seconds",
                 help: "How long the oldest due instance has waited",
-                value: due.oldest == null ? 0 : (t - Number(due.oldest)) / 1000,
+                value: due.oldestDueAt === undefined ? 0 : (t - due.oldestDueAt) / 1000,
               },
             ]
           : []),
@@ -206,7 +199,7 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     resolveKey: createKeyResolver(db, { now }),
     resolveSession: (id) => resolveSession(db, id, now()),
     ready: async () => {
-      await sql`select 1`.execute(db);
+      await ping(db);
       return true;
     },
     logger,

@@ -3,7 +3,7 @@
  * stored. Every API call resolves its key to exactly one account and sees only that account's rows.
  */
 import { createHash, randomBytes } from "node:crypto";
-import type { Db, Executor } from "../db/schema.js";
+import type { AccountRow, Db, Executor } from "../db/schema.js";
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
 
@@ -68,6 +68,16 @@ export async function listAccounts(db: Executor): Promise<(AccountOut & { keys: 
 
 export async function findAccount(db: Executor, accountId: string): Promise<{ id: string; name: string } | undefined> {
   return db.selectFrom("accounts").select(["id", "name"]).where("id", "=", accountId).executeTakeFirst();
+}
+
+/** An account that exists (its key or session was just resolved) with its settings. */
+export async function getAccountSettings(db: Executor, accountId: string): Promise<Pick<AccountRow, "id" | "name" | "notification_email">> {
+  return db.selectFrom("accounts").select(["id", "name", "notification_email"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+}
+
+/** Where the account's notices go (an action failing for a long time); null for none. */
+export async function setNotificationEmail(db: Executor, accountId: string, email: string | null): Promise<void> {
+  await db.updateTable("accounts").set({ notification_email: email }).where("id", "=", accountId).execute();
 }
 
 export async function listApiKeys(db: Executor, accountId: string): Promise<ApiKeyOut[]> {

@@ -8,6 +8,7 @@ import {
   type PostgresPool,
   type PostgresPoolClient,
   type PostgresQueryResult,
+  sql,
 } from "kysely";
 import type { Pool, PoolClient } from "pg";
 import * as m001 from "./migrations/001_initial.js";
@@ -42,6 +43,11 @@ export async function migrate(db: Db): Promise<void> {
   if (error || failed) {
     throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${(error as Error)?.message ?? "unknown error"}`, { cause: error });
   }
+}
+
+/** Resolves once the database has answered a query; rejects when it cannot (the readiness probe). */
+export async function ping(db: Db): Promise<void> {
+  await sql`select 1`.execute(db);
 }
 
 export type Dialect = "sqlite" | "postgres";

@@ -14,7 +14,6 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Logger } from "pino";
-import { z } from "zod";
 import type { Session } from "../accounts/sessions.js";
 import { createOutageLog } from "../db/outage-log.js";
 import { isDatabaseUnavailable } from "../db/unavailable.js";
@@ -23,7 +22,7 @@ import { parseInput } from "../validation.js";
 import { openApiDocument } from "./openapi.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { lazyRequestLogger } from "./request-logger.js";
-import type { Route } from "./route.js";
+import { NO_PARAMS, NO_QUERY, type Route } from "./route.js";
 
 export interface AppDeps {
   routes: Route[];
@@ -59,8 +58,6 @@ export const SESSION_COOKIE = "hookline_session";
 export const CSRF_COOKIE = "hookline_csrf";
 export const CSRF_HEADER = "x-hookline-csrf";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
-/** A route without query parameters refuses any, as a body refuses an unknown field. */
-const NO_QUERY = z.strictObject({});
 
 export function readCookie(header: string | undefined, name: string): string | undefined {
   for (const part of (header ?? "").split(";")) {
@@ -268,10 +265,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   for (const plugin of deps.plugins ?? []) app.register(plugin);
 
   /** The account a request acts for: by its Bearer key, or by the UI's session cookie (writes checked by checkCsrf). */
-  async function authenticate(headers: Record<string, string | string[] | undefined>, method: string): Promise<string | undefined> {
-    const key = bearerKey(headers.authorization as string | undefined);
+  async function authenticate(headers: FastifyRequest["headers"], method: string): Promise<string | undefined> {
+    const key = bearerKey(headers.authorization);
     if (key) return deps.resolveKey(key);
-    const sessionId = readCookie(headers.cookie as string | undefined, SESSION_COOKIE);
+    const sessionId = readCookie(headers.cookie, SESSION_COOKIE);
     const session = sessionId ? await deps.resolveSession(sessionId) : undefined;
     if (!session) return undefined;
     if (!SAFE_METHODS.has(method)) checkCsrf(session, headers[CSRF_HEADER]);
@@ -307,9 +304,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         // was copied and promoted, and the old generation grew with it while a backlog filled.
         if (r.parseBody) request.body = undefined;
         const query = parseInput(r.query ?? NO_QUERY, request.query, "query");
+        const params = parseInput(r.params ?? NO_PARAMS, request.params, "params");
         // A batch is charged one token per event, once its size is known.
         if (r.auth && r.rate?.cost) limit(accountId, r, r.rate.cost(body));
-        const result = await r.handler({ accountId, params: request.params as Record<string, string>, body, query });
+        const result = await r.handler({ accountId, params, body, query });
         return reply.code(r.status).send(r.status === 204 ? undefined : result);
       },
     });

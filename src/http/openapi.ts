@@ -7,6 +7,8 @@ const ValidationDetailsOut: z.ZodType<ValidationDetails> = z.object({ issues: z.
 const ErrorOut = z.object({ error: z.object({ code: z.string(), message: z.string(), details: ValidationDetailsOut.optional() }) });
 
 type JsonSchema = Record<string, unknown>;
+/** What the document reads of an object's JSON Schema: its properties (a query's parameters). */
+const ObjectJsonSchema = z.object({ properties: z.record(z.string(), z.unknown()).optional() });
 const COMPONENTS = "#/components/schemas/";
 
 /**
@@ -51,7 +53,7 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
     const path = r.path.replace(/:(\w+)/g, "{$1}");
     const params = [...r.path.matchAll(/:(\w+)/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
     const query = r.query
-      ? Object.entries((json(r.query, "input") as { properties?: Record<string, unknown> }).properties ?? {}).map(([name, schema]) => ({
+      ? Object.entries(ObjectJsonSchema.parse(json(r.query, "input")).properties ?? {}).map(([name, schema]) => ({
           name,
           in: "query",
           schema,

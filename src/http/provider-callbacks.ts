@@ -51,8 +51,8 @@ export function providerCallbacks(deps: {
   recordWaitMs: number;
 }): FastifyPluginAsync {
   return async (app) => {
-    app.addContentTypeParser("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
-      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    app.addContentTypeParser<string>("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body)));
     });
 
     app.post<{ Params: { id: string }; Body: Record<string, string> }>("/api/v1/callbacks/twilio/:id", async (request, reply) => {

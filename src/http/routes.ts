@@ -1,5 +1,6 @@
 /** The REST API, under /api/v1: PRODUCT.md "API contract". */
 import { z } from "zod";
+import { getAccountSettings, setNotificationEmail } from "../accounts/accounts.js";
 import {
   ActionIn,
   ActionOut,
@@ -72,6 +73,10 @@ export interface ApiDeps {
 }
 
 const list = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item) });
+/** The path parameter of the routes under a resource's id (`/triggers/:id`). */
+const IdParams = z.object({ id: z.string() });
+/** A trigger type's name in a path; checked against the catalogue by the route, so the document keeps it a string. */
+const TypeParams = z.object({ type: z.string() });
 
 export const TriggerTypeOut = z.object({
   type: z.string(),
@@ -88,7 +93,7 @@ export const SessionOut = z.object({ account_id: z.string(), account_name: z.str
 export const AccountPatch = z.strictObject({ notification_email: emailAddress().nullable() });
 
 async function sessionOut(db: Db, accountId: string): Promise<z.output<typeof SessionOut>> {
-  const account = await db.selectFrom("accounts").select(["id", "name", "notification_email"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+  const account = await getAccountSettings(db, accountId);
   return { account_id: account.id, account_name: account.name, notification_email: account.notification_email };
 }
 
@@ -160,11 +165,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       status: 200,
       response: SessionOut,
       handler: async ({ accountId, body }) => {
-        await db
-          .updateTable("accounts")
-          .set({ notification_email: (body as z.output<typeof AccountPatch>).notification_email })
-          .where("id", "=", accountId)
-          .execute();
+        await setNotificationEmail(db, accountId, body.notification_email);
         return sessionOut(db, accountId);
       },
     }),
@@ -175,9 +176,10 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Ready-made webhook bodies for this trigger type: Slack incoming webhook, Zapier catch hook",
       tag: "catalogue",
       auth: false,
+      params: TypeParams,
       status: 200,
       response: list(PresetOut),
-      handler: async ({ params }) => ({ data: presetsFor(parseInput(triggerTypeSchema, params.type, "type") as TriggerTypeName) }),
+      handler: async ({ params }) => ({ data: presetsFor(parseInput(triggerTypeSchema, params.type, "type")) }),
     }),
 
     route({
@@ -189,7 +191,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       body: TriggerIn,
       status: 201,
       response: TriggerOut,
-      handler: async ({ accountId, body }) => createTrigger(db, deps, accountId, body as TriggerIn),
+      handler: async ({ accountId, body }) => createTrigger(db, deps, accountId, body),
     }),
     route({
       method: "GET",
@@ -207,9 +209,10 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Get a trigger",
       tag: "triggers",
       auth: true,
+      params: IdParams,
       status: 200,
       response: TriggerOut,
-      handler: async ({ accountId, params }) => getTrigger(db, accountId, params.id as string),
+      handler: async ({ accountId, params }) => getTrigger(db, accountId, params.id),
     }),
     route({
       method: "PATCH",
@@ -217,10 +220,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Update a trigger (name, type, description, enabled)",
       tag: "triggers",
       auth: true,
+      params: IdParams,
       body: TriggerPatch,
       status: 200,
       response: TriggerOut,
-      handler: async ({ accountId, params, body }) => updateTrigger(db, deps, accountId, params.id as string, body as TriggerPatch),
+      handler: async ({ accountId, params, body }) => updateTrigger(db, deps, accountId, params.id, body),
     }),
     route({
       method: "DELETE",
@@ -228,8 +232,9 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Delete a trigger with its actions and their log",
       tag: "triggers",
       auth: true,
+      params: IdParams,
       status: 204,
-      handler: async ({ accountId, params }) => deleteTrigger(db, accountId, params.id as string),
+      handler: async ({ accountId, params }) => deleteTrigger(db, accountId, params.id),
     }),
 
     route({
@@ -238,10 +243,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Add an action to a trigger; the answer holds its signing secret",
       tag: "actions",
       auth: true,
+      params: IdParams,
       body: ActionIn,
       status: 201,
       response: ActionOut,
-      handler: async ({ accountId, params, body }) => createAction(db, deps, accountId, params.id as string, body as ActionIn),
+      handler: async ({ accountId, params, body }) => createAction(db, deps, accountId, params.id, body),
     }),
     route({
       method: "GET",
@@ -249,9 +255,10 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "List a trigger's actions",
       tag: "actions",
       auth: true,
+      params: IdParams,
       status: 200,
       response: list(ActionOut),
-      handler: async ({ accountId, params }) => ({ data: await listActions(db, deps, accountId, params.id as string) }),
+      handler: async ({ accountId, params }) => ({ data: await listActions(db, deps, accountId, params.id) }),
     }),
     route({
       method: "GET",
@@ -259,9 +266,10 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Get an action",
       tag: "actions",
       auth: true,
+      params: IdParams,
       status: 200,
       response: ActionOut,
-      handler: async ({ accountId, params }) => getAction(db, deps, accountId, params.id as string),
+      handler: async ({ accountId, params }) => getAction(db, deps, accountId, params.id),
     }),
     route({
       method: "PATCH",
@@ -269,10 +277,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Update an action (name, enabled, and its type's settings)",
       tag: "actions",
       auth: true,
+      params: IdParams,
       body: ActionPatch,
       status: 200,
       response: ActionOut,
-      handler: async ({ accountId, params, body }) => updateAction(db, deps, accountId, params.id as string, body as ActionPatch),
+      handler: async ({ accountId, params, body }) => updateAction(db, deps, accountId, params.id, body),
     }),
     route({
       method: "DELETE",
@@ -280,8 +289,9 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Delete an action and its log",
       tag: "actions",
       auth: true,
+      params: IdParams,
       status: 204,
-      handler: async ({ accountId, params }) => deleteAction(db, accountId, params.id as string),
+      handler: async ({ accountId, params }) => deleteAction(db, accountId, params.id),
     }),
     route({
       method: "GET",
@@ -289,9 +299,10 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Reveal an action's signing secret",
       tag: "actions",
       auth: true,
+      params: IdParams,
       status: 200,
       response: SecretOut,
-      handler: async ({ accountId, params }) => revealSecret(db, deps, accountId, params.id as string),
+      handler: async ({ accountId, params }) => revealSecret(db, deps, accountId, params.id),
     }),
     route({
       method: "POST",
@@ -299,10 +310,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Rotate an action's signing secret; each previous one stays valid for 24 hours",
       tag: "actions",
       auth: true,
+      params: IdParams,
       status: 200,
       response: SecretOut,
       errors: { 409: `limit_reached: ${MAX_PREVIOUS_SECRETS} previous secrets still sign; rotate again once the oldest expires` },
-      handler: async ({ accountId, params }) => rotateSecret(db, deps, accountId, params.id as string),
+      handler: async ({ accountId, params }) => rotateSecret(db, deps, accountId, params.id),
     }),
 
     route({
@@ -312,6 +324,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         "Send the trigger type's example payload (or `data`) to this action through the real delivery path, marked as a test (a webhook gets the header `x-hookline-test: true`; the instance has `test: true` and is left out of the action's stats and failing flag); answers with the instance after its first attempt",
       tag: "actions",
       auth: true,
+      params: IdParams,
       body: TestSendDoc,
       // Parsed as sent; `data` is checked against the action's type once the action is read. No body is `{}`, as for any route.
       parseBody: (raw) => parseInput(TestSendIn, raw === undefined ? {} : raw),
@@ -321,8 +334,8 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         testSend(
           { db, committer: deps.committer, newId: deps.newId, now: deps.now, onInstances: deps.onInstances, waitMs: deps.testWaitMs },
           accountId,
-          params.id as string,
-          body as TestSendIn,
+          params.id,
+          body,
         ),
     }),
     route({
@@ -331,11 +344,12 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Resend every failed instance of this action created in [since, until): a new attempt series each, same apptoto_id",
       tag: "log",
       auth: true,
+      params: IdParams,
       body: RecoverIn,
       status: 202,
       response: RecoverOut,
       handler: async ({ accountId, params, body }) => {
-        const out = await recoverFailed(db, accountId, params.id as string, body as RecoverIn, deps.now());
+        const out = await recoverFailed(db, accountId, params.id, body, deps.now());
         deps.onInstances();
         return out;
       },
@@ -346,10 +360,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "An action's attempts per hour and success rate over the last `hours` (default 24)",
       tag: "log",
       auth: true,
+      params: IdParams,
       query: StatsQuery,
       status: 200,
       response: StatsOut,
-      handler: async ({ accountId, params, query }) => actionStats(db, accountId, params.id as string, (query as { hours: number }).hours, deps.now()),
+      handler: async ({ accountId, params, query }) => actionStats(db, accountId, params.id, query.hours, deps.now()),
     }),
     route({
       method: "GET",
@@ -357,10 +372,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "An action's instances: newest first by default, filter by outcome, sort by column, cursor pagination",
       tag: "log",
       auth: true,
+      params: IdParams,
       query: LogQuery,
       status: 200,
       response: LogOut,
-      handler: async ({ accountId, params, query }) => listLog(db, accountId, params.id as string, query as LogQuery),
+      handler: async ({ accountId, params, query }) => listLog(db, accountId, params.id, query),
     }),
     route({
       method: "GET",
@@ -368,9 +384,10 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "One instance with its payload and every attempt's request and response",
       tag: "log",
       auth: true,
+      params: IdParams,
       status: 200,
       response: InstanceDetailOut,
-      handler: async ({ accountId, params }) => getInstanceDetail(db, accountId, params.id as string),
+      handler: async ({ accountId, params }) => getInstanceDetail(db, accountId, params.id),
     }),
     route({
       method: "POST",
@@ -378,10 +395,11 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       summary: "Resend a finished instance: a new attempt series with the same apptoto_id",
       tag: "log",
       auth: true,
+      params: IdParams,
       status: 202,
       response: InstanceOut,
       handler: async ({ accountId, params }) => {
-        const out = await resendInstance(db, accountId, params.id as string, deps.now());
+        const out = await resendInstance(db, accountId, params.id, deps.now());
         deps.onInstances();
         return out;
       },
@@ -397,7 +415,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       rate: { class: "api", cost: () => PREVIEW_RATE_COST },
       status: 200,
       response: PreviewOut,
-      handler: async ({ accountId, body }) => previewTemplate(deps.templates, accountId, body as PreviewIn),
+      handler: async ({ accountId, body }) => previewTemplate(deps.templates, accountId, body),
     }),
 
     route({
@@ -413,7 +431,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       response: EventOut,
       errors: { 409: "idempotency_conflict: the idempotency_key was used before with a different type or data; the message names that event's id" },
       handler: async ({ accountId, body }) => {
-        const [out] = await deps.ingest(accountId, body as ReturnType<typeof validateBatch>);
+        const [out] = await deps.ingest(accountId, body);
         return out;
       },
     }),
@@ -431,7 +449,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       errors: {
         409: "idempotency_conflict: an event's idempotency_key was used before, or earlier in the batch, with a different type or data; nothing is stored, and the message names the event (events[3])",
       },
-      handler: async ({ accountId, body }) => ({ data: await deps.ingest(accountId, body as ReturnType<typeof validateBatch>) }),
+      handler: async ({ accountId, body }) => ({ data: await deps.ingest(accountId, body) }),
     }),
   ];
 }

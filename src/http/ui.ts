@@ -9,6 +9,7 @@
  */
 import fs from "node:fs";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { findAccount } from "../accounts/accounts.js";
 import { createSession, deleteSession, EMBED_SESSION_TTL_MS, redeemLoginToken, resolveSession, verifyEmbedToken } from "../accounts/sessions.js";
 import type { Db } from "../db/schema.js";
 import { HooklineError } from "../errors.js";
@@ -172,7 +173,7 @@ export function uiPlugin(deps: UiDeps): FastifyPluginAsync {
       if (!token) return cannotEmbed(reply, "it has no token");
       const verdict = verifyEmbedToken(deps.embedSecret, token, deps.now());
       if ("refused" in verdict) return cannotEmbed(reply, verdict.refused);
-      const account = await deps.db.selectFrom("accounts").select("id").where("id", "=", verdict.accountId).executeTakeFirst();
+      const account = await findAccount(deps.db, verdict.accountId);
       if (!account) return cannotEmbed(reply, "its account does not exist");
       return signIn(reply, account.id, true);
     });

@@ -268,6 +268,17 @@ export async function nextDueAt(db: Executor): Promise<number | undefined> {
   return row?.at == null ? undefined : Number(row.at);
 }
 
+/** The unfinished instances due by `now`: how many, and when the one due longest fell due (the queue /metrics reports). */
+export async function dueQueue(db: Executor, now: number): Promise<{ count: number; oldestDueAt: number | undefined }> {
+  const row = await db
+    .selectFrom("instances")
+    .select([(eb) => eb.fn.countAll<number>().as("n"), (eb) => eb.fn.min("next_attempt_at").as("oldest")])
+    .where(UNFINISHED)
+    .where("next_attempt_at", "<=", now)
+    .executeTakeFirstOrThrow();
+  return { count: Number(row.n), oldestDueAt: row.oldest == null ? undefined : Number(row.oldest) };
+}
+
 export interface Completion {
   instanceId: string;
   actionId: string;

@@ -1,9 +1,9 @@
 /**
  * Bundles the compiled CLI (dist/cli.js) and its threads' entries (webhooks, template renders) into
- * dist/bin/, the files `hookline` runs. Loading some 450 separate modules (Kysely's 262 files, zod's
- * 95, Hookline's own and Fastify's tree) took a process most of a second before it did anything;
- * bundled, about half of that (docs/PERFORMANCE.md, item 37). Left outside: the native SQLite driver, and what loads only when
- * configured (PostgreSQL, SMTP, OpenTelemetry), as in the unbundled build.
+ * dist/bin/, the files `hookline` runs: one module each to load instead of some 450, so the command
+ * starts in about half the time (docs/PERFORMANCE.md, item 37). Left outside: the native SQLite
+ * driver, and what loads only when configured (PostgreSQL, SMTP, OpenTelemetry), as in the
+ * unbundled build.
  *
  * The bin is made executable here: the folder is written anew each build, and `npx hookline` runs
  * it through a link npm made executable once, at the first install, and reuses after.

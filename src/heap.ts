@@ -1,12 +1,9 @@
 /**
- * How far V8 lets a heap grow between full collections. By default it lets the old generation grow
- * to up to four times what the last full collection left live before it collects again; a server
- * under load promotes short-lived garbage (requests and attempts in flight outlive young-generation
- * collections) at tens of MB a second, so its heap spent most of its time far above what was live:
- * the main thread's old generation cycled 67–95 MB draining a backlog with 25–40 MB live, and now
- * and then (when marking ran late on two busy cores) reached 200 MB. Growing by half instead keeps
- * the process near what it uses: peak RSS 270 → 195 MB filling and draining a backlog, 270 → 204 MB
- * in the steady scenario, with no change in throughput beyond the noise (docs/PERFORMANCE.md, item 25).
+ * How far V8 lets a heap grow between full collections. By default the old generation may grow to
+ * four times what the last full collection left live; a server under load promotes short-lived
+ * garbage (requests and attempts in flight) quickly, so its heap sat far above what was live.
+ * Growing by half keeps the process near what it uses, at no cost in throughput (the measurements:
+ * docs/PERFORMANCE.md, item 25).
  *
  * The flag is process-wide (the webhook thread's heap follows it too), so only the `hookline`
  * command sets it, for the process it owns; an embedder of `startHookline` keeps its own settings.

@@ -59,9 +59,8 @@ interface Answer {
  *
  * Through undici's `dispatch` with a handler of our own rather than its `request`: the answer is
  * collected straight from the socket's chunks, and one timer and the caller's signal abort the
- * request through its controller. `request` wrapped each answer in a stream read with an async
- * iterator, and needed an AbortController per request for the timeout; on the webhook thread
- * that was about a fifth of its CPU per delivery (docs/PERFORMANCE.md, item 21).
+ * request through its controller, with no stream or AbortController per request (the cost of those:
+ * docs/PERFORMANCE.md, item 21).
  */
 export async function postOnce(
   url: string,

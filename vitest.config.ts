@@ -75,6 +75,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ["default", "./test/helpers/summary-reporter.ts"],
+    // The threads, the command and the UI run from dist/: rebuilt first when a source is newer.
+    globalSetup: ["./test/helpers/fresh-build.ts"],
     projects: [
       { extends: true, test: { name: "sqlite", include: ["src/**/*.test.ts", "test/**/*.test.ts", "bench/**/*.test.ts"], exclude: [...configDefaults.exclude, ...ALONE, ...POSTGRES_ONLY] } },
       ...(postgresReady ? [{ extends: true, test: { name: "postgres", include: [...POSTGRES_TESTS, ...POSTGRES_ONLY].filter((f) => !ALONE.includes(f)), env: postgresEnv } }] : []),

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { tuneHeapGrowth } from "./heap.js";
 
-/** The build of heap.ts (`npm test` builds first), for a fresh process whose V8 flags are its own. */
+/** The build of heap.ts (rebuilt before the tests when stale: test/helpers/fresh-build.ts), for a fresh process whose V8 flags are its own. */
 const built = fileURLToPath(new URL("../dist/heap.js", import.meta.url));
 
 /**

@@ -4,10 +4,12 @@
  * `findFiredActions`) are read once per key per transaction, and afresh outside a transaction.
  */
 import { expect, it, vi } from "vitest";
+import { createCommitter } from "../src/db/committer.js";
 import type { Store } from "../src/db/connect.js";
 import type { Executor } from "../src/db/schema.js";
 import { type Completion, completeAttempts, sendingReader } from "../src/instances/instances.js";
 import { findFiredActions } from "../src/match/match.js";
+import type { updateTrigger } from "../src/triggers/triggers.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, openFreshStore } from "./helpers/hookline.js";
 import { eventRow, instanceRow } from "./helpers/rows.js";
@@ -138,4 +140,33 @@ it(`[${DIALECT}] one transaction ends an action's failing spell once for all its
     expect(await completeAttempt(trx, completion("ins_5", "failed", 20))).toBe(true);
   });
   expect(Number(await failingSince(store))).toBe(20);
+});
+
+it(`[${DIALECT}] a committer unit cannot write triggers or actions, whose reads its transaction shares; its one write to actions, the failing spell, leaves that read right`, async () => {
+  const store = await storeWithAction();
+  await leasedInstances(store, ["ins_1"]);
+  const committer = createCommitter(store.db);
+  const seen = await committer.run(async (trx) => {
+    const shared = await sendingReader(trx)("act_1");
+    expect(await completeAttempt(trx, completion("ins_1", "failed", 10))).toBe(true);
+    // The compiler refuses every other write of these tables in a unit (schema.ts `Executor`):
+    // @ts-expect-error a unit cannot update actions,
+    trx.updateTable("actions");
+    // @ts-expect-error nor insert triggers,
+    trx.insertInto("triggers");
+    // @ts-expect-error nor delete actions,
+    trx.deleteFrom("actions");
+    // @ts-expect-error nor hand its transaction to the API's functions that write them.
+    const handedOver: Parameters<typeof updateTrigger>[0] = trx;
+    void handedOver;
+    const fresh = await trx
+      .selectFrom("actions")
+      .select(["settings", "secret", "previous_secrets as previousSecrets", "failing_since"])
+      .where("id", "=", "act_1")
+      .executeTakeFirstOrThrow();
+    return { shared, again: await sendingReader(trx)("act_1"), fresh };
+  });
+  expect(seen.again).toBe(seen.shared);
+  expect(seen.fresh).toEqual({ ...seen.shared, failing_since: 10 });
+  expect(Number(await failingSince(store))).toBe(10);
 });

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { type TriggerTypeName, triggerType } from "../catalogue/trigger-types.js";
-import type { ActionRow, Db, Executor } from "../db/schema.js";
+import type { ActionRow, Db, Executor, Tx } from "../db/schema.js";
 import { LimitReachedError, NotFoundError, ValidationError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
@@ -278,7 +278,7 @@ export async function createAction(db: Db, deps: Deps, accountId: string, trigge
   return toOut(row, deps, { secret });
 }
 
-export async function updateAction(db: Executor, deps: Deps, accountId: string, id: string, patch: ActionPatch): Promise<ActionOut> {
+export async function updateAction(db: Db | Tx, deps: Deps, accountId: string, id: string, patch: ActionPatch): Promise<ActionOut> {
   const row = await requireAction(db, accountId, id);
   const { name: newName, enabled, headers: newHeaders, body: newBody, ...settingsPatch } = patch;
   const current = openSettings(row.settings, deps.cipher);
@@ -313,7 +313,7 @@ export async function updateAction(db: Executor, deps: Deps, accountId: string, 
   return toOut(updated, deps);
 }
 
-export async function deleteAction(db: Executor, accountId: string, id: string): Promise<void> {
+export async function deleteAction(db: Db | Tx, accountId: string, id: string): Promise<void> {
   const result = await db.deleteFrom("actions").where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
   if (Number(result.numDeletedRows) === 0) throw new NotFoundError("action", id);
 }
@@ -328,7 +328,7 @@ export async function revealSecret(db: Executor, deps: Deps, accountId: string, 
  * deliveries. At most MAX_PREVIOUS_SECRETS sign beside the current one: a rotation beyond that is
  * refused until the oldest expires, as Svix does.
  */
-export async function rotateSecret(db: Executor, deps: Deps, accountId: string, id: string): Promise<{ secret: string }> {
+export async function rotateSecret(db: Db | Tx, deps: Deps, accountId: string, id: string): Promise<{ secret: string }> {
   for (;;) {
     const row = await requireAction(db, accountId, id);
     const now = deps.now();

@@ -18,11 +18,12 @@
  */
 import type { Store } from "./connect.js";
 import { direct } from "./prepared.js";
-import type { Db, Tx } from "./schema.js";
+import type { Db, UnitTx } from "./schema.js";
 import type { DeferredSync } from "./sqlite.js";
 import { writingBehind } from "./write-behind.js";
 
-export type Work<T> = (trx: Tx) => Promise<T>;
+/** A unit of work: its transaction cannot write the tables units share reads of (schema.ts `Executor`, `UnitTx`). */
+export type Work<T> = (trx: UnitTx) => Promise<T>;
 
 export interface RunOptions<T> {
   /**

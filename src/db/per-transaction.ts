@@ -6,7 +6,8 @@
  * of one transaction, and its answer (a promise) shared by that transaction's units.
  *
  * Only for rows the committer's transactions never write — the API writes triggers and actions'
- * settings outside them — so the first read's answer stays the transaction's answer. Outside a
+ * settings outside them, and a unit's transaction cannot (schema.ts `Executor`) — so the first
+ * read's answer stays the transaction's answer. Outside a
  * transaction (`db`), every reader reads afresh. A unit the committer runs again alone (after its
  * shared transaction failed) runs in a new transaction, and reads again.
  */

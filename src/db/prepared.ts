@@ -20,7 +20,7 @@
  */
 import { type Compilable, type CompiledQuery, createQueryId, type DatabaseConnection, type Insertable, type QueryResult } from "kysely";
 import { memoize } from "../memo.js";
-import type { Database, Executor, Tx } from "./schema.js";
+import type { Database, Executor, Tx, UnitWritableTable } from "./schema.js";
 
 /** Placeholder values: a string no real value starts with. */
 const MARK = "\u0000hookline-param:";
@@ -215,9 +215,7 @@ export function prepareRows<Row extends object, R = unknown>(
  * keys as the columns. Callers give every column (`Required<…>`), so every row has the same keys
  * and no column list is written out twice.
  */
-export function prepareInsert<T extends keyof Database & string>(
-  table: T,
-): (db: Executor, rows: readonly Required<Insertable<Database[T]>>[]) => Promise<void> {
+export function prepareInsert<T extends UnitWritableTable>(table: T): (db: Executor, rows: readonly Required<Insertable<Database[T]>>[]) => Promise<void> {
   const insert = prepareRows<Required<Insertable<Database[T]>>>((db, rows) => db.insertInto(table).values(rows as never));
   return async (db, rows) => void (await insert(db, rows));
 }

@@ -3,7 +3,7 @@
  * dialect needs no service changes: times are epoch milliseconds (bigint), flags are 0/1
  * integers, structured values are JSON text.
  */
-import type { ColumnType, Generated, Insertable, Kysely, Selectable, Transaction } from "kysely";
+import type { ColumnType, Generated, Insertable, InsertQueryBuilder, InsertResult, Kysely, Selectable, Transaction } from "kysely";
 
 /** A bigint column read back as a number (PostgreSQL's driver is told to parse int8 as number). */
 type Millis = ColumnType<number, number, number>;
@@ -153,8 +153,50 @@ export interface Database {
 
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
-/** Repositories take either: a plain handle, or the transaction the caller is in. */
-export type Executor = Db | Tx;
+
+/**
+ * The tables a committer unit never writes: the units of one transaction share their reads of them
+ * (per-transaction.ts), which a write in between would leave stale. The API writes them outside the
+ * committer (`Db | Tx`); the one write to `actions` in a unit, an action's failing spell, is SQL
+ * of its own on columns no shared read keeps (instances.ts `startFailingSpell`).
+ */
+export type SharedReadTable = "triggers" | "actions";
+export type UnitWritableTable = Exclude<keyof Database & string, SharedReadTable>;
+
+// Kysely's own result types for a write, without restating them: only the table names narrow.
+declare const kysely: Db;
+type UpdateOf<T extends UnitWritableTable> = ReturnType<typeof kysely.updateTable<T>>;
+type DeleteOf<T extends UnitWritableTable> = ReturnType<typeof kysely.deleteFrom<T>>;
+/** Ways to write that would go around the narrowed ones (unused by units). */
+type OtherWrites =
+  | "replaceInto"
+  | "mergeInto"
+  | "with"
+  | "withRecursive"
+  | "withSchema"
+  | "withPlugin"
+  | "withoutPlugins"
+  | "withTables"
+  | "connection"
+  | "transaction"
+  | "startTransaction";
+
+/**
+ * Repositories take an Executor: a plain handle, the transaction the caller is in, or a committer
+ * unit's transaction (committer.ts `Work`), which cannot write triggers or actions: the compiler
+ * refuses `trx.updateTable("actions")` in a unit, and the unit's transaction is no `Db | Tx`, so it
+ * cannot be passed to the functions that write them either.
+ */
+export interface Executor extends Omit<Db, "insertInto" | "updateTable" | "deleteFrom" | OtherWrites> {
+  insertInto<T extends UnitWritableTable>(table: T): InsertQueryBuilder<Database, T, InsertResult>;
+  updateTable<T extends UnitWritableTable>(table: T): UpdateOf<T>;
+  deleteFrom<T extends UnitWritableTable>(table: T): DeleteOf<T>;
+}
+
+/** A committer unit's transaction (committer.ts `Work`): an Executor that is a transaction. */
+export interface UnitTx extends Executor {
+  readonly isTransaction: true;
+}
 
 export type AccountRow = Selectable<AccountTable>;
 export type TriggerRow = Selectable<TriggerTable>;

@@ -10,7 +10,7 @@ import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { z } from "zod";
 import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
-import type { NewEvent, NewInstance, Tx } from "../db/schema.js";
+import type { NewEvent, NewInstance, UnitTx } from "../db/schema.js";
 import { insertBehind } from "../db/write-behind.js";
 import type { Handoff } from "../deliver/worker.js";
 import { IdempotencyConflictError } from "../errors.js";
@@ -101,7 +101,7 @@ interface Rows {
  * the one instance of this action, marked as a test (a test send, which runs even when the action is disabled).
  */
 export async function storeEvents(
-  trx: Tx,
+  trx: UnitTx,
   deps: Pick<IngestDeps, "newId" | "now" | "reserve">,
   accountId: string,
   events: readonly ValidEvent[],
@@ -130,7 +130,7 @@ export async function storeEvents(
  * (Stripe's rule: https://docs.stripe.com/api/idempotent_requests); undefined when the key is new.
  */
 async function repeatOf(
-  trx: Tx,
+  trx: UnitTx,
   accountId: string,
   key: string,
   event: ValidEvent,
@@ -179,7 +179,7 @@ const duplicate = (id: string, instances: number): StoredEvent => ({
 
 /** A new event and its instances: their rows added to `rows`, its instances reserved for this process's worker where it has room. */
 async function newEvent(
-  trx: Tx,
+  trx: UnitTx,
   deps: Pick<IngestDeps, "newId" | "now" | "reserve">,
   accountId: string,
   event: ValidEvent,

@@ -6,7 +6,7 @@
 import { type RawBuilder, type SqlBool, sql } from "kysely";
 import { perTransaction } from "../db/per-transaction.js";
 import { prepare, prepareRows } from "../db/prepared.js";
-import type { Executor, Flag, InstanceRow, InstanceState, Tx } from "../db/schema.js";
+import type { Executor, Flag, InstanceRow, InstanceState, UnitTx } from "../db/schema.js";
 
 /**
  * "Unfinished": the predicate of the partial index `instances_claim` (migration 005), written as the
@@ -137,7 +137,7 @@ const readClaimed = prepareRows<{ id: string }, Omit<ClaimedInstance, keyof Acti
  * `more` says the scan window was full: more may be due for other actions.
  */
 export async function claimDue(
-  trx: Tx,
+  trx: UnitTx,
   {
     now,
     leaseMs,
@@ -340,15 +340,18 @@ const finishAttempts = prepareRows<Finish, { id: string; test: Flag }>(
   },
   () => FINISH_COLUMNS,
 );
-const startFailingSpell = prepare<{ id: string; now: number }>((db, p) =>
-  db
-    .updateTable("actions")
-    .set({ failing_since: sql`coalesce(failing_since, ${p.now})` })
-    .where("id", "=", p.id),
-);
-const endFailingSpell = prepare<{ id: string }>((db, p) =>
-  db.updateTable("actions").set({ failing_since: null, failing_notified_at: null }).where("id", "=", p.id).where("failing_since", "is not", null),
-);
+/**
+ * The one write to `actions` inside a committer unit, in SQL of its own since a unit's transaction
+ * cannot write the table (schema.ts `Executor`): the failing spell's columns, which none of the
+ * reads a transaction's units share keeps (`sendingReader` above, match.ts `firedIn`).
+ */
+const startFailingSpell = prepare<{ id: string; now: number }>((db, p) => ({
+  compile: () => sql`update "actions" set "failing_since" = coalesce("failing_since", ${p.now}) where "id" = ${p.id}`.compile(db),
+}));
+const endFailingSpell = prepare<{ id: string }>((db, p) => ({
+  compile: () =>
+    sql`update "actions" set "failing_since" = null, "failing_notified_at" = null where "id" = ${p.id} and "failing_since" is not null`.compile(db),
+}));
 
 /**
  * Records attempts' effects on their instances and frees their leases, in one statement per chunk.

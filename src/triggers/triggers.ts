@@ -128,7 +128,7 @@ export async function createTrigger(db: Db, deps: Deps, accountId: string, input
   return toOut(row, 0);
 }
 
-export async function updateTrigger(db: Executor, deps: Deps, accountId: string, id: string, patch: TriggerPatch): Promise<TriggerOut> {
+export async function updateTrigger(db: Db | Tx, deps: Deps, accountId: string, id: string, patch: TriggerPatch): Promise<TriggerOut> {
   await requireTrigger(db, accountId, id);
   await db
     .updateTable("triggers")
@@ -146,7 +146,7 @@ export async function updateTrigger(db: Executor, deps: Deps, accountId: string,
 }
 
 /** Deleting a trigger deletes its actions and their log (foreign keys cascade). */
-export async function deleteTrigger(db: Executor, accountId: string, id: string): Promise<void> {
+export async function deleteTrigger(db: Db | Tx, accountId: string, id: string): Promise<void> {
   const result = await db.deleteFrom("triggers").where("account_id", "=", accountId).where("id", "=", id).executeTakeFirst();
   if (Number(result.numDeletedRows) === 0) throw new NotFoundError("trigger", id);
 }

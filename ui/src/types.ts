@@ -1,8 +1,8 @@
-/** The API's shapes, taken from the server's own schemas (via the built client's declarations). */
+/** The API's shapes, taken from the server's own schemas (type-only: nothing of the server reaches the browser). */
 import type { z } from "zod";
-import type { ActionOut, InstanceDetailOut, InstanceOut, TriggerOut } from "../../dist/client/index.js";
-import type { SessionOut, TriggerTypeOut } from "../../dist/http/routes.js";
-import type { StatsOut } from "../../dist/log/stats.js";
+import type { ActionOut, InstanceDetailOut, InstanceOut, TriggerOut } from "../../src/client/index.js";
+import type { SessionOut, TriggerTypeOut } from "../../src/http/routes.js";
+import type { StatsOut } from "../../src/log/stats.js";
 
 export type { ActionOut, InstanceDetailOut, InstanceOut, StatsOut, TriggerOut };
 export type TriggerType = z.output<typeof TriggerTypeOut>;

@@ -41,6 +41,7 @@ import type { Committer } from "../db/committer.js";
 import { createOutageLog } from "../db/outage-log.js";
 import type { Db } from "../db/schema.js";
 import { isDatabaseUnavailable } from "../db/unavailable.js";
+import type { Handoff } from "../ingest/ingest.js";
 import { type ClaimedInstance, claimDue, nextDueAt, releaseLease, renewLeases } from "../instances/instances.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { pause } from "../pause.js";
@@ -88,17 +89,6 @@ export interface Worker {
    * without a claim.
    */
   reserve(actionId: string, accountId: string): Handoff | undefined;
-}
-
-/** A slot reserved for a new instance (Worker.reserve). Exactly one of start/cancel takes effect. */
-export interface Handoff {
-  /** The lease the instance is born with. */
-  readonly leaseToken: string;
-  readonly leaseUntil: number;
-  /** The instance is committed (visible): attempt it now. */
-  start(instance: ClaimedInstance): void;
-  /** It was not committed after all: the slot is free again. */
-  cancel(): void;
 }
 
 const CLAIM_BATCH = 100;

@@ -39,9 +39,10 @@ import type { AttemptRecorder } from "../attempts/attempts.js";
 import type { Committer } from "../db/committer.js";
 import type { Db } from "../db/schema.js";
 import type { Handoff } from "../ingest/ingest.js";
-import { type ClaimedInstance, claimDue, nextDueAt, renewLeases } from "../instances/instances.js";
+import { type ClaimedInstance, renewLeases } from "../instances/instances.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { createAttempt } from "./attempt.js";
+import { createClaimLoop } from "./claim-loop.js";
 import { createEndpointGate, HOLD_FACTOR } from "./endpoint-gate.js";
 import { createHolds, type Slot } from "./holds.js";
 import { createHeldRecords } from "./recorder.js";
@@ -90,18 +91,8 @@ export interface Worker {
   reserve(actionId: string, accountId: string): Handoff | undefined;
 }
 
-const CLAIM_BATCH = 100;
-/**
- * A claim's scan past saturated endpoints' backlogs costs as much as those backlogs are long. While
- * it finds other work it runs whenever needed; each time it finds none it waits longer before the
- * next (1 s doubling to 5 s), so a large stuck backlog costs one long scan every few seconds.
- */
-const LOOK_PAST_SATURATED_MS = [1_000, 5_000] as const;
-
 export function createWorker(deps: WorkerDeps): Worker {
   const now = deps.now ?? Date.now;
-  let wake: (() => void) | undefined;
-  let woken = false;
   /** Attempts not yet recorded (in flight, or waiting for their record's commit): shutdown waits for them. */
   const unfinished = new Set<Promise<void>>();
   // Aborts attempts still running when shutdown's grace period is over.
@@ -109,65 +100,17 @@ export function createWorker(deps: WorkerDeps): Worker {
   // Claim tokens: unique per worker run and claim, so a late completion of an old claim never matches a newer one.
   const workerId = randomUUID();
   let claims = 0;
-  let lastLookPastSaturated = 0;
-  let lookPastDelay = 0;
-  /** Actions in the last claim's window (unknown before the first). */
-  let actionsDue: readonly string[] | undefined;
+  const newToken = () => `${workerId}:${++claims}`;
   /** The instances of attempts not yet recorded: never claimed again by this worker (claimDue's `holding`). */
   const heldInstances = new Set<string>();
-  const records = createHeldRecords({ recorder: deps.recorder, logger: deps.logger, stop: hardStop.signal, now });
-  const { failed, answered } = records;
-  /**
-   * Actions with due work not yet claimed, as far as this worker knows: "all" until a claim has
-   * taken everything its window held. A new instance of an action with older work waiting is not
-   * handed to the worker at ingest (it would overtake that work); it waits for a claim.
-   */
-  let waiting: Set<string> | "all" = "all";
-  /** Counts notifications, so a claim that raced one does not clear what it announced. */
-  let notifications = 0;
-  /**
-   * Nothing unclaimed falls due before this time, as of the last look (undefined: not known; the
-   * worker was full, the look failed, or new work was announced since).
-   */
-  let idleUntil: number | undefined;
   let stopping = false;
-
-  /** Look again now (a slot was freed). */
-  function wakeUp(): void {
-    woken = true;
-    wake?.();
-  }
-
-  /**
-   * New work was committed: look now, and past saturated endpoints' backlogs too if it may be hidden
-   * there. Work for endpoints that are saturated themselves is not: with one busy endpoint taking a
-   * steady stream of events, every claim walked that endpoint's whole backlog to find nothing.
-   */
-  function notify(actionIds?: readonly string[]): void {
-    if (!actionIds || actionIds.some((id) => room(id) > 0)) lookPastDelay = 0;
-    if (!actionIds) waiting = "all";
-    else if (waiting !== "all") for (const id of actionIds) waiting.add(id);
-    lookAgain();
-  }
-
-  /**
-   * The due times changed: look now, whatever the last look found. A claim running meanwhile may
-   * not have seen the change, so it sets neither `idleUntil` nor `waiting` from what it saw
-   * (`notifications`).
-   */
-  function lookAgain(): void {
-    notifications++;
-    idleUntil = undefined;
-    wakeUp();
-  }
-
+  const records = createHeldRecords({ recorder: deps.recorder, logger: deps.logger, stop: hardStop.signal, now });
   const accountConcurrency = deps.accountConcurrency ?? deps.concurrency;
-  // Room that frees is worth a look only if work may be waiting for it (wakeIfWorkMayWait).
   const holds = createHolds(
     { perAction: deps.perEndpointConcurrency * HOLD_FACTOR, perAccount: accountConcurrency * HOLD_FACTOR, all: deps.concurrency * HOLD_FACTOR },
-    () => wakeIfWorkMayWait(),
+    () => loop.roomFreed(),
   );
-  const { room } = holds;
+  const loop = createClaimLoop({ ...deps, holds, heldInstances, records, newToken, start, now });
   /** Starts held instances within the limits, in the order they were taken. */
   const gate = createEndpointGate({ perEndpoint: deps.perEndpointConcurrency, perAccount: accountConcurrency, all: deps.concurrency });
   const attempt = createAttempt({
@@ -178,7 +121,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     policy: deps.policy,
     logger: deps.logger,
     hardStop: hardStop.signal,
-    onRetryRecorded: lookAgain,
+    onRetryRecorded: () => loop.lookAgain(),
     now,
     ...(deps.metrics && { metrics: deps.metrics }),
     ...(deps.tracer && { tracer: deps.tracer }),
@@ -191,18 +134,10 @@ export function createWorker(deps: WorkerDeps): Worker {
     const since = now();
     try {
       await deps.committer.run((trx) => renewLeases(trx, tokens, since + deps.leaseMs), { durable: false });
-      answered(since);
+      records.answered(since);
     } catch (err) {
-      failed(err, "could not renew leases");
+      records.failed(err, "could not renew leases");
     }
-  }
-
-  /**
-   * Room that frees is worth a claim only if work may be waiting for it: with new instances handed
-   * over at ingest, a claim after every attempt found nothing, at the cost of a commit each.
-   */
-  function wakeIfWorkMayWait(): void {
-    if (waiting === "all" || waiting.size > 0 || idleUntil === undefined || now() >= idleUntil) wakeUp();
   }
 
   function launch(instance: ClaimedInstance, slot: Slot): void {
@@ -217,11 +152,13 @@ export function createWorker(deps: WorkerDeps): Worker {
     unfinished.add(p);
   }
 
-  const start = (instance: ClaimedInstance) => launch(instance, holds.take(instance.actionId, instance.accountId, instance.leaseToken));
+  function start(instance: ClaimedInstance): void {
+    launch(instance, holds.take(instance.actionId, instance.accountId, instance.leaseToken));
+  }
 
   function reserve(actionId: string, accountId: string): Handoff | undefined {
-    if (stopping || waiting === "all" || waiting.has(actionId) || holds.free() <= 0 || room(actionId, accountId) <= 0) return undefined;
-    const leaseToken = `${workerId}:${++claims}`;
+    if (stopping || !loop.nothingWaitsFor(actionId) || holds.free() <= 0 || holds.room(actionId, accountId) <= 0) return undefined;
+    const leaseToken = newToken();
     const slot = holds.take(actionId, accountId, leaseToken);
     // Shutdown waits for the reserved slot as for an attempt: its instance may yet be committed.
     let settle!: () => void;
@@ -251,100 +188,15 @@ export function createWorker(deps: WorkerDeps): Worker {
     };
   }
 
-  async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-    // Already stopping (aborted while claiming): an abort listener added now would never fire.
-    if (woken || signal.aborted) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-      signal.addEventListener("abort", done, { once: true });
-    });
-  }
-
-  async function run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      // Let the rest of this I/O phase run first: attempts finishing together free their slots
-      // together, and one claim serves them all instead of one claim (and one commit) each.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      woken = false;
-      const free = holds.free();
-      let claimed: ClaimedInstance[] = [];
-      let more = false;
-      try {
-        const token = `${workerId}:${++claims}`;
-        const t = now();
-        const query = {
-          now: t,
-          leaseMs: deps.leaseMs,
-          limit: Math.min(free, CLAIM_BATCH),
-          room,
-          accountRoom: holds.accountRoom,
-          actionsDue,
-          saturated: holds.saturated(),
-          saturatedAccounts: holds.saturatedAccounts(),
-          lookPastSaturated: t - lastLookPastSaturated >= lookPastDelay,
-          lock: deps.lockClaims,
-          token,
-          holding: heldInstances,
-        };
-        // Sending needs the lease visible, not on disk: a lease lost with the machine means the instance
-        // is claimed again after a restart, as it would be had the process died mid-attempt.
-        const notified = notifications;
-        const result = await deps.committer.run((trx) => claimDue(trx, query), { durable: false });
-        answered(t);
-        ({ claimed, more } = result);
-        // What this claim left behind is what is waiting: unless new work was announced meanwhile,
-        // which it may not have seen, or it had no room to claim anything (then it did not look).
-        if (notifications === notified && query.limit > 0) waiting = more ? "all" : new Set(result.leftBehind);
-        actionsDue = result.actionsDue;
-        if (result.lookedPastSaturated) {
-          lastLookPastSaturated = t;
-          lookPastDelay = claimed.length > 0 ? 0 : Math.min(Math.max(lookPastDelay * 2, LOOK_PAST_SATURATED_MS[0]), LOOK_PAST_SATURATED_MS[1]);
-        }
-      } catch (err) {
-        failed(err, "could not claim due instances");
-        // The database may be back in a moment (a restart): look again soon, whatever the poll interval.
-        await sleep(Math.min(deps.pollIntervalMs, 1_000), signal);
-        continue;
-      }
-      for (const instance of claimed) start(instance);
-      // More may be due (a full batch, or a scan window full of other actions' work): look again now.
-      if (claimed.length > 0 && (claimed.length === CLAIM_BATCH || more) && holds.free() > 0) continue;
-      let wait = deps.pollIntervalMs;
-      idleUntil = undefined;
-      // Sleep until the next retry falls due, whether or not this claim took anything: a freed slot
-      // wakes the worker only while work may be waiting, and that is known from here (`idleUntil`).
-      if (holds.free() > 0) {
-        const notified = notifications;
-        // null: the look failed, so nothing is known (and a freed slot looks again).
-        const due = await nextDueAt(deps.db).catch(() => null);
-        if (due === undefined || (due !== null && due > now())) {
-          if (due !== undefined) wait = Math.min(wait, due - now());
-          if (notifications === notified) idleUntil = due ?? Number.POSITIVE_INFINITY;
-        }
-        // Due already but not claimed: skipped for a saturated endpoint (a completion wakes us), or
-        // locked by another transaction just then. Look again soon rather than at the next poll.
-        else if (due !== null && claimed.length === 0) wait = Math.min(wait, 1_000);
-      }
-      await sleep(wait, signal);
-    }
-  }
-
   return {
     name: "delivery",
-    notify,
+    notify: (actionIds) => loop.notify(actionIds),
     inFlight: () => gate.inFlight(),
     reserve,
     async run(signal) {
       const renewal = setInterval(() => void renew(), Math.max(1, Math.floor(deps.leaseMs / 3)));
       renewal.unref();
-      await run(signal);
+      await loop.run(signal);
       stopping = true;
       // Stopped claiming. Attempts in flight may finish within the grace period; any still running
       // after it are aborted and their instances released, to be attempted again on the next start.

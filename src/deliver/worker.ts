@@ -113,19 +113,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const loop = createClaimLoop({ ...deps, holds, heldInstances, records, newToken, start, now });
   /** Starts held instances within the limits, in the order they were taken. */
   const gate = createEndpointGate({ perEndpoint: deps.perEndpointConcurrency, perAccount: accountConcurrency, all: deps.concurrency });
-  const attempt = createAttempt({
-    senders: deps.senders,
-    gate,
-    records,
-    committer: deps.committer,
-    policy: deps.policy,
-    logger: deps.logger,
-    hardStop: hardStop.signal,
-    onRetryRecorded: () => loop.lookAgain(),
-    now,
-    ...(deps.metrics && { metrics: deps.metrics }),
-    ...(deps.tracer && { tracer: deps.tracer }),
-  });
+  const attempt = createAttempt({ ...deps, gate, records, hardStop: hardStop.signal, onRetryRecorded: () => loop.lookAgain(), now });
 
   /** Keeps the leases of unfinished claims alive; a failure is logged and tried again next time. */
   async function renew(): Promise<void> {
@@ -160,32 +148,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (stopping || !loop.nothingWaitsFor(actionId) || holds.free() <= 0 || holds.room(actionId, accountId) <= 0) return undefined;
     const leaseToken = newToken();
     const slot = holds.take(actionId, accountId, leaseToken);
-    // Shutdown waits for the reserved slot as for an attempt: its instance may yet be committed.
-    let settle!: () => void;
-    const reserved = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
-    unfinished.add(reserved);
-    let settled = false;
-    const end = () => {
-      settled = true;
-      unfinished.delete(reserved);
-      settle();
-    };
-    return {
-      leaseToken,
-      leaseUntil: now() + deps.leaseMs,
-      start(instance) {
-        if (settled) return;
-        launch(instance, slot);
-        end();
-      },
-      cancel() {
-        if (settled) return;
-        slot.release();
-        end();
-      },
-    };
+    return handoff({ leaseToken, leaseUntil: now() + deps.leaseMs }, slot, (instance) => launch(instance, slot), unfinished);
   }
 
   return {
@@ -207,6 +170,42 @@ export function createWorker(deps: WorkerDeps): Worker {
       clearInterval(renewal);
       records.stop();
       await deps.committer.drain();
+    },
+  };
+}
+
+/**
+ * A hand-off of the held `slot`: `launch` attempts its instance once committed. Shutdown waits for
+ * it as for an attempt (`unfinished`): its instance may yet be committed.
+ */
+function handoff(
+  lease: { leaseToken: string; leaseUntil: number },
+  slot: Slot,
+  launch: (instance: ClaimedInstance) => void,
+  unfinished: Set<Promise<void>>,
+): Handoff {
+  let settle!: () => void;
+  const reserved = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+  unfinished.add(reserved);
+  let settled = false;
+  const end = () => {
+    settled = true;
+    unfinished.delete(reserved);
+    settle();
+  };
+  return {
+    ...lease,
+    start(instance) {
+      if (settled) return;
+      launch(instance);
+      end();
+    },
+    cancel() {
+      if (settled) return;
+      slot.release();
+      end();
     },
   };
 }

@@ -31,6 +31,10 @@
  * would send a second time what it is about to record — so only another process can (the instance
  * looks abandoned to it), and then both attempts are logged (attempts.ts). The outage itself is
  * logged once, then counted (db/outage-log.ts), not a line with a stack per failed query.
+ *
+ * This file composes the parts, each owning its state: holds.ts (what the worker holds, and its
+ * room), claim-loop.ts (when it claims), attempt.ts (send → decide → record), recorder.ts (records
+ * held until they commit) and endpoint-gate.ts (which held instance starts when).
  */
 import { randomUUID } from "node:crypto";
 import type { Tracer } from "@opentelemetry/api";

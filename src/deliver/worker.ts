@@ -152,7 +152,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (stopping || !loop.nothingWaitsFor(actionId) || holds.free() <= 0 || holds.room(actionId, accountId) <= 0) return undefined;
     const leaseToken = newToken();
     const slot = holds.take(actionId, accountId, leaseToken);
-    return handoff({ leaseToken, leaseUntil: now() + deps.leaseMs }, slot, (instance) => launch(instance, slot), unfinished);
+    return handoff(leaseToken, now() + deps.leaseMs, slot, (instance) => launch(instance, slot), unfinished);
   }
 
   return {
@@ -182,12 +182,7 @@ export function createWorker(deps: WorkerDeps): Worker {
  * A hand-off of the held `slot`: `launch` attempts its instance once committed. Shutdown waits for
  * it as for an attempt (`unfinished`): its instance may yet be committed.
  */
-function handoff(
-  lease: { leaseToken: string; leaseUntil: number },
-  slot: Slot,
-  launch: (instance: ClaimedInstance) => void,
-  unfinished: Set<Promise<void>>,
-): Handoff {
+function handoff(leaseToken: string, leaseUntil: number, slot: Slot, launch: (instance: ClaimedInstance) => void, unfinished: Set<Promise<void>>): Handoff {
   let settle!: () => void;
   const reserved = new Promise<void>((resolve) => {
     settle = resolve;
@@ -200,7 +195,8 @@ function handoff(
     settle();
   };
   return {
-    ...lease,
+    leaseToken,
+    leaseUntil,
     start(instance) {
       if (settled) return;
       launch(instance);

@@ -130,9 +130,6 @@ it(`[${DIALECT}] the records of one shared commit are written together; one whos
       attempt: attemptRow(
         { id, accountId, series: 1, seriesAttempts: 0 },
         {
-          outcome: { kind: "success" },
-          sent: true,
-          confirmsDelivery: true,
           request: {},
           response: { status: 200, headers: {}, body: "", truncated: false },
           startedAt: at,

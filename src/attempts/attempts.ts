@@ -5,10 +5,26 @@
 import type { Committer } from "../db/committer.js";
 import type { Executor, NewAttempt } from "../db/schema.js";
 import { type Batch, insertBehind, WRITE_ORDER, writeBehind } from "../db/write-behind.js";
-import type { AttemptResult } from "../deliver/sender.js";
 import type { IdGenerator } from "../ids.js";
 import { type Completion, completeAttempts, countLateAttempts } from "../instances/instances.js";
 import { storedHeaders } from "./headers.js";
+
+/**
+ * What an attempt exchanged with its target, as the log keeps it: declared here, where it is
+ * recorded, so the record depends on no sender (each sender's AttemptResult extends it).
+ */
+export interface AttemptExchange {
+  /**
+   * What was sent, for the log: method/url/headers for a webhook (its body is the instance's payload),
+   * the same and the form fields for an SMS, envelope and message for email.
+   */
+  request: Record<string, unknown>;
+  /** What came back: HTTP status or SMTP reply code, headers, body (truncated at the cap). */
+  response?: { status: number; headers: Record<string, string | string[]>; body: string; truncated: boolean };
+  error?: string;
+  startedAt: number;
+  durationMs: number;
+}
 
 export interface AttemptRecord {
   completion: Completion;
@@ -22,7 +38,7 @@ function withStoredHeaders(request: Record<string, unknown>): Record<string, unk
 
 export function attemptRow(
   instance: { id: string; accountId: string; series: number; seriesAttempts: number },
-  result: AttemptResult,
+  result: AttemptExchange,
   outcome: NewAttempt["outcome"],
 ): Omit<Required<NewAttempt>, "id"> {
   return {

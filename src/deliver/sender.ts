@@ -1,8 +1,9 @@
 import type { StopSignal } from "../abort.js";
+import type { AttemptExchange } from "../attempts/attempts.js";
 import type { ClaimedInstance } from "../instances/instances.js";
 import type { AttemptOutcome } from "./outcome.js";
 
-export interface AttemptResult {
+export interface AttemptResult extends AttemptExchange {
   outcome: AttemptOutcome;
   /** The request left Hookline (webhook: it reached the receiver; sms/email: handed to the provider). */
   sent: boolean;
@@ -11,16 +12,6 @@ export interface AttemptResult {
    * it). False for an SMS accepted by the provider: delivery is confirmed later by its status callback.
    */
   confirmsDelivery: boolean;
-  /**
-   * What was sent, for the log: method/url/headers for a webhook (its body is the instance's payload),
-   * the same and the form fields for an SMS, envelope and message for email.
-   */
-  request: Record<string, unknown>;
-  /** What came back: HTTP status or SMTP reply code, headers, body (truncated at the cap). */
-  response?: { status: number; headers: Record<string, string | string[]>; body: string; truncated: boolean };
-  error?: string;
-  startedAt: number;
-  durationMs: number;
 }
 
 /**

@@ -31,21 +31,26 @@
  * would send a second time what it is about to record — so only another process can (the instance
  * looks abandoned to it), and then both attempts are logged (attempts.ts). The outage itself is
  * logged once, then counted (db/outage-log.ts), not a line with a stack per failed query.
+ *
+ * This file composes the parts, each owning its state: holds.ts (what the worker holds, and its
+ * room), claim-loop.ts (when it claims), attempt.ts (send → decide → record), recorder.ts (records
+ * held until they commit) and endpoint-gate.ts (which held instance starts when).
  */
 import { randomUUID } from "node:crypto";
-import { type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
+import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { AttemptRecorder } from "../attempts/attempts.js";
-import { attemptRow } from "../attempts/attempts.js";
 import type { Committer } from "../db/committer.js";
-import { createOutageLog } from "../db/outage-log.js";
 import type { Db } from "../db/schema.js";
-import { isDatabaseUnavailable } from "../db/unavailable.js";
-import { type ClaimedInstance, claimDue, nextDueAt, releaseLease, renewLeases } from "../instances/instances.js";
+import type { Handoff } from "../ingest/ingest.js";
+import { type ClaimedInstance, renewLeases } from "../instances/instances.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { pause } from "../pause.js";
-import { createEndpointGate, HOLD_FACTOR, tally } from "./endpoint-gate.js";
-import { decide, type RetryPolicy } from "./retry-policy.js";
+import { createAttempt } from "./attempt.js";
+import { createClaimLoop } from "./claim-loop.js";
+import { createEndpointGate, HOLD_FACTOR } from "./endpoint-gate.js";
+import { createHolds, type Slot } from "./holds.js";
+import { createHeldRecords } from "./recorder.js";
+import type { RetryPolicy } from "./retry-policy.js";
 import type { Sender } from "./sender.js";
 
 export interface WorkerDeps {
@@ -90,37 +95,8 @@ export interface Worker {
   reserve(actionId: string, accountId: string): Handoff | undefined;
 }
 
-/** A slot reserved for a new instance (Worker.reserve). Exactly one of start/cancel takes effect. */
-export interface Handoff {
-  /** The lease the instance is born with. */
-  readonly leaseToken: string;
-  readonly leaseUntil: number;
-  /** The instance is committed (visible): attempt it now. */
-  start(instance: ClaimedInstance): void;
-  /** It was not committed after all: the slot is free again. */
-  cancel(): void;
-}
-
-const CLAIM_BATCH = 100;
-/**
- * A claim's scan past saturated endpoints' backlogs costs as much as those backlogs are long. While
- * it finds other work it runs whenever needed; each time it finds none it waits longer before the
- * next (1 s doubling to 5 s), so a large stuck backlog costs one long scan every few seconds.
- */
-const LOOK_PAST_SATURATED_MS = [1_000, 5_000] as const;
-/** A record that failed to commit is retried after 0.25 s, doubling up to 5 s. */
-const RECORD_RETRY_MS = [250, 5_000] as const;
-
 export function createWorker(deps: WorkerDeps): Worker {
   const now = deps.now ?? Date.now;
-  const perAction = new Map<string, number>();
-  const perAccount = new Map<string, number>();
-  /** The account of each action held: an action's room is its account's too. */
-  const accountOf = new Map<string, string>();
-  /** Instances held: reserved for a hand-off, queued at the gate, in flight, or waiting for their record. */
-  let holding = 0;
-  let wake: (() => void) | undefined;
-  let woken = false;
   /** Attempts not yet recorded (in flight, or waiting for their record's commit): shutdown waits for them. */
   const unfinished = new Set<Promise<void>>();
   // Aborts attempts still running when shutdown's grace period is over.
@@ -128,273 +104,35 @@ export function createWorker(deps: WorkerDeps): Worker {
   // Claim tokens: unique per worker run and claim, so a late completion of an old claim never matches a newer one.
   const workerId = randomUUID();
   let claims = 0;
-  let lastLookPastSaturated = 0;
-  let lookPastDelay = 0;
-  /** Actions in the last claim's window (unknown before the first). */
-  let actionsDue: readonly string[] | undefined;
-  /** Claims with attempts not yet recorded → how many: their leases are renewed. */
-  const heldClaims = new Map<string, number>();
-  /** The instances of those attempts: never claimed again by this worker (claimDue's `holding`). */
+  const newToken = () => `${workerId}:${++claims}`;
+  /** The instances of attempts not yet recorded: never claimed again by this worker (claimDue's `holding`). */
   const heldInstances = new Set<string>();
-  /** Aborted when the database answers again: records waiting to retry go at once. */
-  let recordRetry = new AbortController();
-  let recordsWaiting = 0;
-  const outage = createOutageLog(deps.logger, {
-    counting: "claims, renewals and records failed",
-    meanwhile: "deliveries wait until it is back, and answers already received are held for the log",
-    ...(deps.now && { now: deps.now }),
-  });
-  /**
-   * Actions with due work not yet claimed, as far as this worker knows: "all" until a claim has
-   * taken everything its window held. A new instance of an action with older work waiting is not
-   * handed to the worker at ingest (it would overtake that work); it waits for a claim.
-   */
-  let waiting: Set<string> | "all" = "all";
-  /** Counts notifications, so a claim that raced one does not clear what it announced. */
-  let notifications = 0;
-  /**
-   * Nothing unclaimed falls due before this time, as of the last look (undefined: not known; the
-   * worker was full, the look failed, or new work was announced since).
-   */
-  let idleUntil: number | undefined;
   let stopping = false;
-
-  /** Look again now (a slot was freed). */
-  function wakeUp(): void {
-    woken = true;
-    wake?.();
-  }
-
-  /**
-   * New work was committed: look now, and past saturated endpoints' backlogs too if it may be hidden
-   * there. Work for endpoints that are saturated themselves is not: with one busy endpoint taking a
-   * steady stream of events, every claim walked that endpoint's whole backlog to find nothing.
-   */
-  function notify(actionIds?: readonly string[]): void {
-    if (!actionIds || actionIds.some((id) => room(id) > 0)) lookPastDelay = 0;
-    if (!actionIds) waiting = "all";
-    else if (waiting !== "all") for (const id of actionIds) waiting.add(id);
-    lookAgain();
-  }
-
-  /**
-   * The due times changed: look now, whatever the last look found. A claim running meanwhile may
-   * not have seen the change, so it sets neither `idleUntil` nor `waiting` from what it saw
-   * (`notifications`).
-   */
-  function lookAgain(): void {
-    notifications++;
-    idleUntil = undefined;
-    wakeUp();
-  }
-
-  /** Instances held (in flight, or queued at the gate), per action, per account and in all. */
+  const records = createHeldRecords({ recorder: deps.recorder, logger: deps.logger, stop: hardStop.signal, now });
   const accountConcurrency = deps.accountConcurrency ?? deps.concurrency;
-  const holdPerAction = deps.perEndpointConcurrency * HOLD_FACTOR;
-  const holdPerAccount = accountConcurrency * HOLD_FACTOR;
-  const holdAll = deps.concurrency * HOLD_FACTOR;
-  const accountRoom = (accountId: string) => holdPerAccount - (perAccount.get(accountId) ?? 0);
-  /**
-   * An action's room, within its account's as far as known: the account of an action with nothing
-   * held is not known here (the claim checks the account's room row by row).
-   */
-  const room = (actionId: string, accountId = accountOf.get(actionId)) =>
-    Math.min(holdPerAction - (perAction.get(actionId) ?? 0), accountId === undefined ? Number.POSITIVE_INFINITY : accountRoom(accountId));
+  const holds = createHolds(
+    { perAction: deps.perEndpointConcurrency * HOLD_FACTOR, perAccount: accountConcurrency * HOLD_FACTOR, all: deps.concurrency * HOLD_FACTOR },
+    () => loop.roomFreed(),
+  );
+  const loop = createClaimLoop({ ...deps, holds, heldInstances, records, newToken, start, now });
   /** Starts held instances within the limits, in the order they were taken. */
   const gate = createEndpointGate({ perEndpoint: deps.perEndpointConcurrency, perAccount: accountConcurrency, all: deps.concurrency });
-  const saturated = () => [...perAction.keys()].filter((actionId) => holdPerAction - (perAction.get(actionId) ?? 0) <= 0);
-  const saturatedAccounts = () => [...perAccount.keys()].filter((accountId) => accountRoom(accountId) <= 0);
-
-  /** `freeSlot` is called as soon as the receiver has answered: recording needs no endpoint slot. */
-  async function attempt(instance: ClaimedInstance, freeSlot: () => void): Promise<void> {
-    const span = deps.tracer?.startSpan("hookline.deliver", {
-      attributes: {
-        "hookline.instance_id": instance.id,
-        "hookline.action_id": instance.actionId,
-        "hookline.action_type": instance.actionType,
-        "hookline.attempt": instance.seriesAttempts + 1,
-      },
-    });
-    try {
-      await attemptAndRecord(instance, freeSlot, span);
-    } finally {
-      span?.end();
-    }
-  }
-
-  async function attemptAndRecord(instance: ClaimedInstance, freeSlot: () => void, span: Span | undefined): Promise<void> {
-    let result: Awaited<ReturnType<Sender["send"]>>;
-    // When the attempt starts, after any wait at the gate for a slot.
-    let started = now();
-    try {
-      const sender = deps.senders[instance.actionType];
-      result = await gate.run(
-        { endpoint: instance.actionId, account: instance.accountId },
-        () => {
-          started = now();
-          return sender.send(instance, hardStop.signal);
-        },
-        hardStop.signal,
-      );
-    } catch (error) {
-      freeSlot();
-      if (hardStop.signal.aborted) {
-        // Shut down mid-attempt: give the instance back untouched; it is due again at once.
-        await deps.committer.run((trx) => releaseLease(trx, instance.id, instance.leaseToken, now())).catch(() => {});
-        deps.logger.debug({ instance: instance.id, err: error }, "attempt abandoned at shutdown");
-        return;
-      }
-      // Not an outcome but a fault (e.g. a stored secret that the configured key cannot open):
-      // fail the attempt, saying why, instead of releasing it to fail again at once forever.
-      deps.logger.error({ instance: instance.id, err: error }, "attempt failed with an internal error");
-      const message = `internal error: ${(error as Error).message}`;
-      result = {
-        outcome: { kind: "permanent", message },
-        sent: false,
-        confirmsDelivery: false,
-        request: {},
-        error: message,
-        startedAt: started,
-        durationMs: now() - started,
-      };
-    }
-    // The lease keeps the instance ours until the record below commits, so it cannot be claimed twice.
-    freeSlot();
-    const number = instance.seriesAttempts + 1;
-    const decision = decide(result.outcome, number, deps.policy);
-    if (span?.isRecording()) {
-      span.setAttributes({ "hookline.outcome": decision.state, ...(result.response && { "http.response.status_code": result.response.status }) });
-      if (decision.state !== "succeeded") span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? decision.state });
-    }
-    // The metrics describe real deliveries: a test send's outcome would skew their success rate.
-    if (instance.test === 0) {
-      const type = { action_type: instance.actionType };
-      deps.metrics?.attempts.inc({ ...type, outcome: decision.state === "retrying" ? "retry" : decision.state });
-      deps.metrics?.attemptDuration.observe(type, result.durationMs / 1000);
-      // Ingest-to-delivery latency, for first deliveries (a resend's age says nothing about the pipeline).
-      if (decision.state === "succeeded" && instance.series === 1) deps.metrics?.deliveryLatency.observe(type, (now() - instance.createdAt) / 1000);
-    }
-    const at = now();
-    const error =
-      decision.state === "succeeded"
-        ? null
-        : decision.state === "failed"
-          ? decision.reason
-          : result.outcome.kind === "temporary"
-            ? result.outcome.message
-            : null;
-    const record = {
-      completion: {
-        instanceId: instance.id,
-        actionId: instance.actionId,
-        leaseToken: instance.leaseToken,
-        state: decision.state,
-        sent: result.sent,
-        delivered: decision.state === "succeeded" && result.confirmsDelivery,
-        nextAttemptAt: decision.state === "retrying" ? at + decision.delayMs : at,
-        status: result.response?.status ?? null,
-        error,
-        now: at,
-      },
-      attempt: attemptRow(instance, result, decision.state === "retrying" ? "retry" : decision.state),
-    };
-    // The lease (renewed meanwhile) keeps the instance ours while the database is away, and should
-    // it run out this worker still never claims the instance again (`heldInstances`). Only a
-    // shutdown gives up, and then the expired lease makes the instance due again (at-least-once).
-    for (let delay: number = RECORD_RETRY_MS[0]; ; delay = Math.min(delay * 2, RECORD_RETRY_MS[1])) {
-      try {
-        const since = now();
-        await deps.recorder(record);
-        answered(since);
-        // A retry's record is in: look again, to sleep until it falls due (the slot was freed, and
-        // the worker woken, before this commit). Not `notify`: the retry is not due yet, so nothing
-        // is waiting, new instances are still handed over meanwhile, and the ration of looks past
-        // saturated endpoints stands. Once, every retry's record had stopped every action's
-        // hand-offs until that look ended (a claim's time: milliseconds on PostgreSQL).
-        if (decision.state === "retrying") lookAgain();
-        return;
-      } catch (err) {
-        failed(err, "could not record attempt; retrying", { instance: instance.id });
-        if (hardStop.signal.aborted) return;
-        recordsWaiting++;
-        await pause(delay, AbortSignal.any([hardStop.signal, recordRetry.signal]));
-        recordsWaiting--;
-      }
-    }
-  }
-
-  /** A query failed: the database away is an outage, logged as one; anything else is a fault, with its stack. */
-  function failed(err: unknown, message: string, fields: Record<string, unknown> = {}): void {
-    if (isDatabaseUnavailable(err)) outage.failed(err);
-    else deps.logger.error({ ...fields, err }, message);
-  }
-
-  /** A query made at `since` succeeded: an outage it ends lets the records waiting for it go now. */
-  function answered(since: number): void {
-    if (!outage.answered(since) || recordsWaiting === 0) return;
-    recordRetry.abort();
-    recordRetry = new AbortController();
-  }
+  const attempt = createAttempt({ ...deps, gate, records, hardStop: hardStop.signal, onRetryRecorded: () => loop.lookAgain(), now });
 
   /** Keeps the leases of unfinished claims alive; a failure is logged and tried again next time. */
   async function renew(): Promise<void> {
-    const tokens = [...heldClaims.keys()];
+    const tokens = holds.claimTokens();
     if (tokens.length === 0) return;
     const since = now();
     try {
       await deps.committer.run((trx) => renewLeases(trx, tokens, since + deps.leaseMs), { durable: false });
-      answered(since);
+      records.answered(since);
     } catch (err) {
-      failed(err, "could not renew leases");
+      records.failed(err, "could not renew leases");
     }
   }
 
-  /**
-   * Room that frees is worth a claim only if work may be waiting for it: with new instances handed
-   * over at ingest, a claim after every attempt found nothing, at the cost of a commit each.
-   */
-  function wakeIfWorkMayWait(): void {
-    if (waiting === "all" || waiting.size > 0 || idleUntil === undefined || now() >= idleUntil) wakeUp();
-  }
-
-  /**
-   * Takes a slot for one attempt of `actionId` (of `accountId`) under the claim `leaseToken` (its
-   * lease is renewed from now on). `freeSlot` gives back the endpoint's and the account's slot;
-   * `release` ends the claim's hold too.
-   */
-  function occupy(actionId: string, accountId: string, leaseToken: string): { freeSlot: () => void; release: () => void } {
-    holding++;
-    heldClaims.set(leaseToken, (heldClaims.get(leaseToken) ?? 0) + 1);
-    tally(perAction, actionId, 1);
-    tally(perAccount, accountId, 1);
-    accountOf.set(actionId, accountId);
-    let held = true;
-    const freeSlot = () => {
-      if (!held) return;
-      held = false;
-      tally(perAction, actionId, -1);
-      tally(perAccount, accountId, -1);
-      if (!perAction.has(actionId)) accountOf.delete(actionId);
-      wakeIfWorkMayWait();
-    };
-    let leased = true;
-    const release = () => {
-      freeSlot();
-      // Counted as held until its record commits (or it is given back): the instances leased to
-      // this worker — all that a kill -9 can make attempted twice — never exceed what it may hold.
-      if (leased) {
-        leased = false;
-        holding--;
-        wakeIfWorkMayWait();
-      }
-      const left = (heldClaims.get(leaseToken) ?? 1) - 1;
-      if (left === 0) heldClaims.delete(leaseToken);
-      else heldClaims.set(leaseToken, left);
-    };
-    return { freeSlot, release };
-  }
-
-  function launch(instance: ClaimedInstance, slot: ReturnType<typeof occupy>): void {
+  function launch(instance: ClaimedInstance, slot: Slot): void {
     heldInstances.add(instance.id);
     const p: Promise<void> = attempt(instance, slot.freeSlot)
       .catch((err) => deps.logger.error({ err, instance: instance.id }, "attempt failed unexpectedly"))
@@ -406,134 +144,26 @@ export function createWorker(deps: WorkerDeps): Worker {
     unfinished.add(p);
   }
 
-  const start = (instance: ClaimedInstance) => launch(instance, occupy(instance.actionId, instance.accountId, instance.leaseToken));
+  function start(instance: ClaimedInstance): void {
+    launch(instance, holds.take(instance.actionId, instance.accountId, instance.leaseToken));
+  }
 
   function reserve(actionId: string, accountId: string): Handoff | undefined {
-    if (stopping || waiting === "all" || waiting.has(actionId) || holding >= holdAll || room(actionId, accountId) <= 0) return undefined;
-    const leaseToken = `${workerId}:${++claims}`;
-    const slot = occupy(actionId, accountId, leaseToken);
-    // Shutdown waits for the reserved slot as for an attempt: its instance may yet be committed.
-    let settle!: () => void;
-    const reserved = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
-    unfinished.add(reserved);
-    let settled = false;
-    const end = () => {
-      settled = true;
-      unfinished.delete(reserved);
-      settle();
-    };
-    return {
-      leaseToken,
-      leaseUntil: now() + deps.leaseMs,
-      start(instance) {
-        if (settled) return;
-        launch(instance, slot);
-        end();
-      },
-      cancel() {
-        if (settled) return;
-        slot.release();
-        end();
-      },
-    };
-  }
-
-  async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-    // Already stopping (aborted while claiming): an abort listener added now would never fire.
-    if (woken || signal.aborted) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        wake = undefined;
-        resolve();
-      }
-      wake = done;
-      signal.addEventListener("abort", done, { once: true });
-    });
-  }
-
-  async function run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      // Let the rest of this I/O phase run first: attempts finishing together free their slots
-      // together, and one claim serves them all instead of one claim (and one commit) each.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      woken = false;
-      const free = holdAll - holding;
-      let claimed: ClaimedInstance[] = [];
-      let more = false;
-      try {
-        const token = `${workerId}:${++claims}`;
-        const t = now();
-        const query = {
-          now: t,
-          leaseMs: deps.leaseMs,
-          limit: Math.min(free, CLAIM_BATCH),
-          room,
-          accountRoom,
-          actionsDue,
-          saturated: saturated(),
-          saturatedAccounts: saturatedAccounts(),
-          lookPastSaturated: t - lastLookPastSaturated >= lookPastDelay,
-          lock: deps.lockClaims,
-          token,
-          holding: heldInstances,
-        };
-        // Sending needs the lease visible, not on disk: a lease lost with the machine means the instance
-        // is claimed again after a restart, as it would be had the process died mid-attempt.
-        const notified = notifications;
-        const result = await deps.committer.run((trx) => claimDue(trx, query), { durable: false });
-        answered(t);
-        ({ claimed, more } = result);
-        // What this claim left behind is what is waiting: unless new work was announced meanwhile,
-        // which it may not have seen, or it had no room to claim anything (then it did not look).
-        if (notifications === notified && query.limit > 0) waiting = more ? "all" : new Set(result.leftBehind);
-        actionsDue = result.actionsDue;
-        if (result.lookedPastSaturated) {
-          lastLookPastSaturated = t;
-          lookPastDelay = claimed.length > 0 ? 0 : Math.min(Math.max(lookPastDelay * 2, LOOK_PAST_SATURATED_MS[0]), LOOK_PAST_SATURATED_MS[1]);
-        }
-      } catch (err) {
-        failed(err, "could not claim due instances");
-        // The database may be back in a moment (a restart): look again soon, whatever the poll interval.
-        await sleep(Math.min(deps.pollIntervalMs, 1_000), signal);
-        continue;
-      }
-      for (const instance of claimed) start(instance);
-      // More may be due (a full batch, or a scan window full of other actions' work): look again now.
-      if (claimed.length > 0 && (claimed.length === CLAIM_BATCH || more) && holdAll - holding > 0) continue;
-      let wait = deps.pollIntervalMs;
-      idleUntil = undefined;
-      // Sleep until the next retry falls due, whether or not this claim took anything: a freed slot
-      // wakes the worker only while work may be waiting, and that is known from here (`idleUntil`).
-      if (holding < holdAll) {
-        const notified = notifications;
-        // null: the look failed, so nothing is known (and a freed slot looks again).
-        const due = await nextDueAt(deps.db).catch(() => null);
-        if (due === undefined || (due !== null && due > now())) {
-          if (due !== undefined) wait = Math.min(wait, due - now());
-          if (notifications === notified) idleUntil = due ?? Number.POSITIVE_INFINITY;
-        }
-        // Due already but not claimed: skipped for a saturated endpoint (a completion wakes us), or
-        // locked by another transaction just then. Look again soon rather than at the next poll.
-        else if (due !== null && claimed.length === 0) wait = Math.min(wait, 1_000);
-      }
-      await sleep(wait, signal);
-    }
+    if (stopping || !loop.nothingWaitsFor(actionId) || holds.free() <= 0 || holds.room(actionId, accountId) <= 0) return undefined;
+    const leaseToken = newToken();
+    const slot = holds.take(actionId, accountId, leaseToken);
+    return handoff(leaseToken, now() + deps.leaseMs, slot, (instance) => launch(instance, slot), unfinished);
   }
 
   return {
     name: "delivery",
-    notify,
+    notify: (actionIds) => loop.notify(actionIds),
     inFlight: () => gate.inFlight(),
     reserve,
     async run(signal) {
       const renewal = setInterval(() => void renew(), Math.max(1, Math.floor(deps.leaseMs / 3)));
       renewal.unref();
-      await run(signal);
+      await loop.run(signal);
       stopping = true;
       // Stopped claiming. Attempts in flight may finish within the grace period; any still running
       // after it are aborted and their instances released, to be attempted again on the next start.
@@ -542,8 +172,40 @@ export function createWorker(deps: WorkerDeps): Worker {
       while (unfinished.size > 0) await Promise.all([...unfinished]);
       clearTimeout(timer);
       clearInterval(renewal);
-      outage.stop();
+      records.stop();
       await deps.committer.drain();
+    },
+  };
+}
+
+/**
+ * A hand-off of the held `slot`: `launch` attempts its instance once committed. Shutdown waits for
+ * it as for an attempt (`unfinished`): its instance may yet be committed.
+ */
+function handoff(leaseToken: string, leaseUntil: number, slot: Slot, launch: (instance: ClaimedInstance) => void, unfinished: Set<Promise<void>>): Handoff {
+  let settle!: () => void;
+  const reserved = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+  unfinished.add(reserved);
+  let settled = false;
+  const end = () => {
+    settled = true;
+    unfinished.delete(reserved);
+    settle();
+  };
+  return {
+    leaseToken,
+    leaseUntil,
+    start(instance) {
+      if (settled) return;
+      launch(instance);
+      end();
+    },
+    cancel() {
+      if (settled) return;
+      slot.release();
+      end();
     },
   };
 }

@@ -12,7 +12,6 @@ import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalog
 import type { Committer } from "../db/committer.js";
 import type { NewEvent, NewInstance, UnitTx } from "../db/schema.js";
 import { insertBehind } from "../db/write-behind.js";
-import type { Handoff } from "../deliver/worker.js";
 import { IdempotencyConflictError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { type ClaimedInstance, sendingReader } from "../instances/instances.js";
@@ -75,6 +74,20 @@ export interface IngestDeps {
   reserve?: (actionId: string, accountId: string) => Handoff | undefined;
   metrics?: Metrics;
   tracer?: Tracer;
+}
+
+/**
+ * A slot reserved in this process's worker for a new instance (IngestDeps.reserve): declared here,
+ * where it is used, so ingest depends on no part of delivery. Exactly one of start/cancel takes effect.
+ */
+export interface Handoff {
+  /** The lease the instance is born with. */
+  readonly leaseToken: string;
+  readonly leaseUntil: number;
+  /** The instance is committed (visible): attempt it now. */
+  start(instance: ClaimedInstance): void;
+  /** It was not committed after all: the slot is free again. */
+  cancel(): void;
 }
 
 /** An event as stored by a unit, with what the unit does once it is committed. */

@@ -4,12 +4,9 @@
  * machine loses that commit, the instance is still leased in what the disk holds, and is attempted
  * again when the lease ends (attempts.ts).
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
-import { createAccount } from "../src/accounts/accounts.js";
-import { createAction } from "../src/actions/actions.js";
 import { attemptRow, createAttemptRecorder } from "../src/attempts/attempts.js";
 import { createCommitter } from "../src/db/committer.js";
 import { migrate } from "../src/db/connect.js";
@@ -19,11 +16,9 @@ import type { AttemptResult } from "../src/deliver/sender.js";
 import { newId } from "../src/ids.js";
 import { createIngest, validateEvent } from "../src/ingest/ingest.js";
 import { claimDue } from "../src/instances/instances.js";
-import { createCipher } from "../src/secrets/cipher.js";
-import { createTrigger } from "../src/triggers/triggers.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { tempDir } from "./helpers/hookline.js";
-import { loopbackAllowed, templates } from "./helpers/rows.js";
+import { webhookAccount } from "./helpers/rows.js";
 
 const onCleanup = cleanupsAfterEach();
 
@@ -50,27 +45,7 @@ it("records an attempt once its commit is visible, while the WAL's fsync is stil
   await migrate(db);
   const committer = createCommitter(db, durability ? { durability } : {});
   const deps = { newId, now: Date.now };
-  const { account_id: accountId } = await createAccount(db, deps, "records");
-  const trigger = await createTrigger(db, { ...deps, limits: { maxTriggers: 10, maxActions: 10 } }, accountId, {
-    name: "t",
-    type: "participant.confirmed",
-    enabled: true,
-  });
-  await createAction(
-    db,
-    {
-      ...deps,
-      providers: {},
-      cipher: createCipher(crypto.randomBytes(32)),
-      limits: { maxActions: 10 },
-      failingAfterMs: 60_000,
-      hostCheck: loopbackAllowed,
-      templates,
-    },
-    accountId,
-    trigger.id,
-    { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true },
-  );
+  const { accountId } = await webhookAccount(db, "records");
   await createIngest(committer, { ...deps, onInstances: () => {} })(accountId, [
     validateEvent({ type: "participant.confirmed", data: { participant: { id: 1 } } }),
   ]);

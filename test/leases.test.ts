@@ -19,7 +19,7 @@ const onCleanup = cleanupsAfterEach();
 async function setUp(): Promise<{ store: Store; ingest: (n: number) => Promise<void>; actionId: string; accountId: string }> {
   const store = await openFreshStore(onCleanup);
   const deps = { newId, now: Date.now };
-  const { accountId, actionId } = await webhookAccount(store, "leases");
+  const { accountId, actionId } = await webhookAccount(store.db, "leases");
   const ingest = createIngest(createCommitter(store.db, committerOptions(store, 10)), { ...deps, onInstances: () => {} });
   return {
     store,

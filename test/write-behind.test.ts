@@ -20,7 +20,7 @@ const onCleanup = cleanupsAfterEach();
 /** An account with one enabled webhook action on participant.confirmed. */
 async function setUp(): Promise<{ store: Store; accountId: string; actionId: string }> {
   const store = await openFreshStore(onCleanup);
-  return { store, ...(await webhookAccount(store, "write-behind")) };
+  return { store, ...(await webhookAccount(store.db, "write-behind")) };
 }
 
 const ids = (store: Store, table: "events" | "instances") =>

@@ -11,7 +11,7 @@ const onCleanup = cleanupsAfterEach();
 
 it(`[${DIALECT}] a claim takes what its action has room for; what it left behind waits, and once taken nothing does until new work is announced`, async () => {
   const store = await openFreshStore(onCleanup);
-  const { accountId, actionId } = await webhookAccount(store, "claim-loop");
+  const { accountId, actionId } = await webhookAccount(store.db, "claim-loop");
   await store.db.insertInto("events").values(eventRow("evt_1", accountId)).execute();
   const event = { id: "evt_1", accountId, actionId };
   await store.db

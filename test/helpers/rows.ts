@@ -2,8 +2,7 @@
 import crypto from "node:crypto";
 import { createAccount } from "../../src/accounts/accounts.js";
 import { createAction } from "../../src/actions/actions.js";
-import type { Store } from "../../src/db/connect.js";
-import type { NewEvent, NewInstance } from "../../src/db/schema.js";
+import type { Db, NewEvent, NewInstance } from "../../src/db/schema.js";
 import { newId } from "../../src/ids.js";
 import { createLogger } from "../../src/logger.js";
 import { createAddressPolicy } from "../../src/net/address-policy.js";
@@ -20,16 +19,16 @@ export const loopbackAllowed = createHostCheck(createAddressPolicy([parseCidr("1
 export const templates = createRenderPool({ logger: createLogger("silent") });
 
 /** An account with one enabled trigger on participant.confirmed and one enabled webhook action on it. */
-export async function webhookAccount(store: Store, name: string): Promise<{ accountId: string; actionId: string }> {
+export async function webhookAccount(db: Db, name: string): Promise<{ accountId: string; actionId: string }> {
   const deps = { newId, now: Date.now };
-  const { account_id: accountId } = await createAccount(store.db, deps, name);
-  const trigger = await createTrigger(store.db, { ...deps, limits: { maxTriggers: 10, maxActions: 10 } }, accountId, {
+  const { account_id: accountId } = await createAccount(db, deps, name);
+  const trigger = await createTrigger(db, { ...deps, limits: { maxTriggers: 10, maxActions: 10 } }, accountId, {
     name: "t",
     type: "participant.confirmed",
     enabled: true,
   });
   const action = await createAction(
-    store.db,
+    db,
     {
       ...deps,
       providers: {},

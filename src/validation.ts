@@ -30,3 +30,9 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root 
  */
 const EMAIL = /^(?:[A-Za-z0-9_'+-]+\.)*[A-Za-z0-9_'+-]*[A-Za-z0-9_+-]@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$/;
 export const emailAddress = () => z.email({ pattern: EMAIL });
+
+/**
+ * A trigger's or action's name: at most 200 characters, not only whitespace, stored trimmed. The checks
+ * run on the name as sent, so the document's `maxLength` and `pattern` are exactly the server's rule.
+ */
+export const displayName = () => z.string().max(200).regex(/\S/, "name must not be empty").trim();

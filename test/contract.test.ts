@@ -149,6 +149,17 @@ describe("the server answers as the document says", () => {
     expect((await send("PATCH", "/api/v1/account", JSON.stringify({ notification_email: "ops@good-host.example.com" }))).status).toBe(200);
   });
 
+  it("refuses a name of only whitespace, as the document's pattern does, and takes one of 200 characters", async () => {
+    const blank = { name: " \t", type: "event.created" };
+    expect(contract.problems(contract.requestBodyAt("/api/v1/triggers", "post"), blank)).toMatch(/pattern/);
+    const answer = await send("POST", "/api/v1/triggers", JSON.stringify(blank));
+    expect(answer.status).toBe(400);
+    expect(answer.error?.message).toBe("name: name must not be empty");
+    const long = { name: `${"n".repeat(199)} `, type: "event.created" };
+    expect(contract.problems(contract.requestBodyAt("/api/v1/triggers", "post"), long)).toBeUndefined();
+    expect((await send("POST", "/api/v1/triggers", JSON.stringify(long))).status).toBe(201);
+  });
+
   it("takes an empty application/json body as no body, as an empty text/plain one", async () => {
     const rotate = await send("POST", `/api/v1/actions/${ids.actions}/secret/rotate`, "");
     expect(rotate.status).toBe(200);

@@ -15,7 +15,7 @@ import type { Cipher } from "../secrets/cipher.js";
 import { type RenderPool, renderForAccount } from "../templates/render-pool.js";
 import { TemplateError, type TemplateKind, templateContext, templateProblem } from "../templates/templates.js";
 import { createWithinLimit, requireTrigger } from "../triggers/triggers.js";
-import { emailAddress, parseInput } from "../validation.js";
+import { displayName, emailAddress, parseInput } from "../validation.js";
 import { toE164 } from "./phone.js";
 import { PRESET_IDS, type PresetId, presetBody } from "./presets.js";
 import { openSettings, REDACTED, type Settings, sealSettings } from "./settings.js";
@@ -45,7 +45,7 @@ export const webhookUrl = z
     }
   }, "url must not contain credentials");
 
-const name = z.string().trim().min(1, "name must not be empty").max(200);
+const name = displayName();
 
 /** A Liquid template that must parse: a syntax error is a 400 naming line and column. */
 const templateOf = (kind: TemplateKind) =>

@@ -5,9 +5,10 @@ import type { Db, Executor, TriggerRow, Tx } from "../db/schema.js";
 import { LimitReachedError, NotFoundError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
+import { displayName } from "../validation.js";
 
 export const TriggerIn = z.strictObject({
-  name: z.string().trim().min(1, "name must not be empty").max(200),
+  name: displayName(),
   type: triggerTypeSchema,
   description: z.string().max(2000).nullish(),
   enabled: z.boolean().default(true),
@@ -15,7 +16,7 @@ export const TriggerIn = z.strictObject({
 export type TriggerIn = z.output<typeof TriggerIn>;
 
 export const TriggerPatch = z.strictObject({
-  name: z.string().trim().min(1, "name must not be empty").max(200).optional(),
+  name: displayName().optional(),
   type: triggerTypeSchema.optional(),
   description: z.string().max(2000).nullish(),
   enabled: z.boolean().optional(),

@@ -70,6 +70,19 @@ describe("service endpoints", () => {
       example: { participant: { id: 8812 } },
     });
   });
+
+  it("lists each type's payload fields with kind and example value, and the open objects whose keys are free", async () => {
+    const { data } = await client.triggerTypes();
+    const booking = data.find((t) => t.type === "booking_request.completed");
+    expect(booking?.fields).toContainEqual({
+      path: "booking_request.start_time",
+      kind: "date",
+      description: "Booking start time",
+      example: "2026-04-15T12:00:00-07:00",
+    });
+    expect(booking?.fields).toContainEqual(expect.objectContaining({ path: "booking_request.contact_info.email", kind: "text" }));
+    expect(booking?.open_objects).toEqual(["booking_request.field_data"]);
+  });
 });
 
 describe("triggers and actions", () => {

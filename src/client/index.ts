@@ -8,6 +8,7 @@
 import type { z } from "zod";
 import type { ActionIn, ActionOut, ActionPatch } from "../actions/actions.js";
 import type { TriggerTypeName } from "../catalogue/trigger-types.js";
+import type { TriggerTypeOut } from "../http/routes.js";
 import type { EventOut } from "../ingest/ingest.js";
 import type { InstanceDetailOut, InstanceOut, LogQuery } from "../log/log.js";
 import type { TriggerOut } from "../triggers/triggers.js";
@@ -18,6 +19,8 @@ export type TriggerPatchInput = Partial<TriggerInput>;
 export type ActionInput = z.input<typeof ActionIn>;
 export type ActionPatchInput = z.input<typeof ActionPatch>;
 export type EventInput = { type: TriggerTypeName; data: Record<string, unknown>; idempotency_key?: string };
+/** A catalogue entry: `fields` lists what conditions, timings and templates can name (`participant.event.start_time`). */
+export type TriggerTypeInfo = Omit<z.output<typeof TriggerTypeOut>, "type" | "example"> & { type: TriggerTypeName; example: Record<string, unknown> };
 export type LogQueryInput = Partial<z.input<typeof LogQuery>>;
 
 /** An error answer from the API: `status`, and `code`/`message` from its `{"error"}` body. */
@@ -64,10 +67,7 @@ export class HooklineClient {
   }
 
   triggerTypes() {
-    return this.request<{ data: { type: TriggerTypeName; label: string; object_key: string; example: Record<string, unknown> }[] }>(
-      "GET",
-      "/api/v1/trigger-types",
-    );
+    return this.request<{ data: TriggerTypeInfo[] }>("GET", "/api/v1/trigger-types");
   }
 
   createTrigger(input: TriggerInput) {

@@ -17,6 +17,7 @@ import {
 } from "../actions/actions.js";
 import { presetsFor } from "../actions/presets.js";
 import { MAX_PREVIOUS_SECRETS } from "../actions/signing-secrets.js";
+import { FieldKindSchema, fieldsOf, openObjectsOf } from "../catalogue/fields.js";
 import {
   type ObjectKey,
   TRIGGER_TYPE_NAMES,
@@ -86,6 +87,8 @@ export const TriggerTypeOut = z.object({
   also_fires: z.string().nullable(),
   schema: z.unknown(),
   example: z.unknown(),
+  fields: z.array(z.object({ path: z.string(), kind: FieldKindSchema, description: z.string(), example: z.unknown() })),
+  open_objects: z.array(z.string()),
 });
 
 export const PresetOut = z.object({ id: z.string(), name: z.string(), description: z.string(), body: z.string() });
@@ -128,6 +131,8 @@ const triggerTypesOut = [...TRIGGER_TYPES.values()].map((t) => ({
   also_fires: t.alsoFires ?? null,
   schema: z.toJSONSchema(t.schema, { io: "input", unrepresentable: "any" }),
   example: t.example,
+  fields: fieldsOf(t.type),
+  open_objects: openObjectsOf(t.type),
 }));
 
 export function apiRoutes(deps: ApiDeps): Route[] {

@@ -417,7 +417,7 @@ export async function countLateAttempts(db: Executor, completions: readonly Comp
 /**
  * The actions whose failing spell a transaction has ended and not started again since. The
  * committer records many attempts in one transaction, mostly of a few actions: a second success of
- * one action has no spell left to end, and its statement was a fifth of the statements per event
+ * one action has no spell left to end, and its statement would be one more per event
  * (a round trip each on PostgreSQL). Outside a transaction nothing is remembered.
  */
 const endedIn = new WeakMap<Executor, Set<string>>();

@@ -71,9 +71,9 @@ function startWorker(
   }: { db?: Store["db"]; perEndpointConcurrency?: number; concurrency?: number; pollIntervalMs?: number; backoffMs?: number; shutdownGraceMs?: number } = {},
 ) {
   // Set up as the server's (openStore's default pool of 10): on SQLite its committer waits for the
-  // WAL's fsync itself, so lease renewals never wait for the disk. A committer without that waited
-  // for each fsync before its next transaction, and on a loaded machine a slow fsync held a renewal
-  // back past the 300 ms lease, letting the second worker take the instance (a flaky test).
+  // WAL's fsync itself, so lease renewals never wait for the disk. A committer without that waits
+  // for each fsync before its next transaction, and on a loaded machine a slow fsync can hold a
+  // renewal back past the short lease, letting the second worker take the instance.
   const committer = createCommitter(db, committerOptions(store, 10));
   const record = createAttemptRecorder(committer, { newId });
   const worker = createWorker({
@@ -591,7 +591,7 @@ it(`[${DIALECT}] a retry that falls due while the worker is full is attempted on
   const { store, accountId } = await setUp();
   const slow = slowSender(0);
   // The others stay in flight until the test lets them go: the worker is full for as long as the
-  // test needs, however slow the machine (a 600 ms sleep against a 300 ms backoff failed a CI run).
+  // test needs, however slow the machine (a fixed sleep against the backoff is not, on a slow one).
   let letGo!: () => void;
   const held = new Promise<void>((r) => {
     letGo = r;
@@ -615,8 +615,8 @@ it(`[${DIALECT}] a retry that falls due while the worker is full is attempted on
   );
   // Both holds taken before the retry falls due (the backoff is the room for this ingest's commit):
   // when it does, the worker is full and cannot claim it. Waited for, not read as the ingest
-  // returns: a CI run on PostgreSQL once found the worker still empty then (the retry's record had
-  // stopped hand-offs while its look ran; since fixed, "a retry being recorded …" above).
+  // returns, which would race the worker taking them ("a retry being recorded …" above covers the
+  // hand-offs themselves).
   await ingest(2, 3);
   await eventually(async () => (worker.inFlight() === 1 ? true : undefined));
   expect(Date.now()).toBeLessThan(Number(retry.next_attempt_at));

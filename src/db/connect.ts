@@ -82,7 +82,7 @@ export async function openStore(databaseUrl: string, { poolSize = 10 }: { poolSi
 }
 
 async function openPostgres(url: string, max: number): Promise<Store> {
-  // Loaded only for a PostgreSQL URL: the embedded default never needs the driver (4 MB of heap).
+  // Loaded only for a PostgreSQL URL: the embedded default never needs the driver or its heap.
   const { default: pg } = await import("pg");
   // int8 (bigint) columns hold epoch milliseconds and counts, all far below 2^53: read them as numbers.
   pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));

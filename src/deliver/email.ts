@@ -22,7 +22,7 @@ interface SmtpError {
 
 /**
  * The pooled SMTP connection shared by email actions and Hookline's own notices. Nodemailer is
- * loaded only when SMTP is configured (about 4 MB of heap otherwise carried for nothing).
+ * loaded only when SMTP is configured (megabytes of heap otherwise carried for nothing).
  */
 export async function createMailer(config: EmailConfig) {
   const { default: nodemailer } = await import("nodemailer");

@@ -2,8 +2,8 @@
  * The webhook sender on a thread of its own. The delivery worker (claims, records, retries) stays
  * on the main thread with the database; each attempt's outbound half — opening the action's sealed
  * settings and secrets, building and signing the payload, the HTTP exchange with the receiver and
- * reading its answer — runs on this thread, on the machine's other core. Measured on the steady
- * bench, that half was 28 % of the main thread's time (docs/PERFORMANCE.md, item 14).
+ * reading its answer — runs on this thread, on the machine's other core, because that half is a
+ * large share of each attempt's CPU (see docs/PERFORMANCE.md, item 14).
  *
  * Jobs and results cross in batches (one message per turn of either event loop, not one per
  * attempt): claims start up to 100 attempts at once, and answers arrive in bursts.
@@ -48,10 +48,9 @@ export function createWebhookThread(
   let thread = spawn();
 
   function spawn(): Worker {
-    // What the thread allocates (requests, answers) dies young, but with 64 exchanges in flight a
-    // 4 MB young generation was collected every few dozen deliveries, each time copying what was
-    // still in flight: 32 MB takes a tenth off the server's CPU per event under a backlog, for
-    // about 25 MB more resident under load; past 32 MB nothing more was measured (docs/PERFORMANCE.md, item 40).
+    // What the thread allocates (requests, answers) dies young, but with many exchanges in flight a
+    // small young generation is collected every few dozen deliveries, each time copying what is
+    // still in flight; 32 MB trades some resident memory for less CPU (see docs/PERFORMANCE.md, item 40).
     const worker = new Worker(entry, { workerData: setup, name: "hookline-webhooks", resourceLimits: { maxYoungGenerationSizeMb: 32 } });
     worker.on("message", (replies: FromThread) => {
       for (const reply of replies) {

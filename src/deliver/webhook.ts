@@ -23,7 +23,7 @@ import { signatureHeaders } from "./signing.js";
 
 /**
  * Liquid, for the actions with a body template, is loaded when the first one is sent: most actions
- * send the standard payload, and the webhook thread's memory stays that much smaller (about 13 MB).
+ * send the standard payload, and the webhook thread then never carries Liquid's memory.
  */
 let templates: Promise<typeof import("../templates/templates.js")> | undefined;
 const loadTemplates = () => {
@@ -97,7 +97,7 @@ export function createWebhookSender(
   /**
    * What an action's stored settings give each of its requests, worked out once per distinct
    * settings string: parsing them, the headers, their redacted copy for the log and the check of a
-   * literal IP host were about 8 % of the webhook thread's time when done on every request.
+   * literal IP host are the same for every request of an action (docs/PERFORMANCE.md, item 20).
    */
   const partsOf = memoize((stored): RequestParts => {
     const settings = openSettings(stored, cipher);

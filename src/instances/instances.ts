@@ -184,11 +184,10 @@ export async function claimDue(
   if (limit <= 0) return { claimed: [], more: false, lookedPastSaturated: false, actionsDue: actionsDue ?? [], leftBehind: [] };
   const leaseUntil = now + leaseMs;
   // Enough rows to fill the claim from the actions that are due, without reading hundreds to pick a
-  // few when one busy action is (rows read per claim were 40 times those picked at 4 × limit): twice
-  // what the actions the last window held can take now. A backlog of one action is claimed a few
-  // rows at a time, as its attempts end and free room, and a window sized by what the action could
-  // hold at most read 256 rows to take 33 on average (a claim's window was 7 % of the main
-  // thread's time draining one: docs/PERFORMANCE.md, item 35). Actions the last window did not show are
+  // few when one busy action is: twice what the actions the last window held can take now. A backlog
+  // of one action is claimed a few rows at a time, as its attempts end and free room, so a window
+  // sized by what the action could hold at most reads far more than it takes (see
+  // docs/PERFORMANCE.md, item 35). Actions the last window did not show are
   // found as its actions' rows run out, or by the scan past saturated ones.
   const roomDue = actionsDue?.reduce((sum, actionId) => sum + Math.max(0, room(actionId)), 0);
   const scan = Math.min(limit * 4, Math.max(16, 2 * (roomDue ?? limit)));
@@ -418,7 +417,7 @@ export async function countLateAttempts(db: Executor, completions: readonly Comp
 /**
  * The actions whose failing spell a transaction has ended and not started again since. The
  * committer records many attempts in one transaction, mostly of a few actions: a second success of
- * one action has no spell left to end, and its statement was a fifth of the statements per event
+ * one action has no spell left to end, and its statement would be one more per event
  * (a round trip each on PostgreSQL). Outside a transaction nothing is remembered.
  */
 const endedIn = new WeakMap<Executor, Set<string>>();

@@ -15,7 +15,7 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import { type StopSignal, whenAborted } from "../abort.js";
-import type { ClaimedInstance } from "../instances/instances.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import { threadEntryUrl } from "../thread-entry.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import type { WebhookSetup } from "./webhook.js";

@@ -33,8 +33,9 @@
  * logged once, then counted (db/outage-log.ts), not a line with a stack per failed query.
  *
  * This file composes the parts, each owning its state: holds.ts (what the worker holds, and its
- * room), claim-loop.ts (when it claims), attempt.ts (send → decide → record), recorder.ts (records
- * held until they commit) and endpoint-gate.ts (which held instance starts when).
+ * room), claim-loop.ts (when it claims) with due-work.ts (what waits), attempt.ts (send → decide →
+ * record), recorder.ts (records held until they commit) and endpoint-gate.ts (which held instance
+ * starts when). The database is the queue's (queue/queue.ts), seen through `WorkerQueue`.
  */
 import { randomUUID } from "node:crypto";
 import type { Tracer } from "@opentelemetry/api";

@@ -25,6 +25,7 @@ const POSTGRES_TESTS = [
   "test/wakeups.test.ts",
   "test/instance-detail.test.ts",
   "test/prepared.test.ts",
+  "test/queue.test.ts",
   "test/per-transaction.test.ts",
   "test/write-behind.test.ts",
   "test/migrations.test.ts",

@@ -8,6 +8,7 @@ import { createWorker, type Worker } from "../src/deliver/worker.js";
 import { newId } from "../src/ids.js";
 import { createIngest, validateEvent } from "../src/ingest/ingest.js";
 import { createLogger } from "../src/logger.js";
+import { createQueue } from "../src/queue/queue.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, eventually, openFreshStore } from "./helpers/hookline.js";
 import { webhookAccount } from "./helpers/rows.js";
@@ -77,9 +78,8 @@ function startWorker(
   const committer = createCommitter(db, committerOptions(store, 10));
   const record = createAttemptRecorder(committer, { newId });
   const worker = createWorker({
-    db,
+    queue: createQueue({ db, committer, lockClaims: store.dialect === "postgres" }),
     committer,
-    lockClaims: store.dialect === "postgres",
     senders: { webhook: sender, sms: sender, email: sender },
     recorder: recorder ? recorder(record) : record,
     policy: { maxAttempts: 5, backoff: () => backoffMs, maxRetryAfterMs: 0 },

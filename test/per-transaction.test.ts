@@ -1,14 +1,15 @@
 /**
  * Reads shared by the units of a group commit (db/per-transaction.ts): what an attempt needs of its
- * action (instances.ts `sendingReader`) and the actions an event fires (match.ts
+ * action (queue/claim.ts `sendingReader`) and the actions an event fires (match.ts
  * `findFiredActions`) are read once per key per transaction, and afresh outside a transaction.
  */
 import { expect, it, vi } from "vitest";
 import { createCommitter } from "../src/db/committer.js";
 import type { Store } from "../src/db/connect.js";
 import type { Executor } from "../src/db/schema.js";
-import { type Completion, completeAttempts, sendingReader } from "../src/instances/instances.js";
 import { findFiredActions } from "../src/match/match.js";
+import { sendingReader } from "../src/queue/claim.js";
+import { type Completion, completeAttempts } from "../src/queue/complete.js";
 import type { updateTrigger } from "../src/triggers/triggers.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, openFreshStore } from "./helpers/hookline.js";

@@ -6,7 +6,7 @@ import type { Committer } from "../db/committer.js";
 import type { Executor, NewAttempt } from "../db/schema.js";
 import { type Batch, insertBehind, WRITE_ORDER, writeBehind } from "../db/write-behind.js";
 import type { IdGenerator } from "../ids.js";
-import { type Completion, completeAttempts, countLateAttempts } from "../instances/instances.js";
+import { type Completion, completeAttempts, countLateAttempts } from "../queue/complete.js";
 import { storedHeaders } from "./headers.js";
 
 /**

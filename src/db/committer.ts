@@ -169,6 +169,8 @@ export function createCommitter(
         setImmediate(() => {
           scheduled = false;
           pump();
+          // An earlier batch's end may have taken this turn's units already: a drain may be waiting for this turn alone.
+          maybeIdle();
         });
       });
     },

@@ -5,7 +5,7 @@
  * envelope and rendered message as its request and the server's reply as its response.
  */
 import type { Config } from "../config.js";
-import type { ClaimedInstance } from "../instances/instances.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import type { RenderPool } from "../templates/render-pool.js";
 import { renderMessage } from "./message.js";
 import { smtpOutcome } from "./retry-policy.js";

@@ -15,7 +15,7 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import { type StopSignal, whenAborted } from "../abort.js";
-import type { ClaimedInstance } from "../instances/instances.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import { threadEntryUrl } from "../thread-entry.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import type { WebhookSetup } from "./webhook.js";
@@ -40,10 +40,9 @@ export function createWebhookThread(
     entry = threadEntryUrl(import.meta.url, "webhook-thread-entry"),
   }: { logger: Logger /** The thread's code (a test may stand in for it). */; entry?: URL },
 ): Sender & { close(): Promise<void> } {
-  const pending = new Map<number, Pending>();
+  const pending = createPending();
+  const outbox = createOutbox((message) => thread.postMessage(message));
   let seq = 0;
-  let outbox: ToThread & { t: "send" } = { t: "send", jobs: [] };
-  let flushScheduled = false;
   let closing = false;
   let thread = spawn();
 
@@ -52,7 +51,55 @@ export function createWebhookThread(
     // small young generation is collected every few dozen deliveries, each time copying what is
     // still in flight; 32 MB trades some resident memory for less CPU (see docs/PERFORMANCE.md, item 40).
     const worker = new Worker(entry, { workerData: setup, name: "hookline-webhooks", resourceLimits: { maxYoungGenerationSizeMb: 32 } });
-    worker.on("message", (replies: FromThread) => {
+    worker.on("message", (replies: FromThread) => pending.answer(replies));
+    worker.on("error", (err) => logger.error({ err }, "webhook thread failed"));
+    worker.on("exit", (code) => {
+      if (!closing) logger.error({ code }, "webhook thread stopped; starting a new one");
+      pending.threadStopped(code);
+      if (!closing) thread = spawn();
+    });
+    return worker;
+  }
+
+  function send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (closing) return Promise.reject(new Error("the webhook thread is closed"));
+    const n = ++seq;
+    return new Promise<AttemptResult>((resolve, reject) => {
+      // The worker's one hard-stop signal is shared by every attempt (abort.ts).
+      const unsubscribe = whenAborted(signal, () => thread.postMessage({ t: "abort", seqs: [n] } satisfies ToThread));
+      pending.add(n, { resolve, reject, signal, unsubscribe, startedAt: Date.now() });
+      outbox.push({ seq: n, instance });
+    });
+  }
+
+  return {
+    send,
+    async close() {
+      if (closing) return;
+      closing = true;
+      outbox.flush();
+      const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
+      thread.postMessage({ t: "close" } satisfies ToThread);
+      await exited;
+    },
+  };
+}
+
+/** Attempts sent to the thread and not yet answered, by sequence number. */
+function createPending() {
+  const pending = new Map<number, Pending>();
+
+  function settle(n: number, p: Pending): void {
+    pending.delete(n);
+    p.unsubscribe();
+  }
+
+  return {
+    add(n: number, p: Pending): void {
+      pending.set(n, p);
+    },
+    answer(replies: FromThread): void {
       for (const reply of replies) {
         const p = pending.get(reply.seq);
         if (!p) continue;
@@ -61,11 +108,9 @@ export function createWebhookThread(
         else if (p.signal.aborted) p.reject(p.signal.reason);
         else p.reject(new Error(reply.error));
       }
-    });
-    worker.on("error", (err) => logger.error({ err }, "webhook thread failed"));
-    worker.on("exit", (code) => {
-      if (!closing) logger.error({ code }, "webhook thread stopped; starting a new one");
-      // Whatever it had in flight may or may not have reached its receiver: retried, as after a reset.
+    },
+    /** Whatever it had in flight may or may not have reached its receiver: retried, as after a reset. */
+    threadStopped(code: number): void {
       for (const [n, p] of pending) {
         settle(n, p);
         const message = `webhook thread stopped (exit code ${code})`;
@@ -79,49 +124,30 @@ export function createWebhookThread(
           durationMs: Date.now() - p.startedAt,
         });
       }
-      if (!closing) thread = spawn();
-    });
-    return worker;
-  }
+    },
+  };
+}
 
-  function settle(n: number, p: Pending): void {
-    pending.delete(n);
-    p.unsubscribe();
-  }
+/** Attempts started in the same turn (one claim's batch) go to the thread as one message. */
+function createOutbox(post: (message: ToThread) => void) {
+  let outbox: ToThread & { t: "send" } = { t: "send", jobs: [] };
+  let flushScheduled = false;
 
   function flush(): void {
     flushScheduled = false;
     if (outbox.jobs.length === 0) return;
-    thread.postMessage(outbox satisfies ToThread);
+    post(outbox);
     outbox = { t: "send", jobs: [] };
   }
 
-  function send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult> {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    if (closing) return Promise.reject(new Error("the webhook thread is closed"));
-    const n = ++seq;
-    return new Promise<AttemptResult>((resolve, reject) => {
-      // The worker's one hard-stop signal is shared by every attempt (abort.ts).
-      const unsubscribe = whenAborted(signal, () => thread.postMessage({ t: "abort", seqs: [n] } satisfies ToThread));
-      pending.set(n, { resolve, reject, signal, unsubscribe, startedAt: Date.now() });
-      outbox.jobs.push({ seq: n, instance });
-      // Attempts started in the same turn (one claim's batch) go as one message.
+  return {
+    push(job: { seq: number; instance: ClaimedInstance }): void {
+      outbox.jobs.push(job);
       if (!flushScheduled) {
         flushScheduled = true;
         queueMicrotask(flush);
       }
-    });
-  }
-
-  return {
-    send,
-    async close() {
-      if (closing) return;
-      closing = true;
-      flush();
-      const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
-      thread.postMessage({ t: "close" } satisfies ToThread);
-      await exited;
     },
+    flush,
   };
 }

@@ -67,18 +67,18 @@ it(`[${DIALECT}] one transaction matches an account's events of a type once for 
   const fired = [{ actionId: "act_1", actionType: "webhook", triggerType: "participant.reminder_state_changed" }];
   await db.transaction().execute(async (trx) => {
     const queries = vi.spyOn(trx, "executeQuery");
-    expect(await findFiredActions(trx, "acc_1", "participant.confirmed")).toEqual(fired);
-    expect(await findFiredActions(trx, "acc_1", "participant.confirmed")).toEqual(fired);
+    expect(await findFiredActions(trx, "acc_1", "participant.confirmed", {})).toEqual(fired);
+    expect(await findFiredActions(trx, "acc_1", "participant.confirmed", {})).toEqual(fired);
     expect(queries).toHaveBeenCalledTimes(1);
     // Another type, or another account, is another read.
-    expect(await findFiredActions(trx, "acc_1", "event.created")).toEqual([]);
-    expect(await findFiredActions(trx, "acc_2", "participant.confirmed")).toEqual([]);
+    expect(await findFiredActions(trx, "acc_1", "event.created", {})).toEqual([]);
+    expect(await findFiredActions(trx, "acc_2", "participant.confirmed", {})).toEqual([]);
     expect(queries).toHaveBeenCalledTimes(3);
   });
-  expect(await findFiredActions(db, "acc_1", "participant.confirmed")).toEqual(fired);
+  expect(await findFiredActions(db, "acc_1", "participant.confirmed", {})).toEqual(fired);
   await db.updateTable("actions").set({ enabled: 0 }).where("id", "=", "act_1").execute();
-  expect(await findFiredActions(db, "acc_1", "participant.confirmed")).toEqual([]);
-  await db.transaction().execute(async (trx) => expect(await findFiredActions(trx, "acc_1", "participant.confirmed")).toEqual([]));
+  expect(await findFiredActions(db, "acc_1", "participant.confirmed", {})).toEqual([]);
+  await db.transaction().execute(async (trx) => expect(await findFiredActions(trx, "acc_1", "participant.confirmed", {})).toEqual([]));
 });
 
 /** Instances of act_1 leased under token "t", ready to be completed. */

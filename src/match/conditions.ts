@@ -38,15 +38,17 @@ const leafError = (issue: { input?: unknown }) =>
     ? "groups nest one level deep: a group inside a group holds only conditions {field, op, value}"
     : `op must be one of ${CONDITION_OPS.join(", ")}`;
 
-export const ConditionSchema = z.discriminatedUnion(
-  "op",
-  [
-    z.strictObject({ field: FieldPath, op: z.enum(NO_VALUE_OPS) }),
-    z.strictObject({ field: FieldPath, op: z.enum(LIST_OPS), value: z.array(Scalar).min(1).max(100) }),
-    z.strictObject({ field: FieldPath, op: z.enum(SCALAR_OPS), value: Scalar }),
-  ],
-  { error: leafError },
-);
+export const ConditionSchema = z
+  .discriminatedUnion(
+    "op",
+    [
+      z.strictObject({ field: FieldPath, op: z.enum(NO_VALUE_OPS) }),
+      z.strictObject({ field: FieldPath, op: z.enum(LIST_OPS), value: z.array(Scalar).min(1).max(100) }),
+      z.strictObject({ field: FieldPath, op: z.enum(SCALAR_OPS), value: Scalar }),
+    ],
+    { error: leafError },
+  )
+  .meta({ id: "Condition" });
 export type Condition = z.output<typeof ConditionSchema>;
 
 /** A group of conditions; `items` says what it may hold, so the nesting is spelled out and the document stays finite. */
@@ -55,10 +57,11 @@ function group<T extends z.ZodType>(items: T) {
   return z.union([z.strictObject({ all: list }), z.strictObject({ any: list })]);
 }
 
-const InnerGroupSchema = group(ConditionSchema);
-export const ConditionsSchema = group(z.union([ConditionSchema, InnerGroupSchema])).describe(
-  'Fire only when these hold: {"all": […]} or {"any": […]} of conditions {field, op, value} or of groups of conditions (one level of nesting)',
-);
+const InnerGroupSchema = group(ConditionSchema).meta({ id: "ConditionGroup", description: "A group inside the conditions: of conditions only" });
+export const ConditionsSchema = group(z.union([ConditionSchema, InnerGroupSchema])).meta({
+  id: "Conditions",
+  description: 'Fire only when these hold: {"all": […]} or {"any": […]} of conditions {field, op, value} or of groups of conditions (one level of nesting)',
+});
 export type Conditions = z.output<typeof ConditionsSchema>;
 type Group = Conditions | z.output<typeof InnerGroupSchema>;
 type Item = Condition | z.output<typeof InnerGroupSchema>;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { ValidationError } from "../errors.js";
 import { parseInput } from "../validation.js";
 import { type Condition, type ConditionOp, type Conditions, ConditionsSchema, checkConditions, compileConditions } from "./conditions.js";
 
@@ -12,7 +13,8 @@ function refusal(conditions: unknown): string {
     const problems = checkConditions("event.created", parsed);
     return problems.map((p) => `conditions${p.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("")}: ${p.message}`).join("; ");
   } catch (error) {
-    return (error as Error).message;
+    if (error instanceof ValidationError) return error.message;
+    throw error;
   }
 }
 

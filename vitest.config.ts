@@ -11,6 +11,7 @@ import { TEST_POSTGRES_DIR, testPostgresUrl } from "./test/helpers/test-postgres
  */
 const POSTGRES_TESTS = [
   "test/api.test.ts",
+  "test/conditions.test.ts",
   "test/delivery.test.ts",
   "test/messages.test.ts",
   "test/integrations.test.ts",

@@ -34,6 +34,8 @@ export interface TriggerTable {
   type: string;
   description: string | null;
   enabled: Flag;
+  /** JSON of match/conditions.ts's ConditionsSchema; null: fires on the type alone. */
+  conditions: string | null;
   created_at: Millis;
   updated_at: Millis;
 }

@@ -39,6 +39,8 @@ export interface ValidEvent {
   objectKey: string;
   /** The object, serialised once here and stored as-is. */
   objectJson: string;
+  /** `data` as parsed, for triggers' conditions (match/conditions.ts) to read without parsing the JSON again. */
+  data: Record<string, unknown>;
   idempotencyKey: string | undefined;
   /** Where the request holds it (`events[3]`; empty for a single event), for errors naming it. */
   path: string;
@@ -53,6 +55,7 @@ export function validateEvent(body: unknown, root = ""): ValidEvent {
     type: envelope.type,
     objectKey: entry.objectKey,
     objectJson: JSON.stringify(data[entry.objectKey]),
+    data,
     idempotencyKey: envelope.idempotency_key,
     path: root,
   };
@@ -213,7 +216,7 @@ async function newEvent(
     idempotency_key: event.idempotencyKey ?? null,
     created_at: now,
   });
-  const fired = only ? [only] : await findFiredActions(trx, accountId, event.type);
+  const fired = only ? [only] : await findFiredActions(trx, accountId, event.type, event.data);
   const test = only ? 1 : 0;
   const out: StoredEvent = { id: eventId, instances: fired.length, duplicate: false, instanceIds: [], actionIds: [], actionTypes: [], handoffs: [] };
   for (const f of fired) {

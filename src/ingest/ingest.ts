@@ -17,6 +17,7 @@ import type { IdGenerator } from "../ids.js";
 import { type ClaimedInstance, sendingReader } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { applyStopListEvent } from "../stoplist/stop-list.js";
 import { parseInput } from "../validation.js";
 
 export const MAX_BATCH_EVENTS = 500;
@@ -209,6 +210,8 @@ async function newEvent(
     idempotency_key: event.idempotencyKey ?? null,
     created_at: now,
   });
+  // A test send carries the example payload: it must not change the account's stop list.
+  if (!only) await applyStopListEvent(trx, accountId, event, now);
   const fired = only ? [only] : await findFiredActions(trx, accountId, event.type);
   const handoffs: { handoff: Handoff; instance: ClaimedInstance }[] = [];
   const left: FiredAction[] = [];
@@ -260,6 +263,7 @@ async function newEvent(
       lease_token: handoff ? handoff.leaseToken : null,
       last_status: null,
       last_error: null,
+      reason: null,
       test: only ? 1 : 0,
       created_at: now,
       updated_at: now,

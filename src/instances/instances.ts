@@ -290,6 +290,8 @@ export interface Completion {
   nextAttemptAt: number;
   status: number | null;
   error: string | null;
+  /** Why it ended so, for the log (a suppressed message); null otherwise. */
+  reason: string | null;
   now: number;
 }
 
@@ -306,9 +308,10 @@ interface Finish {
   nextAttemptAt: number;
   status: number | null;
   error: string | null;
+  reason: string | null;
   now: number;
 }
-const FINISH_COLUMNS = ["id", "token", "state", "sent", "delivered", "nextAttemptAt", "status", "error", "now"] as const;
+const FINISH_COLUMNS = ["id", "token", "state", "sent", "delivered", "nextAttemptAt", "status", "error", "now", "reason"] as const;
 
 /**
  * Hot (one per attempt): many completions in one statement, an update from a list of values
@@ -332,7 +335,8 @@ const finishAttempts = prepareRows<Finish, { id: string; test: Flag }>(
       "lease_token" = null,
       "last_status" = cast("v"."column7" as integer),
       "last_error" = "v"."column8",
-      "updated_at" = cast("v"."column9" as bigint)
+      "updated_at" = cast("v"."column9" as bigint),
+      "reason" = "v"."column10"
       from (values ${values}) as "v"
       where "instances"."id" = "v"."column1" and "instances"."lease_token" = "v"."column2"
       returning "instances"."id", "instances"."test"`;
@@ -370,6 +374,7 @@ export async function completeAttempts(db: Executor, completions: readonly Compl
       nextAttemptAt: c.nextAttemptAt,
       status: c.status,
       error: c.error,
+      reason: c.reason,
       now: c.now,
     })),
   );

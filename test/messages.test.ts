@@ -484,6 +484,13 @@ describe("stop lists", () => {
     await c.ingest({ type: "participant.confirmed", data: example("participant.confirmed") });
     await eventually(async () => ((await c.log(action.id)).data[0]?.id !== suppressed.id ? true : undefined));
     expect(await finishedInstance(c, action.id)).toMatchObject({ state: "succeeded", reason: null });
+    // The suppressed message itself can be resent now: a new series, its reason cleared.
+    expect(await c.resend(suppressed.id)).toMatchObject({ state: "pending", reason: null });
+    const resent = await eventually(async () => {
+      const i = await c.instance(suppressed.id);
+      return i.state === "succeeded" ? i : undefined;
+    });
+    expect(resent.attempt_log.map((a) => a.outcome)).toEqual(["suppressed", "succeeded"]);
   });
 
   it("matches emails without regard to case, and leaves out only the stopped recipients of a list", async () => {

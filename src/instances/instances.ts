@@ -318,7 +318,8 @@ const FINISH_COLUMNS = ["id", "token", "state", "sent", "delivered", "nextAttemp
  * (db/prepared.ts `prepareRows`), prepared once per chunk size. Only rows still leased under the
  * completion's token change, and those are returned, with their test mark. `sent` and
  * `delivered` are flags that only ever turn on here (a provider's delivery callback may already
- * have set `delivered`; a resend clears it), so the new value is ORed in. A list of values names its columns column1, column2, …
+ * have set `delivered`; a resend clears it), so the new value is ORed in. A completion without a
+ * `reason` keeps the one the instance has (a resend clears it). A list of values names its columns column1, column2, …
  * in both dialects; the casts give PostgreSQL their types (its parameters there are untyped).
  */
 const finishAttempts = prepareRows<Finish, { id: string; test: Flag }>(
@@ -336,7 +337,7 @@ const finishAttempts = prepareRows<Finish, { id: string; test: Flag }>(
       "last_status" = cast("v"."column7" as integer),
       "last_error" = "v"."column8",
       "updated_at" = cast("v"."column9" as bigint),
-      "reason" = "v"."column10"
+      "reason" = coalesce("v"."column10", "reason")
       from (values ${values}) as "v"
       where "instances"."id" = "v"."column1" and "instances"."lease_token" = "v"."column2"
       returning "instances"."id", "instances"."test"`;

@@ -409,7 +409,13 @@ describe("recipients from the payload", () => {
 
   it("emails the address a template takes from a booking request's contact info", async () => {
     const t = await trigger("booking_request.completed");
-    const action = await client.createAction(t.id, { name: "patient", type: "email", to: "{{ booking_request.contact_info.email }}", subject: "Booked", body: "x" });
+    const action = await client.createAction(t.id, {
+      name: "patient",
+      type: "email",
+      to: "{{ booking_request.contact_info.email }}",
+      subject: "Booked",
+      body: "x",
+    });
     const request = { ...(example("booking_request.completed").booking_request as object), contact_info: { name: "Al", email: "al.payload@example.com" } };
     await client.ingest({ type: "booking_request.completed", data: { booking_request: request } });
     expect(await finished(action.id)).toMatchObject({ state: "succeeded" });
@@ -429,7 +435,13 @@ describe("recipients from the payload", () => {
 
   it("fails an instance whose recipient renders no email address, showing what it rendered", async () => {
     const t = await trigger("participant.confirmed");
-    const action = await client.createAction(t.id, { name: "patient", type: "email", to: ["desk@clinic.example", "{{ participant.email }}"], subject: "s", body: "b" });
+    const action = await client.createAction(t.id, {
+      name: "patient",
+      type: "email",
+      to: ["desk@clinic.example", "{{ participant.email }}"],
+      subject: "s",
+      body: "b",
+    });
     const participant = { ...(example("participant.confirmed").participant as object), email: "jane at home" };
     await client.ingest({ type: "participant.confirmed", data: { participant } });
     const instance = await finished(action.id);
@@ -438,9 +450,18 @@ describe("recipients from the payload", () => {
   });
 
   it.each([
-    [{ type: "sms", to: "{{ participant.nope }}", body: "hi" }, /^400 validation_error: to: with the example payload of participant.confirmed, to rendered empty: participant.nope is missing$/],
-    [{ type: "sms", to: "{{ participant.name }}", body: "hi" }, /^400 validation_error: to: with the example payload of participant.confirmed, to rendered "Jane Doe", which is not a phone number/],
-    [{ type: "email", to: ["a@example.com", "{{ participant.phone }}"], subject: "s", body: "b" }, /^400 validation_error: to\[1\]: .*which is not an email address$/],
+    [
+      { type: "sms", to: "{{ participant.nope }}", body: "hi" },
+      /^400 validation_error: to: with the example payload of participant.confirmed, to rendered empty: participant.nope is missing$/,
+    ],
+    [
+      { type: "sms", to: "{{ participant.name }}", body: "hi" },
+      /^400 validation_error: to: with the example payload of participant.confirmed, to rendered "Jane Doe", which is not a phone number/,
+    ],
+    [
+      { type: "email", to: ["a@example.com", "{{ participant.phone }}"], subject: "s", body: "b" },
+      /^400 validation_error: to\[1\]: .*which is not an email address$/,
+    ],
     [{ type: "sms", to: "{{ participant.phone ", body: "hi" }, /^400 validation_error: to: line 1, column/],
   ] as const)("refuses a recipient template that does not give a recipient for the example payload: %j", async (settings, message) => {
     const t = await trigger("participant.confirmed");
@@ -451,7 +472,9 @@ describe("recipients from the payload", () => {
     const t = await trigger("event.created");
     const action = await client.createAction(t.id, { name: "x", type: "sms", to: "+15552013344", body: "ok" });
     // An event's object has no `participant`: the example renders nothing.
-    await expect(client.updateAction(action.id, { to: "{{ participant.phone }}" })).rejects.toThrow(/^400 validation_error: to: .*participant\.phone is missing/);
+    await expect(client.updateAction(action.id, { to: "{{ participant.phone }}" })).rejects.toThrow(
+      /^400 validation_error: to: .*participant\.phone is missing/,
+    );
     expect((await client.getAction(action.id)).to).toBe("+15552013344");
     expect(await client.updateAction(action.id, { to: "{{ event.participants[0].phone }}" })).toMatchObject({ to: "{{ event.participants[0].phone }}" });
   });
@@ -497,7 +520,13 @@ describe("stop lists", () => {
     const c = await account();
     const t = await c.createTrigger({ name: "t", type: "participant.confirmed" });
     const alone = await c.createAction(t.id, { name: "patient", type: "email", to: "{{ participant.email }}", subject: "s", body: "b" });
-    const both = await c.createAction(t.id, { name: "both", type: "email", to: ["{{ participant.email }}", "desk.stop@clinic.example"], subject: "both", body: "b" });
+    const both = await c.createAction(t.id, {
+      name: "both",
+      type: "email",
+      to: ["{{ participant.email }}", "desk.stop@clinic.example"],
+      subject: "both",
+      body: "b",
+    });
     await c.ingest({ type: "stoplist.email_added", data: { email: "Jane.Doe@EXAMPLE.com" } });
     await c.ingest({ type: "participant.confirmed", data: example("participant.confirmed") });
     const suppressed = await finishedInstance(c, alone.id);

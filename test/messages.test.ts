@@ -566,6 +566,22 @@ describe("stop lists", () => {
     await expect(c.request("GET", "/api/v1/stop-list?kind=fax")).rejects.toThrow(/^400 validation_error: query\.kind: /);
   });
 
+  it("changes the list with the request's other events, in order, or not at all when the request is refused", async () => {
+    const c = await account();
+    await c.ingest({ type: "event.created", data: example("event.created"), idempotency_key: "k1" });
+    const batch = (conflicting: boolean) =>
+      c.ingestBatch([
+        { type: "stoplist.phone_added", data: { phone: "+15553030001" } },
+        { type: "stoplist.phone_added", data: { phone: "+15553030002" } },
+        { type: "stoplist.phone_removed", data: { phone: "+15553030001" } },
+        { type: "event.created", data: conflicting ? { event: { id: 1 } } : example("event.created"), idempotency_key: "k1" },
+      ]);
+    await expect(batch(true)).rejects.toThrow(/^409 idempotency_conflict/);
+    expect((await c.stopList()).data).toEqual([]);
+    await batch(false);
+    expect((await c.stopList()).data.map((e) => e.value)).toEqual(["+15553030002"]);
+  });
+
   it("leaves the list alone on a test send of a stop-list trigger (its payload is the example)", async () => {
     const c = await account();
     const t = await c.createTrigger({ name: "t", type: "stoplist.phone_added" });

@@ -17,7 +17,7 @@ import type { IdGenerator } from "../ids.js";
 import { type ClaimedInstance, sendingReader } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { applyStopListEvent } from "../stoplist/stop-list.js";
+import { applyStopListChanges, changesStopList, type StopListChange } from "../stoplist/stop-list.js";
 import { parseInput } from "../validation.js";
 
 export const MAX_BATCH_EVENTS = 500;
@@ -105,6 +105,8 @@ export type StoredEvent = EventOut & {
 interface Rows {
   events: Required<NewEvent>[];
   instances: Required<NewInstance>[];
+  /** Events that change the account's stop list, in order. */
+  stopList: StopListChange[];
 }
 
 /**
@@ -122,7 +124,7 @@ export async function storeEvents(
   only?: FiredAction,
 ): Promise<StoredEvent[] | IdempotencyConflictError> {
   const stored: StoredEvent[] = [];
-  const rows: Rows = { events: [], instances: [] };
+  const rows: Rows = { events: [], instances: [], stopList: [] };
   const keyed = new Map<string, { event: ValidEvent; stored: StoredEvent }>();
   for (const event of events) {
     const key = event.idempotencyKey;
@@ -132,6 +134,7 @@ export async function storeEvents(
     if (key !== undefined && !keyed.has(key)) keyed.set(key, { event, stored: out });
     stored.push(out);
   }
+  await applyStopListChanges(trx, accountId, rows.stopList);
   // Written with the transaction's other events at its end (db/write-behind.ts).
   await insertBehind(trx, "events", rows.events);
   await insertBehind(trx, "instances", rows.instances);
@@ -211,7 +214,7 @@ async function newEvent(
     created_at: now,
   });
   // A test send carries the example payload: it must not change the account's stop list.
-  if (!only) await applyStopListEvent(trx, accountId, event, now);
+  if (!only && changesStopList(event.type)) rows.stopList.push({ type: event.type, objectJson: event.objectJson, at: now });
   const fired = only ? [only] : await findFiredActions(trx, accountId, event.type);
   const handoffs: { handoff: Handoff; instance: ClaimedInstance }[] = [];
   const left: FiredAction[] = [];

@@ -22,29 +22,42 @@ const STOP_LIST_EVENTS: Readonly<Record<string, { kind: StopListKind; change: "a
   "stoplist.email_removed": { kind: "email", change: "remove" },
 };
 
+/** Whether an event of this type changes the stop list. */
+export const changesStopList = (type: string): boolean => Object.hasOwn(STOP_LIST_EVENTS, type);
+
 /** A recipient as the list keeps it; undefined for a phone that is no phone number (it could match no send). */
 export function stopListValue(kind: StopListKind, raw: string): string | undefined {
   return kind === "phone" ? toE164(raw) : raw.trim().toLowerCase();
 }
 
+/** An ingested event that may change the stop list: its type, its object as stored, when it came. */
+export interface StopListChange {
+  type: string;
+  objectJson: string;
+  at: number;
+}
+
 /**
- * Applies a stop-list event to its account's list, in the ingest's transaction; other events are
- * left alone. A repeated add keeps the first one's time: the list says since when.
+ * Applies a request's stop-list events to its account's list, in order, in the ingest's
+ * transaction, once none of its events was refused; other events are left alone. A repeated add
+ * keeps the first one's time: the list says since when.
  */
-export async function applyStopListEvent(trx: UnitTx, accountId: string, event: { type: string; objectJson: string }, now: number): Promise<void> {
-  const effect = STOP_LIST_EVENTS[event.type];
-  if (!effect) return;
-  const raw: unknown = JSON.parse(event.objectJson);
-  const value = typeof raw === "string" ? stopListValue(effect.kind, raw) : undefined;
-  if (value === undefined || value === "") return;
-  if (effect.change === "add") {
-    await trx
-      .insertInto("stop_list")
-      .values({ account_id: accountId, kind: effect.kind, value, added_at: now })
-      .onConflict((oc) => oc.columns(["account_id", "kind", "value"]).doNothing())
-      .execute();
-  } else {
-    await trx.deleteFrom("stop_list").where("account_id", "=", accountId).where("kind", "=", effect.kind).where("value", "=", value).execute();
+export async function applyStopListChanges(trx: UnitTx, accountId: string, changes: readonly StopListChange[]): Promise<void> {
+  for (const change of changes) {
+    const effect = STOP_LIST_EVENTS[change.type];
+    if (!effect) continue;
+    const raw: unknown = JSON.parse(change.objectJson);
+    const value = typeof raw === "string" ? stopListValue(effect.kind, raw) : undefined;
+    if (value === undefined || value === "") continue;
+    if (effect.change === "add") {
+      await trx
+        .insertInto("stop_list")
+        .values({ account_id: accountId, kind: effect.kind, value, added_at: change.at })
+        .onConflict((oc) => oc.columns(["account_id", "kind", "value"]).doNothing())
+        .execute();
+    } else {
+      await trx.deleteFrom("stop_list").where("account_id", "=", accountId).where("kind", "=", effect.kind).where("value", "=", value).execute();
+    }
   }
 }
 

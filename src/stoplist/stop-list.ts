@@ -8,22 +8,27 @@
 import { sql } from "kysely";
 import { z } from "zod";
 import { toE164 } from "../actions/phone.js";
+import type { TriggerTypeName } from "../catalogue/trigger-types.js";
 import type { Db, Executor, StopListKind, Tx, UnitTx } from "../db/schema.js";
 import { NotFoundError, ValidationError } from "../errors.js";
 import { iso } from "../iso.js";
 
 export const STOP_LIST_KINDS = ["phone", "email"] as const satisfies readonly StopListKind[];
 
-/** The stop-list events, by type: which list each keeps, and whether it adds or removes. */
-const STOP_LIST_EVENTS: Readonly<Record<string, { kind: StopListKind; change: "add" | "remove" }>> = {
-  "stoplist.phone_added": { kind: "phone", change: "add" },
-  "stoplist.phone_removed": { kind: "phone", change: "remove" },
-  "stoplist.email_added": { kind: "email", change: "add" },
-  "stoplist.email_removed": { kind: "email", change: "remove" },
-};
+type Effect = { kind: StopListKind; change: "add" | "remove" };
+
+/** The stop-list events, by type (the catalogue's names: a typo does not compile): which list each keeps, and how. */
+const STOP_LIST_EVENTS: ReadonlyMap<string, Effect> = new Map(
+  Object.entries({
+    "stoplist.phone_added": { kind: "phone", change: "add" },
+    "stoplist.phone_removed": { kind: "phone", change: "remove" },
+    "stoplist.email_added": { kind: "email", change: "add" },
+    "stoplist.email_removed": { kind: "email", change: "remove" },
+  } satisfies Partial<Record<TriggerTypeName, Effect>>),
+);
 
 /** Whether an event of this type changes the stop list. */
-export const changesStopList = (type: string): boolean => Object.hasOwn(STOP_LIST_EVENTS, type);
+export const changesStopList = (type: string): boolean => STOP_LIST_EVENTS.has(type);
 
 /** A recipient as the list keeps it; undefined for a phone that is no phone number (it could match no send). */
 export function stopListValue(kind: StopListKind, raw: string): string | undefined {
@@ -44,7 +49,7 @@ export interface StopListChange {
  */
 export async function applyStopListChanges(trx: UnitTx, accountId: string, changes: readonly StopListChange[]): Promise<void> {
   for (const change of changes) {
-    const effect = STOP_LIST_EVENTS[change.type];
+    const effect = STOP_LIST_EVENTS.get(change.type);
     if (!effect) continue;
     const raw: unknown = JSON.parse(change.objectJson);
     const value = typeof raw === "string" ? stopListValue(effect.kind, raw) : undefined;

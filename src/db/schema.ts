@@ -14,6 +14,8 @@ export interface AccountTable {
   name: string;
   /** Where notices go (an action failing for a long time); null: none are sent. */
   notification_email: string | null;
+  /** IANA zone that quiet hours fall back on (schedule/quiet-hours.ts). */
+  time_zone: ColumnType<string, string | undefined, string>;
   created_at: Millis;
 }
 
@@ -54,6 +56,10 @@ export interface ActionTable {
   failing_since: Millis | null;
   /** When the account was told it is failing (null: not yet, or it recovered). */
   failing_notified_at: Millis | null;
+  /** JSON of schedule/timing.ts `Timing`; null: at once. */
+  timing: string | null;
+  /** JSON of schedule/timing.ts `QuietHours` (sms, email); null: none. */
+  quiet_hours: string | null;
   created_at: Millis;
   updated_at: Millis;
 }
@@ -68,7 +74,8 @@ export interface EventTable {
   created_at: Millis;
 }
 
-export type InstanceState = "pending" | "retrying" | "succeeded" | "failed";
+/** canceled and skipped are terminal, like succeeded and failed (schedule/). */
+export type InstanceState = "pending" | "retrying" | "succeeded" | "failed" | "canceled" | "skipped";
 
 export interface InstanceTable {
   /** Also the payload's apptoto_id and the webhook-id header: stable across retries and resends. */
@@ -96,6 +103,13 @@ export interface InstanceTable {
   last_error: string | null;
   /** 1: a test send (POST /actions/{id}/test), left out of the action's figures and failing spell. */
   test: Flag;
+  /** Why it waits, was skipped or canceled, as the log shows it; null: nothing to say. */
+  reason: string | null;
+  /** The appointment (event id) and participant it concerns, from the catalogue (catalogue/appointments.ts). */
+  appointment: string | null;
+  participant: string | null;
+  /** The zone its action's quiet hours were resolved in at ingest; its retries keep them. */
+  quiet_zone: string | null;
   created_at: Millis;
   updated_at: Millis;
 }

@@ -8,6 +8,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { z } from "zod";
+import { type AppointmentRef, appointmentOf } from "../catalogue/appointments.js";
 import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
 import type { NewEvent, NewInstance, UnitTx } from "../db/schema.js";
@@ -17,6 +18,8 @@ import type { IdGenerator } from "../ids.js";
 import { type ClaimedInstance, sendingReader } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { applyToWaiting } from "../schedule/changes.js";
+import { planInstance, plannedQuietWindow, waits } from "../schedule/plan.js";
 import { parseInput } from "../validation.js";
 
 export const MAX_BATCH_EVENTS = 500;
@@ -38,6 +41,10 @@ export interface ValidEvent {
   objectKey: string;
   /** The object, serialised once here and stored as-is. */
   objectJson: string;
+  /** As validated: what timings and quiet hours read. */
+  data: Record<string, unknown>;
+  /** The appointment and participant it concerns (catalogue/appointments.ts). */
+  ref: AppointmentRef;
   idempotencyKey: string | undefined;
   /** Where the request holds it (`events[3]`; empty for a single event), for errors naming it. */
   path: string;
@@ -52,6 +59,8 @@ export function validateEvent(body: unknown, root = ""): ValidEvent {
     type: envelope.type,
     objectKey: entry.objectKey,
     objectJson: JSON.stringify(data[entry.objectKey]),
+    data,
+    ref: appointmentOf(entry.objectKey, data),
     idempotencyKey: envelope.idempotency_key,
     path: root,
   };
@@ -210,12 +219,16 @@ async function newEvent(
     created_at: now,
   });
   const fired = only ? [only] : await findFiredActions(trx, accountId, event.type);
+  // Before this event's own instances exist: they are never what it cancels or moves.
+  if (!only) await applyToWaiting(trx, accountId, event, now);
   const handoffs: { handoff: Handoff; instance: ClaimedInstance }[] = [];
   const left: FiredAction[] = [];
   const instances: Required<NewInstance>[] = [];
   for (const f of fired) {
     const id = deps.newId("ins");
-    const handoff = deps.reserve?.(f.actionId, accountId);
+    // A test send runs at once, whatever the action's timing.
+    const planned = only ? undefined : await planInstance(trx, accountId, f.schedule, event.data, now);
+    const handoff = waits(planned, now) ? undefined : deps.reserve?.(f.actionId, accountId);
     if (handoff) {
       // The action's sealed settings and secrets are read only for an instance handed over: under a
       // backlog (no slot free) ingest reads nothing more than it stores. (Deleted meanwhile, the
@@ -237,9 +250,10 @@ async function newEvent(
           createdAt: now,
           test: only ? 1 : 0,
           leaseToken: handoff.leaseToken,
+          quiet: plannedQuietWindow(f.schedule, planned),
         },
       });
-    } else left.push(f);
+    } else if (planned?.state !== "skipped") left.push(f);
     instances.push({
       id,
       account_id: accountId,
@@ -248,19 +262,23 @@ async function newEvent(
       trigger_type: f.triggerType,
       event_type: event.type,
       object_key: event.objectKey,
-      state: "pending",
+      state: planned?.state ?? "pending",
       sent: 0,
       delivered: 0,
       attempts: 0,
       series: 1,
       series_attempts: 0,
       // Born leased (claimed) as a claim leaves it: due again when the lease ends, should it be lost.
-      next_attempt_at: handoff ? handoff.leaseUntil : now,
+      next_attempt_at: handoff ? handoff.leaseUntil : planned?.state === "pending" ? planned.dueAt : now,
       lease_until: handoff ? handoff.leaseUntil : null,
       lease_token: handoff ? handoff.leaseToken : null,
       last_status: null,
       last_error: null,
       test: only ? 1 : 0,
+      reason: planned?.reason ?? null,
+      appointment: event.ref.appointment,
+      participant: event.ref.participant,
+      quiet_zone: planned?.quietZone ?? null,
       created_at: now,
       updated_at: now,
     });

@@ -16,7 +16,10 @@ export const SORT_COLUMNS = ["created_at", "updated_at", "state", "sent", "deliv
 type SortColumn = (typeof SORT_COLUMNS)[number];
 
 export const LogQuery = z.strictObject({
-  outcome: z.enum(["succeeded", "failed", "pending"]).optional(),
+  outcome: z
+    .enum(["succeeded", "failed", "pending", "scheduled", "canceled", "skipped"])
+    .optional()
+    .describe("pending: not finished (scheduled ones included); scheduled: waiting for a due time in the future"),
   sort: z.enum(SORT_COLUMNS).default("created_at"),
   order: z.enum(["asc", "desc"]).default("desc"),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -30,7 +33,9 @@ export const InstanceOut = z.object({
   event_id: z.string(),
   trigger_type: z.string(),
   event_type: z.string(),
-  state: z.enum(["pending", "retrying", "succeeded", "failed"]),
+  state: z
+    .enum(["pending", "retrying", "succeeded", "failed", "canceled", "skipped", "scheduled"])
+    .describe("scheduled: pending, not yet attempted, due in the future (scheduled_for); canceled and skipped are final, with a reason"),
   sent: z.boolean(),
   delivered: z.boolean(),
   attempts: z.number().int(),
@@ -38,6 +43,13 @@ export const InstanceOut = z.object({
   last_error: z.string().nullable(),
   test: z.boolean().describe("A test send (POST /api/v1/actions/{id}/test): left out of the action's stats and failing flag"),
   next_attempt_at: z.string().nullable(),
+  scheduled_for: z.string().nullable().describe("When a scheduled instance falls due; null otherwise"),
+  reason: z
+    .string()
+    .nullable()
+    .describe(
+      'Why it waits, was skipped or canceled: "24 h before event.start_time", "quiet hours until 08:00 America/New_York", "canceled: event.deleted for appointment 40211"',
+    ),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -67,15 +79,21 @@ export type InstanceDetailOut = z.output<typeof InstanceDetailOut>;
 
 export const LogOut = z.object({ data: z.array(InstanceOut), next_cursor: z.string().nullable() });
 
-export function instanceOut(row: InstanceRow): InstanceOut {
+/** Pending, never attempted, not leased, due in the future: waiting for its time (stored as pending, so the claim path is untouched). */
+export function isScheduled(row: Pick<InstanceRow, "state" | "attempts" | "lease_until" | "next_attempt_at">, now: number): boolean {
+  return row.state === "pending" && row.attempts === 0 && row.lease_until === null && Number(row.next_attempt_at) > now;
+}
+
+export function instanceOut(row: InstanceRow, now: number): InstanceOut {
   const unfinished = row.state === "pending" || row.state === "retrying";
+  const scheduled = isScheduled(row, now);
   return {
     id: row.id,
     action_id: row.action_id,
     event_id: row.event_id,
     trigger_type: row.trigger_type,
     event_type: row.event_type,
-    state: row.state,
+    state: scheduled ? "scheduled" : row.state,
     sent: row.sent === 1,
     delivered: row.delivered === 1,
     attempts: row.attempts,
@@ -83,6 +101,8 @@ export function instanceOut(row: InstanceRow): InstanceOut {
     last_error: row.last_error,
     test: row.test === 1,
     next_attempt_at: unfinished ? iso(row.next_attempt_at) : null,
+    scheduled_for: scheduled ? iso(row.next_attempt_at) : null,
+    reason: row.reason,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
@@ -105,12 +125,14 @@ function decodeCursor(cursor: string): [CursorValue, string] {
   throw new ValidationError("cursor: not a cursor returned by this endpoint");
 }
 
-export async function listLog(db: Executor, accountId: string, actionId: string, query: LogQuery) {
+export async function listLog(db: Executor, accountId: string, actionId: string, query: LogQuery, now: number) {
   await requireAction(db, accountId, actionId);
   const expr = sortExpression(query.sort);
   const cmp = query.order === "desc" ? "<" : ">";
   let q = db.selectFrom("instances").selectAll().where("account_id", "=", accountId).where("action_id", "=", actionId);
   if (query.outcome === "pending") q = q.where("state", "in", ["pending", "retrying"]);
+  else if (query.outcome === "scheduled")
+    q = q.where("state", "=", "pending").where("attempts", "=", 0).where("lease_until", "is", null).where("next_attempt_at", ">", now);
   else if (query.outcome) q = q.where("state", "=", query.outcome);
   if (query.cursor) {
     const [value, id] = decodeCursor(query.cursor);
@@ -127,7 +149,7 @@ export async function listLog(db: Executor, accountId: string, actionId: string,
     rows.length > query.limit && last
       ? encodeCursor(query.sort === "last_status" ? (last.last_status ?? 0) : (last[query.sort] as CursorValue), last.id)
       : null;
-  return { data: page.map(instanceOut), next_cursor: nextCursor };
+  return { data: page.map((row) => instanceOut(row, now)), next_cursor: nextCursor };
 }
 
 /** `webhookBody`: a webhook attempt's body, the instance's payload (the same on every attempt, so not stored per attempt). */
@@ -154,7 +176,7 @@ function attemptOut(row: AttemptRow, webhookBody: string | undefined): z.output<
   };
 }
 
-export async function getInstanceDetail(db: Executor, accountId: string, id: string): Promise<InstanceDetailOut> {
+export async function getInstanceDetail(db: Executor, accountId: string, id: string, now: number): Promise<InstanceDetailOut> {
   let row = await getInstanceRow(db, accountId, id);
   if (!row) throw new NotFoundError("instance", id);
   const event = await db.selectFrom("events").select("object").where("id", "=", row.event_id).executeTakeFirstOrThrow();
@@ -165,7 +187,7 @@ export async function getInstanceDetail(db: Executor, accountId: string, id: str
   // Separate reads, not one snapshot: an attempt committed after the row was read (with the row's new
   // state, in one transaction) would show beside the state from before it. Read the row again then.
   if (attempts.length > row.attempts) row = (await getInstanceRow(db, accountId, id)) ?? row;
-  return { ...instanceOut(row), payload: JSON.parse(payload), attempt_log: attempts.map((a) => attemptOut(a, webhookBody)) };
+  return { ...instanceOut(row, now), payload: JSON.parse(payload), attempt_log: attempts.map((a) => attemptOut(a, webhookBody)) };
 }
 
 /** A new attempt series for a finished instance: due now, same id (apptoto_id), attempts kept in the log. */
@@ -176,11 +198,15 @@ const newSeries = (now: number) => (eb: ExpressionBuilder<Database, "instances">
   series_attempts: 0,
   next_attempt_at: now,
   lease_until: null,
+  reason: null,
   updated_at: now,
 });
 
+/** What can be resent: whatever has finished, canceled and skipped instances too (a resend runs now). */
+const RESENDABLE = ["succeeded", "failed", "canceled", "skipped"] as const;
+
 /**
- * Resend: a new attempt series for a finished instance, same apptoto_id (so receivers can still
+ * Resend: a new attempt series for a finished instance (canceled or skipped too), same apptoto_id (so receivers can still
  * de-duplicate). An instance still being delivered cannot be resent: 409.
  */
 export async function resendInstance(db: Executor, accountId: string, id: string, now: number): Promise<InstanceOut> {
@@ -189,15 +215,15 @@ export async function resendInstance(db: Executor, accountId: string, id: string
     .set(newSeries(now))
     .where("account_id", "=", accountId)
     .where("id", "=", id)
-    .where("state", "in", ["succeeded", "failed"])
+    .where("state", "in", RESENDABLE)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) {
     const row = await getInstanceRow(db, accountId, id);
     if (!row) throw new NotFoundError("instance", id);
-    throw new ConflictError(`instance ${id} is ${row.state}; only succeeded or failed instances can be resent`);
+    throw new ConflictError(`instance ${id} is ${row.state}; only ${RESENDABLE.join(", ")} instances can be resent`);
   }
   const row = await getInstanceRow(db, accountId, id);
-  return instanceOut(row as InstanceRow);
+  return instanceOut(row as InstanceRow, now);
 }
 
 export const RecoverIn = z.strictObject({

@@ -5,6 +5,7 @@ import type { Db, Executor, TriggerRow, Tx } from "../db/schema.js";
 import { LimitReachedError, NotFoundError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
+import { checkActionsFit } from "../schedule/check.js";
 import { displayName } from "../validation.js";
 
 export const TriggerIn = z.strictObject({
@@ -131,6 +132,7 @@ export async function createTrigger(db: Db, deps: Deps, accountId: string, input
 
 export async function updateTrigger(db: Db | Tx, deps: Deps, accountId: string, id: string, patch: TriggerPatch): Promise<TriggerOut> {
   await requireTrigger(db, accountId, id);
+  if (patch.type !== undefined) await checkActionsFit(db, accountId, id, patch.type);
   await db
     .updateTable("triggers")
     .set({

@@ -8,7 +8,7 @@
 import type { z } from "zod";
 import type { ActionIn, ActionOut, ActionPatch } from "../actions/actions.js";
 import type { TriggerTypeName } from "../catalogue/trigger-types.js";
-import type { TriggerTypeOut } from "../http/routes.js";
+import type { AccountPatch, SessionOut, TriggerTypeOut } from "../http/routes.js";
 import type { EventOut } from "../ingest/ingest.js";
 import type { InstanceDetailOut, InstanceOut, LogQuery } from "../log/log.js";
 import type { TriggerOut } from "../triggers/triggers.js";
@@ -22,6 +22,8 @@ export type EventInput = { type: TriggerTypeName; data: Record<string, unknown>;
 /** A catalogue entry: `fields` lists what conditions, timings and templates can name (`participant.event.start_time`). */
 export type TriggerTypeInfo = Omit<z.output<typeof TriggerTypeOut>, "type" | "example"> & { type: TriggerTypeName; example: Record<string, unknown> };
 export type LogQueryInput = Partial<z.input<typeof LogQuery>>;
+export type AccountOut = z.output<typeof SessionOut>;
+export type AccountPatchInput = z.input<typeof AccountPatch>;
 
 /** An error answer from the API: `status`, and `code`/`message` from its `{"error"}` body. */
 export class HooklineApiError extends Error {
@@ -64,6 +66,16 @@ export class HooklineClient {
       throw new HooklineApiError(response.status, error?.code ?? "unknown", error?.message ?? text, parsed);
     }
     return parsed as T;
+  }
+
+  /** The account this key acts for, with its settings. */
+  account() {
+    return this.request<AccountOut>("GET", "/api/v1/session");
+  }
+
+  /** Sets the account's notification email and time zone (quiet hours' default); only what is given changes. */
+  updateAccount(patch: AccountPatchInput) {
+    return this.request<AccountOut>("PATCH", "/api/v1/account", patch);
   }
 
   triggerTypes() {

@@ -2,9 +2,12 @@
  * Timing, quiet hours, cancel and reschedule through the API, on a real Hookline whose clock the
  * test moves (deliveries wait for their due time; the test jumps to it). Runs on both databases.
  */
+
+import { CompiledQuery } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HooklineApiError, HooklineClient, type InstanceOut } from "../src/client/index.js";
-import { eventually, freshDatabase, startTestHookline, type TestHookline, tempDir } from "./helpers/hookline.js";
+import { waitingQuery } from "../src/schedule/changes.js";
+import { DIALECT, eventually, freshDatabase, startTestHookline, type TestHookline, tempDir } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
 
 const HOUR = 3_600_000;
@@ -215,5 +218,14 @@ describe("a restart with scheduled work pending", () => {
       await second.stop();
       await database.drop();
     }
+  });
+});
+
+describe("finding an appointment's waiting instances", () => {
+  it.runIf(DIALECT === "sqlite")("is a probe of the partial index on (account, appointment, participant), not a scan of scheduled work", async () => {
+    const compiled = waitingQuery(h.hookline.store.db, "acc_1", "40211", "7", Date.now()).compile();
+    const plan = await h.hookline.store.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${compiled.sql}`, [...compiled.parameters]));
+    const instances = plan.rows.map((r) => r.detail).find((d) => d.includes("instances"));
+    expect(instances).toMatch(/USING INDEX instances_appointment \(account_id=\? AND appointment=\? AND participant=\?\)/);
   });
 });

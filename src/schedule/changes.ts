@@ -9,7 +9,7 @@
 import { sql } from "kysely";
 import { type AppointmentRef, appointmentTime } from "../catalogue/appointments.js";
 import type { TriggerTypeName } from "../catalogue/trigger-types.js";
-import type { UnitTx } from "../db/schema.js";
+import type { Executor, UnitTx } from "../db/schema.js";
 import { scheduleOf } from "./plan.js";
 import { dueTime, instantAt, outOfQuietHours, quietWindow } from "./timing.js";
 
@@ -47,26 +47,8 @@ export async function applyToWaiting(trx: UnitTx, accountId: string, event: Chan
   const { appointment, participant } = event.ref;
   if (!rule || appointment === null) return 0;
   if ("cancel" in rule && rule.cancel === "participant" && participant === null) return 0;
-  let query = trx
-    .selectFrom("instances")
-    .innerJoin("actions", "actions.id", "instances.action_id")
-    .select([
-      "instances.id as id",
-      "instances.object_key as objectKey",
-      "instances.quiet_zone as quietZone",
-      "instances.next_attempt_at as dueAt",
-      "actions.timing as timing",
-      "actions.quiet_hours as quiet_hours",
-    ])
-    .where("instances.account_id", "=", accountId)
-    .where("instances.appointment", "=", appointment)
-    // The partial index's predicate as its literal (SQLite uses a partial index only then).
-    .where(sql<boolean>`state = 'pending'`)
-    .where("instances.attempts", "=", 0)
-    .where("instances.lease_token", "is", null)
-    .where("instances.next_attempt_at", ">", now);
-  if ("cancel" in rule && rule.cancel === "participant" && participant !== null) query = query.where("instances.participant", "=", participant);
-  const waiting = await query.execute();
+  const only = "cancel" in rule && rule.cancel === "participant" ? participant : null;
+  const waiting = await waitingQuery(trx, accountId, appointment, only, now).execute();
   if (waiting.length === 0) return 0;
   if ("cancel" in rule) {
     const whose = rule.cancel === "participant" ? `participant ${participant} of appointment ${appointment}` : `appointment ${appointment}`;
@@ -102,6 +84,33 @@ export async function applyToWaiting(trx: UnitTx, accountId: string, event: Chan
 function movedTo(dueAt: number, reason: string | null, window: Parameters<typeof outOfQuietHours>[1], type: string) {
   const out = outOfQuietHours(dueAt, window);
   return { next_attempt_at: out.dueAt, reason: [reason, out.quiet, `moved by ${type}`].filter((r) => r).join("; ") };
+}
+
+/**
+ * The appointment's waiting instances (of one participant, when given), with their actions' schedules:
+ * found through the partial index `instances_appointment` (migration 009), however many are scheduled.
+ */
+export function waitingQuery(db: Executor, accountId: string, appointment: string, participant: string | null, now: number) {
+  let query = db
+    .selectFrom("instances")
+    .innerJoin("actions", "actions.id", "instances.action_id")
+    .select([
+      "instances.id as id",
+      "instances.object_key as objectKey",
+      "instances.quiet_zone as quietZone",
+      "instances.next_attempt_at as dueAt",
+      "actions.timing as timing",
+      "actions.quiet_hours as quiet_hours",
+    ])
+    .where("instances.account_id", "=", accountId)
+    .where("instances.appointment", "=", appointment)
+    // The partial index's predicate as its literal (SQLite uses a partial index only then).
+    .where(sql<boolean>`state = 'pending'`)
+    .where("instances.attempts", "=", 0)
+    .where("instances.lease_token", "is", null)
+    .where("instances.next_attempt_at", ">", now);
+  if (participant !== null) query = query.where("instances.participant", "=", participant);
+  return query;
 }
 
 /** An update of these instances that takes effect only while they still wait (a claim may have taken one meanwhile). */

@@ -415,6 +415,8 @@ export interface ScheduledResult {
   /** with / without: the issue asks for at least 0.9. */
   ratio: number;
   schedule_ingest_per_s: number;
+  /** Ingest rate of the measured phase with the instances stored: what reschedule_ingest_per_s compares with. */
+  ingest_per_s_with: number;
   /** event.updated ingests that each move one of the stored instances (an indexed probe and an update). */
   reschedule_ingest_per_s: number;
   rss_mb_without: number;
@@ -473,6 +475,7 @@ export async function scheduled(receiver: BenchReceiver, sizes: Sizes): Promise<
       delivered_per_s_with: round(withScheduled.deliveredPerS),
       ratio: round(withScheduled.deliveredPerS / without.deliveredPerS, 3),
       schedule_ingest_per_s: round(sizes.scheduled / scheduleSeconds),
+      ingest_per_s_with: round(withScheduled.ingestPerS),
       reschedule_ingest_per_s: round(moved.length / moveSeconds),
       rss_mb_without: rssWithout,
       rss_mb_with: rssWith,

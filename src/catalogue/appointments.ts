@@ -15,7 +15,7 @@ interface AppointmentPaths {
   readonly end: string | undefined;
 }
 
-const PATHS: Readonly<Partial<Record<ObjectKey, AppointmentPaths>>> = {
+const BY_OBJECT: Partial<Record<ObjectKey, AppointmentPaths>> = {
   event: { appointment: ["event.id"], participant: [], start: "event.start_time", end: "event.end_time" },
   participant: {
     appointment: ["participant.event_id", "participant.event.id"],
@@ -31,6 +31,7 @@ const PATHS: Readonly<Partial<Record<ObjectKey, AppointmentPaths>>> = {
   },
   message: { appointment: ["message.participant.event_id"], participant: ["message.participant.id"], start: undefined, end: undefined },
 };
+const PATHS: ReadonlyMap<string, AppointmentPaths> = new Map(Object.entries(BY_OBJECT));
 
 export interface AppointmentRef {
   appointment: string | null;
@@ -47,7 +48,7 @@ function firstId(data: unknown, paths: readonly string[]): string | null {
 
 /** The appointment and participant an event's `data` concerns (null where it names none). */
 export function appointmentOf(objectKey: string, data: unknown): AppointmentRef {
-  const paths = PATHS[objectKey as ObjectKey];
+  const paths = PATHS.get(objectKey);
   if (!paths) return { appointment: null, participant: null };
   const appointment = firstId(data, paths.appointment);
   return { appointment, participant: appointment === null ? null : firstId(data, paths.participant) };
@@ -55,7 +56,7 @@ export function appointmentOf(objectKey: string, data: unknown): AppointmentRef 
 
 /** Which of the appointment's times a timing's `at` path is, for an object key: moved when the appointment's is. */
 export function appointmentTime(objectKey: string, at: string): "start_time" | "end_time" | undefined {
-  const paths = PATHS[objectKey as ObjectKey];
+  const paths = PATHS.get(objectKey);
   if (paths?.start === at) return "start_time";
   if (paths?.end === at) return "end_time";
   return undefined;

@@ -8,6 +8,7 @@
  */
 import { sql } from "kysely";
 import { type AppointmentRef, appointmentTime } from "../catalogue/appointments.js";
+import { valueAt } from "../catalogue/fields.js";
 import type { TriggerTypeName } from "../catalogue/trigger-types.js";
 import type { Executor, UnitTx } from "../db/schema.js";
 import { scheduleOf } from "./plan.js";
@@ -31,9 +32,7 @@ export function ruleFor(type: TriggerTypeName, data: unknown): Rule | undefined 
   return rule;
 }
 
-function instantDeleted(data: unknown): boolean {
-  return typeof data === "object" && data !== null && "event" in data && (data.event as { is_deleted?: unknown } | null)?.is_deleted === true;
-}
+const instantDeleted = (data: unknown): boolean => valueAt(data, "event.is_deleted") === true;
 
 export interface ChangedEvent {
   type: TriggerTypeName;

@@ -310,8 +310,8 @@ export async function updateAction(db: Db | Tx, deps: Deps, accountId: string, i
     throw new ValidationError("quiet_hours: only sms and email actions have quiet hours", {
       issues: [{ path: "quiet_hours", message: "only sms and email actions have quiet hours" }],
     });
-  const scheduled = scheduleOf(row);
-  const schedule = { timing: timing === undefined ? scheduled.timing : timing, quietHours: quiet_hours === undefined ? scheduled.quietHours : quiet_hours };
+  const before = scheduleOf(row);
+  const schedule = { timing: timing === undefined ? before.timing : timing, quietHours: quiet_hours === undefined ? before.quietHours : quiet_hours };
   if (timing !== undefined || quiet_hours !== undefined) checkSchedule((await requireTrigger(db, accountId, row.trigger_id)).type as TriggerTypeName, schedule);
   const current = openSettings(row.settings, deps.cipher);
   const merged: Settings = { ...current, ...settingsPatch };

@@ -426,7 +426,7 @@ export interface ScheduledResult {
 
 /**
  * Immediate deliveries beside scheduled work (issue 37): steady delivered/s of one action, one event
- * per request from 64 clients, first with nothing scheduled, then with `sizes.scheduled` instances
+ * per request from 64 clients (the better of two runs), first with nothing scheduled, then with `sizes.scheduled` instances
  * due in about 300 days stored in the same database, on the same server. Then the ingest rate of
  * event.updated events that each move one of them.
  */
@@ -444,7 +444,14 @@ export async function scheduled(receiver: BenchReceiver, sizes: Sizes): Promise<
     });
     await warmUp(api, receiver, ids(sizes.warmupEvents));
     const rssWithout = procStats(server.pid).peakRssMb;
-    const without = await closedLoopThroughput(api, receiver, [server.pid], ids(sizes.throughputEvents), SINGLE_LOAD);
+    // Each state measured twice and the faster kept: the load of a shared machine comes and goes, and
+    // one slow run of either state moved the ratio alone (0.985 and 2.06 in two runs at 100,000).
+    const measure = async () => {
+      const runs = [];
+      for (let i = 0; i < 2; i++) runs.push(await closedLoopThroughput(api, receiver, [server.pid], ids(sizes.throughputEvents), SINGLE_LOAD));
+      return runs.reduce((a, b) => (b.deliveredPerS > a.deliveredPerS ? b : a));
+    };
+    const without = await measure();
     const start = Date.now() + 300 * 86_400_000;
     const booking = (id: number) => ({
       type: "booking_request.completed",
@@ -455,7 +462,7 @@ export async function scheduled(receiver: BenchReceiver, sizes: Sizes): Promise<
     await batches(api, appointments, booking, { concurrency: 4, batch: 500 });
     const scheduleSeconds = (now() - began) / 1000;
     const rssWith = procStats(server.pid).peakRssMb;
-    const withScheduled = await closedLoopThroughput(api, receiver, [server.pid], ids(sizes.throughputEvents), SINGLE_LOAD);
+    const withScheduled = await measure();
     // One event per request, as the measured phases: each finds its appointment's instance and moves it a day.
     const moved = appointments.slice(0, Math.min(sizes.throughputEvents, appointments.length));
     const moveStart = now();

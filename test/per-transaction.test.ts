@@ -66,7 +66,7 @@ it(`[${DIALECT}] one transaction matches an account's events of a type once for 
   const { db } = await storeWithAction();
   // A specific state fires its "(any state)" trigger too.
   await db.updateTable("triggers").set({ type: "participant.reminder_state_changed" }).execute();
-  const fired = [{ actionId: "act_1", actionType: "webhook", triggerType: "participant.reminder_state_changed" }];
+  const fired = [{ actionId: "act_1", actionType: "webhook", triggerType: "participant.reminder_state_changed", schedule: { timing: null, quietHours: null } }];
   await db.transaction().execute(async (trx) => {
     const queries = vi.spyOn(trx, "executeQuery");
     expect(await findFiredActions(trx, "acc_1", "participant.confirmed", {})).toEqual(fired);

@@ -1,10 +1,11 @@
 /** Screens: the trigger list, the trigger form, and a trigger with its actions. */
-import { api } from "./api.js";
+import { ApiError, api } from "./api.js";
 import { attemptsChart, successRate } from "./chart.js";
+import { conditionBuilder, describeConditions } from "./conditions.js";
 import { checked, clearErrorsOnInput, showErrors, value } from "./forms.js";
 import { type AttributeValue, attrs, html, when } from "./html.js";
 import { go, type View } from "./router.js";
-import type { ActionOut, List, Session, StatsOut, TriggerOut, TriggerType } from "./types.js";
+import type { ActionOut, List, RuledTrigger, Session, StatsOut, TriggerOut, TriggerType } from "./types.js";
 
 let catalogue: Promise<TriggerType[]> | undefined;
 export const triggerTypes = () => {
@@ -78,7 +79,7 @@ export const triggerList: View = async (root) => {
 const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
 
 export const triggerForm: View = async (root, [id]) => {
-  const [types, trigger] = await Promise.all([triggerTypes(), id ? api<TriggerOut>("GET", `/api/v1/triggers/${id}`) : undefined]);
+  const [types, trigger] = await Promise.all([triggerTypes(), id ? api<RuledTrigger>("GET", `/api/v1/triggers/${id}`) : undefined]);
   const current = trigger?.type ?? types[0]?.type;
   root.innerHTML = html`
     <nav class="crumbs"><a href="#/">Webhooks</a>${trigger ? html` › <a href="#/triggers/${trigger.id}">${trigger.name}</a>` : ""}</nav>
@@ -92,6 +93,7 @@ export const triggerForm: View = async (root, [id]) => {
       <select id="f-type" name="type" aria-describedby="e-type type-help">${types.map((t) => html`<option${attrs({ value: t.type, selected: t.type === current })}>${t.label}</option>`)}</select>
       <p class="field-error" id="e-type" data-error-for="type" hidden></p>
       <div id="type-help" class="help"></div>
+      <div id="conditions"></div>
       <label for="f-description">Description <span class="muted">(optional)</span></label>
       <textarea id="f-description" name="description" rows="2" maxlength="2000">${trigger?.description ?? ""}</textarea>
       ${toggle("enabled", "Enabled", trigger?.enabled ?? true)}
@@ -108,10 +110,27 @@ export const triggerForm: View = async (root, [id]) => {
       : "";
   };
   describe();
-  (form.elements.namedItem("type") as HTMLSelectElement | null)?.addEventListener("change", describe);
+  const typeNamed = (name: string) => types.find((t) => t.type === name) ?? (types[0] as TriggerType);
+  const conditions = conditionBuilder(root.querySelector("#conditions") as HTMLElement, typeNamed(value(form, "type")), trigger?.conditions);
+  (form.elements.namedItem("type") as HTMLSelectElement | null)?.addEventListener("change", () => {
+    describe();
+    conditions.reset(typeNamed(value(form, "type")));
+  });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const body = { name: value(form, "name"), type: value(form, "type"), description: value(form, "description") || null, enabled: checked(form, "enabled") };
+    const rules = conditions.read();
+    if ("problem" in rules) {
+      showErrors(form, new ApiError(400, "bad_request", rules.problem, [{ path: "conditions", message: `Finish ${rules.problem}.` }]));
+      return;
+    }
+    const body = {
+      name: value(form, "name"),
+      type: value(form, "type"),
+      description: value(form, "description") || null,
+      enabled: checked(form, "enabled"),
+      // Sent when there is something to say: a server without conditions refuses the key.
+      ...((rules.conditions || trigger?.conditions) && { conditions: rules.conditions }),
+    };
     try {
       const saved = await api<TriggerOut>(trigger ? "PATCH" : "POST", trigger ? `/api/v1/triggers/${trigger.id}` : "/api/v1/triggers", body);
       go(`#/triggers/${saved.id}`);
@@ -128,7 +147,7 @@ function actionTarget(a: ActionOut) {
 
 export const triggerDetail: View = async (root, [id]) => {
   const [trigger, { data: actions }] = await Promise.all([
-    api<TriggerOut>("GET", `/api/v1/triggers/${id}`),
+    api<RuledTrigger>("GET", `/api/v1/triggers/${id}`),
     api<List<ActionOut>>("GET", `/api/v1/triggers/${id}/actions`),
   ]);
   const stats = await Promise.all(actions.map((a) => api<StatsOut>("GET", `/api/v1/actions/${a.id}/stats`)));
@@ -137,6 +156,7 @@ export const triggerDetail: View = async (root, [id]) => {
     <div class="title-row"><h1 tabindex="-1">${trigger.name}</h1>
       <div class="buttons"><a class="button" href="#/triggers/${trigger.id}/edit">Edit</a><button class="danger" data-do="delete-trigger">Delete</button></div></div>
     <p><strong>When:</strong> ${trigger.type_label}${trigger.description ? html` — ${trigger.description}` : ""}</p>
+    ${trigger.conditions ? html`<p class="conditions-summary"><strong>Only when:</strong> ${describeConditions(trigger.conditions)}</p>` : ""}
     <form class="inline">${toggle("enabled", "Trigger enabled", trigger.enabled, { "data-do": "toggle-trigger" })}</form>
     <div class="title-row"><h2>Actions</h2><a class="button primary" href="#/triggers/${trigger.id}/actions/new">Add action</a></div>
     ${actions.length === 0 ? html`<p class="empty">No actions yet: add a webhook, an SMS or an email.</p>` : ""}

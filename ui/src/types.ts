@@ -6,5 +6,43 @@ import type { StatsOut } from "../../src/log/stats.js";
 
 export type { ActionOut, InstanceDetailOut, InstanceOut, StatsOut, TriggerOut };
 export type TriggerType = z.output<typeof TriggerTypeOut>;
+export type CatalogueField = TriggerType["fields"][number];
+export type FieldKind = CatalogueField["kind"];
 export type Session = z.output<typeof SessionOut>;
 export type List<T> = { data: T[] };
+
+/*
+ * Issue 37's shapes as agreed (conditions, timing, quiet hours, the new instance states and their
+ * reason). The branches that add them to the server's schemas are not merged yet: once they are,
+ * these become the server's types (`NonNullable<TriggerOut["conditions"]>`…) and the `& {…}`
+ * widenings below go.
+ */
+export type ConditionOp = "eq" | "ne" | "in" | "not_in" | "contains" | "starts_with" | "exists" | "missing" | "gt" | "gte" | "lt" | "lte";
+export type Scalar = string | number | boolean;
+export interface ConditionLeaf {
+  field: string;
+  op: ConditionOp;
+  value?: Scalar | Scalar[];
+}
+export type ConditionGroup<Item = ConditionLeaf | ConditionGroup<ConditionLeaf>> = { all: Item[] } | { any: Item[] };
+export interface Timing {
+  at: string | null;
+  offset: string;
+  run_late: boolean;
+}
+export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+export interface QuietHours {
+  start: string;
+  end: string;
+  days: Weekday[] | null;
+  time_zone: string | null;
+  time_zone_field: string | null;
+}
+export type RuledTrigger = TriggerOut & { conditions?: ConditionGroup | null };
+export type TimedAction = ActionOut & { timing?: Timing | null; quiet_hours?: QuietHours | null };
+export type InstanceState = InstanceOut["state"] | "scheduled" | "canceled" | "skipped" | "suppressed";
+export type ReasonedInstance<T extends InstanceOut | InstanceDetailOut> = Omit<T, "state"> & {
+  state: InstanceState;
+  reason?: string | null;
+  scheduled_for?: string | null;
+};

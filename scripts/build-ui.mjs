@@ -52,9 +52,10 @@ for (const dir of ["", "directives"]) {
 }
 
 const shared = Object.entries(SHARED).filter(([, source]) => fs.existsSync(source));
-if (shared.length > 0) {
-  const { build } = await import("rolldown");
-  await build({
+// rolldown needs Node 20.19 (docs/DECISIONS.md, Dependencies): without it the UI says its check is unavailable.
+const rolldown = shared.length > 0 ? await import("rolldown").catch((error) => process.stderr.write(`build-ui: ${error.message}; no dist/ui/shared\n`)) : undefined;
+if (rolldown) {
+  await rolldown.build({
     input: Object.fromEntries(shared.map(([name, source]) => [name.replace(/\.js$/, ""), source])),
     platform: "browser",
     output: { dir: "dist/ui/shared", format: "esm", entryFileNames: "[name].js", chunkFileNames: "[name]-[hash].js", minify: true },

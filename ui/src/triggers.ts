@@ -1,7 +1,8 @@
 /** Screens: the trigger list, the trigger form, and a trigger with its actions. */
 import { ApiError, api } from "./api.js";
 import { attemptsChart, successRate } from "./chart.js";
-import { conditionBuilder, describeConditions } from "./conditions.js";
+import { conditionName, describeConditions } from "./condition-model.js";
+import { conditionBuilder } from "./conditions.js";
 import { checked, clearErrorsOnInput, showErrors, value } from "./forms.js";
 import { type AttributeValue, attrs, html, when } from "./html.js";
 import { go, type View } from "./router.js";
@@ -78,6 +79,15 @@ export const triggerList: View = async (root) => {
 /** The catalogue's descriptions are the spec's phrases, without a full stop; another sentence may follow. */
 const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
 
+/** A refused condition's message, prefixed with the row it names. */
+const namedConditions = (error: ApiError) =>
+  new ApiError(
+    error.status,
+    error.code,
+    error.message,
+    error.issues.map((i) => (i.path.startsWith("conditions.") ? { path: i.path, message: `${conditionName(i.path)}: ${i.message}` } : i)),
+  );
+
 export const triggerForm: View = async (root, [id]) => {
   const [types, trigger] = await Promise.all([triggerTypes(), id ? api<RuledTrigger>("GET", `/api/v1/triggers/${id}`) : undefined]);
   const current = trigger?.type ?? types[0]?.type;
@@ -135,7 +145,7 @@ export const triggerForm: View = async (root, [id]) => {
       const saved = await api<TriggerOut>(trigger ? "PATCH" : "POST", trigger ? `/api/v1/triggers/${trigger.id}` : "/api/v1/triggers", body);
       go(`#/triggers/${saved.id}`);
     } catch (error) {
-      showErrors(form, error);
+      showErrors(form, error instanceof ApiError ? namedConditions(error) : error);
     }
   });
 };

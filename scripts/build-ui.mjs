@@ -2,7 +2,7 @@
  * Builds the web UI into dist/ui: each ui/src module transpiled to the one JavaScript module the
  * browser loads (no bundling of the UI itself), the page and its stylesheet copied beside them, the
  * view library's ES modules copied into dist/ui/vendor, and the pure server modules the UI runs too
- * (the conditions evaluator) bundled for the browser into dist/ui/shared.
+ * (the conditions evaluator, the SMS segment count) bundled for the browser into dist/ui/shared.
  *
  * Transpiled file by file rather than emitted by `tsc -p ui/tsconfig.json`: the UI's types import the
  * server's schemas from its source (ui/src/types.ts), which a tsc emit would compile into dist/ui
@@ -20,7 +20,7 @@ const LIT_HTML = "node_modules/lit-html";
  * in the server, one evaluator. The UI loads them by these names (ui/src/shared.ts); a module not
  * written yet is left out, and the UI says its feature is unavailable.
  */
-const SHARED = { "conditions.js": "src/match/conditions.ts" };
+const SHARED = { "conditions.js": "src/match/conditions.ts", "sms-segments.js": "src/templates/sms-segments.ts" };
 
 const { config, error } = ts.readConfigFile("ui/tsconfig.json", ts.sys.readFile);
 if (error) throw new Error(ts.flattenDiagnosticMessageText(error.messageText, "\n"));

@@ -154,7 +154,7 @@ describe.skipIf(!hasChromium)("web UI: rules (issue 37)", () => {
     await page.goto(`${h.baseUrl}/ui/#/triggers/${trigger.id}/actions/new`);
     await page.getByLabel("Action").selectOption("sms");
     await page.getByLabel("Message").fill("{{ event.title }} ✓");
-    // The preview's `sms` answer (the recipients branch).
+    // Counted by src/templates/sms-segments.ts (the recipients branch), as the server counts it.
     await expect.poll(() => page.locator("#s-body").textContent()).toBe("17 characters · UCS-2 · 1 segment");
     await page.getByLabel("Message").fill("x".repeat(1_450));
     await expect.poll(() => page.locator("#s-body").textContent()).toMatch(/^1,450 characters · GSM-7 · 10 segments: close to the 1,600-character limit$/);

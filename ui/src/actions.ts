@@ -7,6 +7,7 @@ import { fieldList, recipientFields } from "./field-list.js";
 import { clearErrorsOnInput, debounce, showErrors, value } from "./forms.js";
 import { attrs, html } from "./html.js";
 import { go, type View } from "./router.js";
+import { type SmsCount, smsCounter } from "./shared.js";
 import { timingForm } from "./timing.js";
 import { triggerTypes } from "./triggers.js";
 import type { ActionOut, TimedAction, TriggerOut } from "./types.js";
@@ -34,17 +35,10 @@ function templateField(name: string, label: string, current: string, rows: numbe
   );
 }
 
-/** What the preview answers for an SMS: the rendered text's length and the segments carriers bill. */
-interface SmsInfo {
-  length: number;
-  encoding: "GSM-7" | "UCS-2";
-  segments: number;
-  over_limit: boolean;
-}
 /** Twilio's limit is 1,600 characters; the editor warns from here on. */
 const SMS_WARN_AT = 1_400;
 
-function showSms(out: HTMLElement, sms: SmsInfo | undefined) {
+function showSms(out: HTMLElement, sms: SmsCount | undefined) {
   out.hidden = !sms;
   if (!sms) return;
   const counts = `${sms.length.toLocaleString("en")} characters · ${sms.encoding} · ${sms.segments} ${sms.segments === 1 ? "segment" : "segments"}`;
@@ -146,14 +140,16 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
       return;
     }
     try {
-      const { output, sms } = await api<{ output: string; sms?: SmsInfo }>("POST", "/api/v1/templates/preview", {
+      const { output } = await api<{ output: string }>("POST", "/api/v1/templates/preview", {
         template: textarea.value,
         trigger_type: trigger.type,
         kind: textarea.dataset.template,
       });
       out.textContent = output;
       out.classList.remove("bad");
-      showSms(root.querySelector(`#s-${textarea.name}`) as HTMLElement, type() === "sms" ? sms : undefined);
+      // The SMS sender sends the body trimmed: count what it would send.
+      const countSms = type() === "sms" && textarea.name === "body" ? await smsCounter() : undefined;
+      showSms(root.querySelector(`#s-${textarea.name}`) as HTMLElement, countSms?.(output.trim()));
     } catch (error) {
       out.textContent = (error as Error).message.replace(/^template: /, "");
       out.classList.add("bad");

@@ -1,22 +1,34 @@
 /**
  * The server modules the UI runs too, loaded from dist/ui/shared (scripts/build-ui.mjs bundles them):
- * the trigger form tells whether the example payload matches with the server's own evaluator.
- * Loaded lazily, and optional: before the module exists the form says the check is unavailable.
+ * the trigger form tells whether the example payload matches with the server's own evaluator, and
+ * the template editor counts an SMS as the server does. Loaded lazily, and optional: before a
+ * module exists the UI says its check is unavailable, or leaves the count out.
  */
 import type { ConditionGroup } from "./types.js";
 
 export type Matcher = (data: unknown) => boolean;
 /** src/match/conditions.ts's `compileConditions`, as the contract of issue 37 declares it. */
 type Compile = (conditions: ConditionGroup) => Matcher;
-
-// A variable, not a literal: the module is built, not type-checked from here (it is the server's).
-const CONDITIONS = "./shared/conditions.js";
-let compile: Promise<Compile | undefined> | undefined;
-
-export function conditionsCompiler(): Promise<Compile | undefined> {
-  compile ??= import(CONDITIONS).then(
-    (m: { compileConditions?: Compile }) => m.compileConditions,
-    () => undefined,
-  );
-  return compile;
+/** src/templates/sms-segments.ts's `countSms`. */
+export interface SmsCount {
+  length: number;
+  encoding: "GSM-7" | "UCS-2";
+  segments: number;
+  over_limit: boolean;
 }
+type CountSms = (text: string) => SmsCount;
+
+/** A module of dist/ui/shared by name; variables, not literals: these are built, not type-checked from here (they are the server's). */
+function load<T>(path: string, name: string): () => Promise<T | undefined> {
+  let loaded: Promise<T | undefined> | undefined;
+  return () => {
+    loaded ??= import(path).then(
+      (m: Record<string, T | undefined>) => m[name],
+      () => undefined,
+    );
+    return loaded;
+  };
+}
+
+export const conditionsCompiler = load<Compile>("./shared/conditions.js", "compileConditions");
+export const smsCounter = load<CountSms>("./shared/sms-segments.js", "countSms");

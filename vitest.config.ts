@@ -11,6 +11,7 @@ import { TEST_POSTGRES_DIR, testPostgresUrl } from "./test/helpers/test-postgres
  */
 const POSTGRES_TESTS = [
   "test/api.test.ts",
+  "test/conditions.test.ts",
   "test/delivery.test.ts",
   "test/messages.test.ts",
   "test/integrations.test.ts",
@@ -26,6 +27,7 @@ const POSTGRES_TESTS = [
   "test/wakeups.test.ts",
   "test/instance-detail.test.ts",
   "test/prepared.test.ts",
+  "test/queue.test.ts",
   "test/per-transaction.test.ts",
   "test/write-behind.test.ts",
   "test/migrations.test.ts",

@@ -20,9 +20,9 @@ function sender(url: string) {
   };
 }
 
-// The soak judged a duplicate by time ("a kill between its first arrival and its repeat"); the
-// receiver reads a request the killed server sent just before it died only after the kill, so a
-// duplicate of a delivery in flight at a kill failed a clean-clone CI run as unexplained.
+// Judged by time ("a kill between its first arrival and its repeat"), a duplicate of a delivery in
+// flight at a kill can look unexplained: the receiver reads a request the killed server sent just
+// before it died only after the kill.
 it("traces each delivery to the server that sent it by its connection, not by when it arrived", async () => {
   receiver = await startBenchReceiver();
   const killed = sender(receiver.url("/soak"));

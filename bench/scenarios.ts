@@ -280,8 +280,7 @@ export async function hanging(receiver: BenchReceiver, sizes: Sizes): Promise<Re
     }
   };
   // In pairs, not once each: a p99 over 4,000 deliveries is decided by its 40 slowest, so one stall
-  // of the machine (commits of 20–130 ms are seen on this disk) in either run moved the ratio alone.
-  // The full run at efe24ad measured a no-fault p99 of 80.8 ms, against 10–13 ms in the runs after it.
+  // of the machine in either run can move the ratio alone.
   const pairs: Figures[] = [];
   for (let r = 0; r < sizes.hangingRounds; r++) {
     const calm = await run(false);

@@ -1,7 +1,7 @@
 /**
  * Bundles the compiled CLI (dist/cli.js) and its threads' entries (webhooks, template renders) into
  * dist/bin/, the files `hookline` runs: one module each to load instead of some 450, so the command
- * starts in about half the time (docs/PERFORMANCE.md, item 37). Left outside: the native SQLite
+ * starts in about half the time (see docs/PERFORMANCE.md, item 37). Left outside: the native SQLite
  * driver, and what loads only when configured (PostgreSQL, SMTP, OpenTelemetry), as in the
  * unbundled build.
  *

@@ -49,9 +49,8 @@ export interface StopSignal {
 
 /**
  * A StopSignal and its controller in one small object, without an EventTarget. The webhook thread
- * starts each delivery with a stop of its own and aborts almost none: an AbortController, its
- * signal's EventTarget and a listener on it were about 1.5 KB of the 17 KB the thread allocated
- * per delivery (sampling heap profile of the steady bench, 2026-11-23), and 5 % of its CPU.
+ * starts each delivery with a stop of its own and aborts almost none, so an AbortController with
+ * its EventTarget and listener per delivery would be paid for nothing (docs/PERFORMANCE.md, item 30).
  */
 export class Stop implements StopSignal {
   aborted = false;

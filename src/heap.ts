@@ -1,8 +1,8 @@
 /**
  * How far V8 lets a heap grow between full collections. By default the old generation may grow to
  * four times what the last full collection left live; a server under load promotes short-lived
- * garbage (requests and attempts in flight) quickly, so its heap sat far above what was live.
- * Growing by half keeps the process near what it uses, at no cost in throughput (the measurements:
+ * garbage (requests and attempts in flight) quickly, so its heap sits far above what is live.
+ * Growing by half keeps the process near what it uses, at no measurable cost in throughput (see
  * docs/PERFORMANCE.md, item 25).
  *
  * The flag is process-wide (the webhook thread's heap follows it too), so only the `hookline`

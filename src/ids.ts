@@ -8,8 +8,8 @@ import { randomBytes } from "node:crypto";
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /**
- * Randomness is drawn in blocks: one `randomBytes` call per id was about 1.3 % of the server's main
- * thread under load (two or three ids per event). A new block is allocated, not refilled, so an
+ * Randomness is drawn in blocks: a `randomBytes` call per id would be a native call for each of the
+ * two or three ids per event (docs/PERFORMANCE.md, item 22). A new block is allocated, not refilled, so an
  * id's bytes are never overwritten while the generator still holds them.
  */
 const BLOCK = 4_096;
@@ -36,7 +36,7 @@ export function createIdGenerator(now: () => number = Date.now): IdGenerator {
   /** The randomness of ids after the first in a millisecond, incremented in place (no array per id). */
   const counter = new Uint8Array(10);
   // An id's 26 characters are written as bytes and read out as one string: built a character at a
-  // time, each id made about 30 intermediate strings (1 KB of garbage per event at ingest). The
+  // time, each id would leave dozens of intermediate strings as garbage. The
   // time part is rewritten only when the millisecond changes.
   const text = Buffer.alloc(26);
   return (prefix) => {

@@ -29,13 +29,14 @@ import { apiRoutes } from "./http/routes.js";
 import { uiPlugin } from "./http/ui.js";
 import { newId as defaultNewId, type IdGenerator } from "./ids.js";
 import { createIngest } from "./ingest/ingest.js";
-import { dueQueue } from "./instances/instances.js";
 import { createRetention } from "./log/retention.js";
 import { createMetrics, renderMetrics } from "./metrics/metrics.js";
 import { createAddressPolicy } from "./net/address-policy.js";
 import type { Resolve } from "./net/guarded-lookup.js";
 import { createHostCheck } from "./net/host-check.js";
 import { openToOthers } from "./private-files.js";
+import { dueQueue } from "./queue/claim.js";
+import { createQueue } from "./queue/queue.js";
 import { createCipher } from "./secrets/cipher.js";
 import { listenFailure, loadConfiguredKey, openConfiguredStore } from "./startup.js";
 import { createRenderPool } from "./templates/render-pool.js";
@@ -103,10 +104,9 @@ export async function startHookline(config: Config, options: StartOptions): Prom
   };
   const worker = webhook
     ? createWorker({
-        db,
-        committer,
         // With several workers on one PostgreSQL, claimed rows are locked so two workers never take the same one.
-        lockClaims: store.dialect === "postgres",
+        queue: createQueue({ db, committer, lockClaims: store.dialect === "postgres" }),
+        committer,
         senders: {
           webhook,
           sms: sms ?? smsNotConfiguredSender(providers.sms as string, { templates, now }),

@@ -18,8 +18,8 @@ export interface Tracing {
 
 export async function createTracing({ endpoint, version, role }: { endpoint: string | undefined; version: string; role: string }): Promise<Tracing> {
   if (!endpoint) return { tracer: trace.getTracer("hookline", version), close: async () => {} };
-  // Loaded only when tracing is on: the SDK and its exporter are about 9 MB of heap that a server
-  // without tracing (the default) would carry for nothing.
+  // Loaded only when tracing is on: the SDK and its exporter are megabytes of heap that a server
+  // without tracing (the default) would carry for nothing (docs/PERFORMANCE.md, item 18).
   const [{ OTLPTraceExporter }, { resourceFromAttributes }, { BatchSpanProcessor, TracerProvider }] = await Promise.all([
     import("@opentelemetry/exporter-trace-otlp-http"),
     import("@opentelemetry/resources"),

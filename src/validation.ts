@@ -13,14 +13,37 @@ function innerMessage(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/**
+ * A union's failure, told by the branch that got furthest into the input (the longest path): the
+ * value was most likely meant as that branch, so its problem is the one worth naming.
+ */
+function deepest(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]): { path: PropertyKey[]; message: string } {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== "invalid_union" || issue.errors.length === 0) return { path, message: innerMessage(issue) };
+  let best: { path: PropertyKey[]; message: string } | undefined;
+  for (const branch of issue.errors.flat()) {
+    const found = deepest(branch, path);
+    if (!best || found.path.length > best.path.length) best = found;
+  }
+  return best ?? { path, message: innerMessage(issue) };
+}
+
+/** A ValidationError naming each problem's path from `root`, the first in its message. */
+export function validationError(problems: readonly { path: readonly PropertyKey[]; message: string }[], root = ""): ValidationError {
+  const issues = problems.map((p) => ({ path: pathText(p.path, root), message: p.message }));
+  const first = issues[0];
+  const message = first ? `${first.path}: ${first.message}` : "invalid input";
+  return new ValidationError(issues.length > 1 ? `${message} (and ${issues.length - 1} more)` : message, { issues });
+}
+
 /** Parses input with a schema; a failure is a ValidationError whose message names the field path. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root = ""): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((issue) => ({ path: pathText(issue.path, root), message: innerMessage(issue) }));
-  const first = issues[0];
-  const message = first ? `${first.path}: ${first.message}` : "invalid input";
-  throw new ValidationError(issues.length > 1 ? `${message} (and ${issues.length - 1} more)` : message, { issues });
+  throw validationError(
+    result.error.issues.map((issue) => deepest(issue, [])),
+    root,
+  );
 }
 
 /**

@@ -15,7 +15,7 @@ import { createWalSync } from "../src/db/wal-sync.js";
 import type { AttemptResult } from "../src/deliver/sender.js";
 import { newId } from "../src/ids.js";
 import { createIngest, validateEvent } from "../src/ingest/ingest.js";
-import { claimDue } from "../src/instances/instances.js";
+import { claimDue } from "../src/queue/claim.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { tempDir } from "./helpers/hookline.js";
 import { webhookAccount } from "./helpers/rows.js";

@@ -9,8 +9,8 @@ afterAll(async () => {
   await new Promise((r) => server?.close(r));
 });
 
-// The baseline's Redis was started on a random port from a range that overlaps the OS's ephemeral
-// ports; on the local port of one of the bench's own connections it failed to bind and the run hung.
+// A random port from a range that overlaps the OS's ephemeral ports can be the local port of an open
+// connection: a server started there fails to bind (the bench's Redis hung on it).
 it("freePort never hands out a port that an open connection holds", async () => {
   server = net.createServer((s) => sockets.push(s));
   await new Promise<void>((r) => server?.listen(0, "127.0.0.1", r));

@@ -8,6 +8,7 @@ import { createWorker, type Worker } from "../src/deliver/worker.js";
 import { newId } from "../src/ids.js";
 import { createIngest, validateEvent } from "../src/ingest/ingest.js";
 import { createLogger } from "../src/logger.js";
+import { createQueue } from "../src/queue/queue.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, eventually, openFreshStore } from "./helpers/hookline.js";
 import { webhookAccount } from "./helpers/rows.js";
@@ -71,15 +72,14 @@ function startWorker(
   }: { db?: Store["db"]; perEndpointConcurrency?: number; concurrency?: number; pollIntervalMs?: number; backoffMs?: number; shutdownGraceMs?: number } = {},
 ) {
   // Set up as the server's (openStore's default pool of 10): on SQLite its committer waits for the
-  // WAL's fsync itself, so lease renewals never wait for the disk. A committer without that waited
-  // for each fsync before its next transaction, and on a loaded machine a slow fsync held a renewal
-  // back past the 300 ms lease, letting the second worker take the instance (a flaky test).
+  // WAL's fsync itself, so lease renewals never wait for the disk. A committer without that waits
+  // for each fsync before its next transaction, and on a loaded machine a slow fsync can hold a
+  // renewal back past the short lease, letting the second worker take the instance.
   const committer = createCommitter(db, committerOptions(store, 10));
   const record = createAttemptRecorder(committer, { newId });
   const worker = createWorker({
-    db,
+    queue: createQueue({ db, committer, lockClaims: store.dialect === "postgres" }),
     committer,
-    lockClaims: store.dialect === "postgres",
     senders: { webhook: sender, sms: sender, email: sender },
     recorder: recorder ? recorder(record) : record,
     policy: { maxAttempts: 5, backoff: () => backoffMs, maxRetryAfterMs: 0 },
@@ -591,7 +591,7 @@ it(`[${DIALECT}] a retry that falls due while the worker is full is attempted on
   const { store, accountId } = await setUp();
   const slow = slowSender(0);
   // The others stay in flight until the test lets them go: the worker is full for as long as the
-  // test needs, however slow the machine (a 600 ms sleep against a 300 ms backoff failed a CI run).
+  // test needs, however slow the machine (a fixed sleep against the backoff is not, on a slow one).
   let letGo!: () => void;
   const held = new Promise<void>((r) => {
     letGo = r;
@@ -615,8 +615,8 @@ it(`[${DIALECT}] a retry that falls due while the worker is full is attempted on
   );
   // Both holds taken before the retry falls due (the backoff is the room for this ingest's commit):
   // when it does, the worker is full and cannot claim it. Waited for, not read as the ingest
-  // returns: a CI run on PostgreSQL once found the worker still empty then (the retry's record had
-  // stopped hand-offs while its look ran; since fixed, "a retry being recorded …" above).
+  // returns, which would race the worker taking them ("a retry being recorded …" above covers the
+  // hand-offs themselves).
   await ingest(2, 3);
   await eventually(async () => (worker.inFlight() === 1 ? true : undefined));
   expect(Date.now()).toBeLessThan(Number(retry.next_attempt_at));

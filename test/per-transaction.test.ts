@@ -1,14 +1,16 @@
 /**
  * Reads shared by the units of a group commit (db/per-transaction.ts): what an attempt needs of its
- * action (instances.ts `sendingReader`) and the actions an event fires (match.ts
+ * action (queue/claim.ts `sendingReader`) and the actions an event fires (match.ts
  * `findFiredActions`) are read once per key per transaction, and afresh outside a transaction.
  */
 import { expect, it, vi } from "vitest";
 import { createCommitter } from "../src/db/committer.js";
 import type { Store } from "../src/db/connect.js";
 import type { Executor } from "../src/db/schema.js";
-import { type Completion, completeAttempts, sendingReader } from "../src/instances/instances.js";
+import { ConditionsSchema } from "../src/match/conditions.js";
 import { findFiredActions } from "../src/match/match.js";
+import { sendingReader } from "../src/queue/claim.js";
+import { type Completion, completeAttempts } from "../src/queue/complete.js";
 import type { updateTrigger } from "../src/triggers/triggers.js";
 import { cleanupsAfterEach } from "./helpers/cleanups.js";
 import { DIALECT, openFreshStore } from "./helpers/hookline.js";
@@ -67,18 +69,41 @@ it(`[${DIALECT}] one transaction matches an account's events of a type once for 
   const fired = [{ actionId: "act_1", actionType: "webhook", triggerType: "participant.reminder_state_changed" }];
   await db.transaction().execute(async (trx) => {
     const queries = vi.spyOn(trx, "executeQuery");
-    expect(await findFiredActions(trx, "acc_1", "participant.confirmed")).toEqual(fired);
-    expect(await findFiredActions(trx, "acc_1", "participant.confirmed")).toEqual(fired);
+    expect(await findFiredActions(trx, "acc_1", "participant.confirmed", {})).toEqual(fired);
+    expect(await findFiredActions(trx, "acc_1", "participant.confirmed", {})).toEqual(fired);
     expect(queries).toHaveBeenCalledTimes(1);
     // Another type, or another account, is another read.
-    expect(await findFiredActions(trx, "acc_1", "event.created")).toEqual([]);
-    expect(await findFiredActions(trx, "acc_2", "participant.confirmed")).toEqual([]);
+    expect(await findFiredActions(trx, "acc_1", "event.created", {})).toEqual([]);
+    expect(await findFiredActions(trx, "acc_2", "participant.confirmed", {})).toEqual([]);
     expect(queries).toHaveBeenCalledTimes(3);
   });
-  expect(await findFiredActions(db, "acc_1", "participant.confirmed")).toEqual(fired);
+  expect(await findFiredActions(db, "acc_1", "participant.confirmed", {})).toEqual(fired);
   await db.updateTable("actions").set({ enabled: 0 }).where("id", "=", "act_1").execute();
-  expect(await findFiredActions(db, "acc_1", "participant.confirmed")).toEqual([]);
-  await db.transaction().execute(async (trx) => expect(await findFiredActions(trx, "acc_1", "participant.confirmed")).toEqual([]));
+  expect(await findFiredActions(db, "acc_1", "participant.confirmed", {})).toEqual([]);
+  await db.transaction().execute(async (trx) => expect(await findFiredActions(trx, "acc_1", "participant.confirmed", {})).toEqual([]));
+});
+
+it(`[${DIALECT}] a trigger's conditions are read with its actions once per transaction, compiled once per text, and tested per event`, async () => {
+  const { db } = await storeWithAction();
+  const conditions = { all: [{ field: "participant.event.calendar_id", op: "eq", value: 310 }] };
+  await db
+    .updateTable("triggers")
+    .set({ type: "participant.confirmed", conditions: JSON.stringify(conditions) })
+    .execute();
+  const fired = [{ actionId: "act_1", actionType: "webhook", triggerType: "participant.confirmed" }];
+  const of = (calendar_id: number) => ({ participant: { id: 1, event: { id: 2, calendar_id } } });
+  const parses = vi.spyOn(ConditionsSchema, "parse");
+  for (const _ of [1, 2]) {
+    await db.transaction().execute(async (trx) => {
+      const queries = vi.spyOn(trx, "executeQuery");
+      expect(await findFiredActions(trx, "acc_1", "participant.confirmed", of(310))).toMatchObject(fired);
+      expect(await findFiredActions(trx, "acc_1", "participant.confirmed", of(311))).toEqual([]);
+      expect(queries).toHaveBeenCalledTimes(1);
+    });
+  }
+  // The second transaction read the same text: compiled by the first.
+  expect(parses).toHaveBeenCalledTimes(1);
+  parses.mockRestore();
 });
 
 /** Instances of act_1 leased under token "t", ready to be completed. */

@@ -114,8 +114,8 @@ export const KEY_CACHE_TTL_MS = 30_000;
 /**
  * Resolves an API key to its account id. Hot (every request): a small cache keeps ingest from
  * paying a query per call. Entries expire so a deleted key stops working within `ttlMs`. The cache
- * is keyed by the key itself, so a request whose key is cached is not hashed again (the SHA-256
- * was about 1.5 % of the main thread's time at full load); the process holds keys only as long as
+ * is keyed by the key itself, so a request whose key is cached is not hashed again (a SHA-256 per
+ * request, on the hot path); the process holds keys only as long as
  * it holds the opened signing secrets (secrets/cipher.ts), in memory, never in the log or on disk.
  */
 export function createKeyResolver(db: Db, { ttlMs = KEY_CACHE_TTL_MS, now = Date.now }: { ttlMs?: number; now?: () => number } = {}) {

@@ -6,7 +6,7 @@ import type { Committer } from "../db/committer.js";
 import type { Executor, NewAttempt } from "../db/schema.js";
 import { type Batch, insertBehind, WRITE_ORDER, writeBehind } from "../db/write-behind.js";
 import type { IdGenerator } from "../ids.js";
-import { type Completion, completeAttempts, countLateAttempts } from "../instances/instances.js";
+import { type Completion, completeAttempts, countLateAttempts } from "../queue/complete.js";
 import { storedHeaders } from "./headers.js";
 
 /**
@@ -70,7 +70,7 @@ export type AttemptRecorder = (record: AttemptRecord) => Promise<boolean>;
  * lease ends, and is attempted again — at least once, as after a crash mid-attempt. (A killed process
  * loses nothing: the kernel has the commit.) Waiting for the WAL's fsync as well cost an fsync per
  * batch of records while a backlog drains, when nothing else needs the disk, and held each attempt
- * (its slot's claim, its objects) for it: 0.5 ms typically on this disk, 16 ms at p99. Records reach
+ * (its slot's claim, its objects) for the disk's slowest moments. Records reach
  * the disk with the next commit that waits for it, or the next checkpoint (every 200 ms), which
  * syncs the WAL first.
  */

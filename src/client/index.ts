@@ -11,11 +11,12 @@ import type { TriggerTypeName } from "../catalogue/trigger-types.js";
 import type { TriggerTypeOut } from "../http/routes.js";
 import type { EventOut } from "../ingest/ingest.js";
 import type { InstanceDetailOut, InstanceOut, LogQuery } from "../log/log.js";
-import type { TriggerOut } from "../triggers/triggers.js";
+import type { Condition, Conditions } from "../match/conditions.js";
+import type { TriggerIn, TriggerOut, TriggerPatch } from "../triggers/triggers.js";
 
-export type { ActionOut, EventOut, InstanceDetailOut, InstanceOut, TriggerOut, TriggerTypeName };
-export type TriggerInput = { name: string; type: TriggerTypeName; description?: string | null; enabled?: boolean };
-export type TriggerPatchInput = Partial<TriggerInput>;
+export type { ActionOut, Condition, Conditions, EventOut, InstanceDetailOut, InstanceOut, TriggerOut, TriggerTypeName };
+export type TriggerInput = z.input<typeof TriggerIn>;
+export type TriggerPatchInput = z.input<typeof TriggerPatch>;
 export type ActionInput = z.input<typeof ActionIn>;
 export type ActionPatchInput = z.input<typeof ActionPatch>;
 export type EventInput = { type: TriggerTypeName; data: Record<string, unknown>; idempotency_key?: string };

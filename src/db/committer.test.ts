@@ -34,6 +34,24 @@ describe("committer", () => {
     expect(stats.transactions).toBe(1);
   });
 
+  it("drain resolves when a unit was taken by an earlier batch's end before its own turn came", async () => {
+    const { db } = fakeDb();
+    const committer = createCommitter(db);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const first = committer.run(() => gate);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The second unit's turn is scheduled; the first batch ends before it and takes the unit itself.
+    const second = committer.run(async () => 2);
+    release();
+    await Promise.all([first, second]);
+    const drained = committer.drain().then(() => "drained");
+    const hung = new Promise((resolve) => setTimeout(() => resolve("hung"), 500));
+    expect(await Promise.race([drained, hung])).toBe("drained");
+  });
+
   it("retries a failed batch unit by unit, so only the bad unit fails", async () => {
     const { db } = fakeDb();
     const committer = createCommitter(db);

@@ -14,7 +14,7 @@
  *
  * `parallel` transactions may be open at once. SQLite has one writer, so 1 there. PostgreSQL runs
  * transactions side by side (and groups their commits itself); with one at a time, every statement's
- * round trip was serialised behind every other's, and the database waited on the network.
+ * round trip would be serialised behind every other's, and the database would wait on the network.
  */
 import type { Store } from "./connect.js";
 import { direct } from "./prepared.js";
@@ -169,6 +169,8 @@ export function createCommitter(
         setImmediate(() => {
           scheduled = false;
           pump();
+          // An earlier batch's end may have taken this turn's units already: a drain may be waiting for this turn alone.
+          maybeIdle();
         });
       });
     },

@@ -19,6 +19,7 @@ import * as m005 from "./migrations/005_claim_index.js";
 import * as m006 from "./migrations/006_test_instances.js";
 import * as m007 from "./migrations/007_previous_secrets.js";
 import * as m008 from "./migrations/008_claim_index_accounts.js";
+import * as m009 from "./migrations/009_trigger_conditions.js";
 import { preparedStatementName } from "./prepared.js";
 import type { Database, Db } from "./schema.js";
 import { type DeferredSync, openSqlite } from "./sqlite.js";
@@ -33,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "006_test_instances": m006,
   "007_previous_secrets": m007,
   "008_claim_index_accounts": m008,
+  "009_trigger_conditions": m009,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -82,7 +84,7 @@ export async function openStore(databaseUrl: string, { poolSize = 10 }: { poolSi
 }
 
 async function openPostgres(url: string, max: number): Promise<Store> {
-  // Loaded only for a PostgreSQL URL: the embedded default never needs the driver (4 MB of heap).
+  // Loaded only for a PostgreSQL URL: the embedded default never needs the driver or its heap.
   const { default: pg } = await import("pg");
   // int8 (bigint) columns hold epoch milliseconds and counts, all far below 2^53: read them as numbers.
   pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value));

@@ -1,6 +1,6 @@
 /**
- * Hot statements built once. Kysely builds and compiles every query on every call, about 15 µs per
- * statement here, as much as running it inside a transaction three times over; the hot path runs
+ * Hot statements built once. Kysely builds and compiles every query on every call, which costs
+ * more than running the compiled statement (docs/PERFORMANCE.md, item 10); the hot path runs
  * several statements per event (ingest, attempt record). A prepared statement is built with Kysely
  * as usual — so its SQL stays typed and right for each dialect — but with named placeholders for its
  * values; it is compiled once per dialect, and each call only fills in the values.
@@ -44,8 +44,8 @@ export type Prepared<P, R> = (db: Executor, params: P) => Promise<QueryResult<R>
 /**
  * Transactions whose prepared statements go straight to their connection (`direct`). Kysely runs a
  * query in a transaction through a fresh executor and three nested async functions that serialise
- * it behind the last one; at three statements per event that was about a third of what the main
- * thread allocated while a backlog filled (docs/PERFORMANCE.md, item 23).
+ * it behind the last one, an allocation per statement that a unit's one-after-another statements
+ * do not need (see docs/PERFORMANCE.md, item 23).
  */
 const directConnections = new WeakMap<Executor, DatabaseConnection>();
 
@@ -118,10 +118,9 @@ function compileSlots<S>(query: CompiledQuery, read: (name: string) => (source: 
  * Reads one property, by a function made once per property name: each such read site sees only
  * the few kinds of rows or params that property is read from, so V8 caches where it is. Reading by a key
  * known only at run time (`row[column]`, every column through one site) is a lookup it cannot
- * cache; the inserts of a shared transaction fill about 50 parameters per event, and those reads
- * were 1.9 % of the main thread's self time (docs/PERFORMANCE.md, item 33). The code made is one
- * property read per name: a function per statement, with a read per parameter written out, was
- * as fast but its compilation (64 rows of 20 columns) raised a backlog's peak memory by 40 MB.
+ * cache, and the inserts of a shared transaction fill dozens of parameters per event (see
+ * docs/PERFORMANCE.md, item 33). The code made is one property read per name, not a function per
+ * statement with every read written out: compiling those for many-row inserts costs memory.
  */
 const property = memoize((name) => new Function("o", `"use strict"; return o[${JSON.stringify(name)}];`) as (o: object) => unknown, 1_000);
 

@@ -34,6 +34,8 @@ export interface TriggerTable {
   type: string;
   description: string | null;
   enabled: Flag;
+  /** JSON of match/conditions.ts's ConditionsSchema; null: fires on the type alone. */
+  conditions: string | null;
   created_at: Millis;
   updated_at: Millis;
 }
@@ -90,7 +92,7 @@ export interface InstanceTable {
   series_attempts: number;
   next_attempt_at: Millis;
   lease_until: Millis | null;
-  /** The claim holding the lease (see instances.ts); null when none does. */
+  /** The claim holding the lease (see queue/claim.ts); null when none does. */
   lease_token: string | null;
   last_status: number | null;
   last_error: string | null;
@@ -158,7 +160,7 @@ export type Tx = Transaction<Database>;
  * The tables a committer unit never writes: the units of one transaction share their reads of them
  * (per-transaction.ts), which a write in between would leave stale. The API writes them outside the
  * committer (`Db | Tx`); the one write to `actions` in a unit, an action's failing spell, is SQL
- * of its own on columns no shared read keeps (instances.ts `startFailingSpell`).
+ * of its own on columns no shared read keeps (queue/complete.ts `startFailingSpell`).
  */
 export type SharedReadTable = "triggers" | "actions";
 export type UnitWritableTable = Exclude<keyof Database & string, SharedReadTable>;

@@ -1,13 +1,11 @@
 /**
  * The embedded SQLite store: one connection (better-sqlite3, synchronous calls) in WAL mode, with
- * three things added to Kysely's SQLite dialect, each because a measurement asked for it:
+ * three things added to Kysely's SQLite dialect (docs/PERFORMANCE.md, items 1 and 11):
  *
- * - Statements are prepared once per SQL text (Kysely prepares every query anew: an eighth of the
- *   server's CPU on the hot path).
+ * - Statements are prepared once per SQL text (Kysely prepares every query anew, on the hot path).
  * - Commits are made durable without blocking the event loop. With synchronous=FULL every commit
- *   fsynced the WAL on the only thread, and this disk's fsyncs take 1 ms on a good day and
- *   20–1,100 ms at worst (measured per commit in the steady bench): every event in the process
- *   waited for them. Here SQLite runs with synchronous=NORMAL (a commit writes the WAL without an
+ *   fsyncs the WAL on the only thread, and a disk's fsync can take from a millisecond to over a
+ *   second: every event in the process would wait for it. Here SQLite runs with synchronous=NORMAL (a commit writes the WAL without an
  *   fsync: safe against a crash of the process, as the kernel has the write) and each write is
  *   followed by an fsync of the WAL on libuv's thread pool (wal-sync.ts) before its caller hears of
  *   it. That is FULL's guarantee — the WAL on disk at each commit — off the main thread, and the

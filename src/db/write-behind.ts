@@ -2,9 +2,9 @@
  * Writes behind. The hot writes of a committer transaction's units — the event, instance and
  * attempt rows, and each attempt's completion of its instance — are kept until every unit has run,
  * then written batch by batch, many rows to a statement (`prepareRows`), just before the commit.
- * One statement per row was most of the statements per event, and on PostgreSQL each statement is
- * a round trip: a transaction of 15 single-event ingests and 15 attempt records waited for 75 of
- * them in turn, where it now waits for a few per table (DECISIONS.md, "Fewer round trips per
+ * One statement per row would be most of the statements per event, and on PostgreSQL each statement
+ * is a round trip: a transaction of 15 single-event ingests and 15 attempt records would wait for 75
+ * of them in turn, where it waits for a few per table (DECISIONS.md, "Fewer round trips per
  * event on PostgreSQL").
  *
  * What a unit writes this way is not there to read until the transaction's end, and what the write

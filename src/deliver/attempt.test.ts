@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ClaimedInstance } from "../instances/instances.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import { attemptRecord } from "./attempt.js";
 import type { AttemptResult } from "./sender.js";
 

@@ -5,20 +5,25 @@
 import { type Span, SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { type AttemptRecord, attemptRow } from "../attempts/attempts.js";
-import type { Committer } from "../db/committer.js";
-import { type ClaimedInstance, releaseLease } from "../instances/instances.js";
 import type { Metrics } from "../metrics/metrics.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import type { EndpointGate } from "./endpoint-gate.js";
 import type { HeldRecords } from "./recorder.js";
 import { type Decision, decide, type RetryPolicy } from "./retry-policy.js";
 import type { AttemptResult, Sender } from "./sender.js";
+
+/** The queue as an attempt uses it (queue/queue.ts). */
+export interface ReleaseQueue {
+  /** Gives a claimed instance back untouched, due again at `now`. */
+  release(instance: Pick<ClaimedInstance, "id" | "leaseToken">, now: number): Promise<void>;
+}
 
 export interface AttemptDeps {
   senders: Record<ClaimedInstance["actionType"], Sender>;
   gate: EndpointGate;
   records: HeldRecords;
   /** Gives instances back untouched (shutdown). */
-  committer: Committer;
+  queue: ReleaseQueue;
   policy: RetryPolicy;
   logger: Logger;
   /** Aborts attempts still running when shutdown's grace period is over. */
@@ -42,7 +47,7 @@ export function createAttempt(deps: AttemptDeps): Attempt {
     freeSlot();
     if (!result) return;
     const decision = decide(result.outcome, instance.seriesAttempts + 1, deps.policy);
-    observe(instance, result, decision, span);
+    observe(deps, instance, result, decision, span);
     // The lease (renewed meanwhile) keeps the instance ours while the database is away, and should
     // it run out this worker still never claims the instance again (the worker's `heldInstances`).
     // Only a shutdown gives up, and then the expired lease makes the instance due again (at-least-once).
@@ -72,38 +77,15 @@ export function createAttempt(deps: AttemptDeps): Attempt {
       freeSlot();
       if (deps.hardStop.aborted) {
         // Shut down mid-attempt: give the instance back untouched; it is due again at once.
-        await deps.committer.run((trx) => releaseLease(trx, instance.id, instance.leaseToken, now())).catch(() => {});
+        await deps.queue.release(instance, now()).catch(() => {});
         deps.logger.debug({ instance: instance.id, err: error }, "attempt abandoned at shutdown");
         return undefined;
       }
       // Not an outcome but a fault (e.g. a stored secret that the configured key cannot open):
       // fail the attempt, saying why, instead of releasing it to fail again at once forever.
       deps.logger.error({ instance: instance.id, err: error }, "attempt failed with an internal error");
-      const message = `internal error: ${(error as Error).message}`;
-      return {
-        outcome: { kind: "permanent", message },
-        sent: false,
-        confirmsDelivery: false,
-        request: {},
-        error: message,
-        startedAt: started,
-        durationMs: now() - started,
-      };
+      return internalFailure(error, started, now());
     }
-  }
-
-  function observe(instance: ClaimedInstance, result: AttemptResult, decision: Decision, span: Span | undefined): void {
-    if (span?.isRecording()) {
-      span.setAttributes({ "hookline.outcome": decision.state, ...(result.response && { "http.response.status_code": result.response.status }) });
-      if (decision.state !== "succeeded") span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? decision.state });
-    }
-    // The metrics describe real deliveries: a test send's outcome would skew their success rate.
-    if (instance.test !== 0) return;
-    const type = { action_type: instance.actionType };
-    deps.metrics?.attempts.inc({ ...type, outcome: decision.state === "retrying" ? "retry" : decision.state });
-    deps.metrics?.attemptDuration.observe(type, result.durationMs / 1000);
-    // Ingest-to-delivery latency, for first deliveries (a resend's age says nothing about the pipeline).
-    if (decision.state === "succeeded" && instance.series === 1) deps.metrics?.deliveryLatency.observe(type, (now() - instance.createdAt) / 1000);
   }
 
   return async (instance, freeSlot) => {
@@ -121,6 +103,33 @@ export function createAttempt(deps: AttemptDeps): Attempt {
       span?.end();
     }
   };
+}
+
+/** The attempt's outcome on its span and in the metrics. */
+function observe(
+  deps: Pick<AttemptDeps, "metrics" | "now">,
+  instance: ClaimedInstance,
+  result: AttemptResult,
+  decision: Decision,
+  span: Span | undefined,
+): void {
+  if (span?.isRecording()) {
+    span.setAttributes({ "hookline.outcome": decision.state, ...(result.response && { "http.response.status_code": result.response.status }) });
+    if (decision.state !== "succeeded") span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? decision.state });
+  }
+  // The metrics describe real deliveries: a test send's outcome would skew their success rate.
+  if (instance.test !== 0) return;
+  const type = { action_type: instance.actionType };
+  deps.metrics?.attempts.inc({ ...type, outcome: decision.state === "retrying" ? "retry" : decision.state });
+  deps.metrics?.attemptDuration.observe(type, result.durationMs / 1000);
+  // Ingest-to-delivery latency, for first deliveries (a resend's age says nothing about the pipeline).
+  if (decision.state === "succeeded" && instance.series === 1) deps.metrics?.deliveryLatency.observe(type, (deps.now() - instance.createdAt) / 1000);
+}
+
+/** A fault's result: a permanent failure saying why. */
+function internalFailure(error: unknown, startedAt: number, at: number): AttemptResult {
+  const message = `internal error: ${(error as Error).message}`;
+  return { outcome: { kind: "permanent", message }, sent: false, confirmsDelivery: false, request: {}, error: message, startedAt, durationMs: at - startedAt };
 }
 
 /** The attempt's row and its instance's new state, written together at `at`. */

@@ -3,7 +3,8 @@ import { cleanupsAfterEach } from "../../test/helpers/cleanups.js";
 import { DIALECT, eventually, openFreshStore } from "../../test/helpers/hookline.js";
 import { eventRow, instanceRow, webhookAccount } from "../../test/helpers/rows.js";
 import { committerOptions, createCommitter } from "../db/committer.js";
-import type { ClaimedInstance } from "../instances/instances.js";
+import type { ClaimedInstance } from "../queue/claim.js";
+import { createQueue } from "../queue/queue.js";
 import { createClaimLoop } from "./claim-loop.js";
 import { createHolds, type Slot } from "./holds.js";
 
@@ -23,9 +24,7 @@ it(`[${DIALECT}] a claim takes what its action has room for; what it left behind
   const taken: { instance: ClaimedInstance; slot: Slot }[] = [];
   let tokens = 0;
   const loop = createClaimLoop({
-    db: store.db,
-    committer,
-    lockClaims: false,
+    queue: createQueue({ db: store.db, committer, lockClaims: false }),
     leaseMs: 60_000,
     pollIntervalMs: 60_000,
     holds,

@@ -5,9 +5,8 @@
  * have due work not yet claimed (`nothingWaitsFor`): a new instance of one of those is not handed
  * over at ingest, where it would overtake that work.
  */
-import type { Committer } from "../db/committer.js";
-import type { Db } from "../db/schema.js";
-import { type ClaimedInstance, claimDue, nextDueAt } from "../instances/instances.js";
+import type { ClaimedInstance, ClaimQuery, ClaimResult } from "../queue/claim.js";
+import { createDueWork, type DueWork } from "./due-work.js";
 import type { Holds } from "./holds.js";
 import type { HeldRecords } from "./recorder.js";
 
@@ -19,11 +18,14 @@ const CLAIM_BATCH = 100;
  */
 const LOOK_PAST_SATURATED_MS = [1_000, 5_000] as const;
 
+/** The queue as the claim loop uses it (queue/queue.ts). */
+export interface ClaimQueue {
+  claim(query: ClaimQuery): Promise<ClaimResult>;
+  nextDueAt(): Promise<number | undefined>;
+}
+
 export interface ClaimLoopDeps {
-  db: Db;
-  committer: Committer;
-  /** Lock claimed rows (FOR UPDATE SKIP LOCKED): the database is shared with other workers. */
-  lockClaims: boolean;
+  queue: ClaimQueue;
   leaseMs: number;
   pollIntervalMs: number;
   holds: Omit<Holds, "take" | "claimTokens">;
@@ -51,31 +53,11 @@ export interface ClaimLoop {
 }
 
 export function createClaimLoop(deps: ClaimLoopDeps): ClaimLoop {
-  const { holds, now } = deps;
-  let wake: (() => void) | undefined;
-  let woken = false;
-  let lastLookPastSaturated = 0;
-  let lookPastDelay = 0;
-  /** Actions in the last claim's window (unknown before the first). */
-  let actionsDue: readonly string[] | undefined;
-  /**
-   * Actions with due work not yet claimed, as far as this worker knows: "all" until a claim has
-   * taken everything its window held.
-   */
-  let waiting: Set<string> | "all" = "all";
-  /** Counts notifications, so a claim that raced one does not clear what it announced. */
-  let notifications = 0;
-  /**
-   * Nothing unclaimed falls due before this time, as of the last look (undefined: not known; the
-   * worker was full, the look failed, or new work was announced since).
-   */
-  let idleUntil: number | undefined;
-
-  /** Look again now (a slot was freed). */
-  function wakeUp(): void {
-    woken = true;
-    wake?.();
-  }
+  const { holds } = deps;
+  const due = createDueWork(deps.now);
+  const ration = createLookPastRation();
+  const sleeper = createSleeper();
+  const claim = createClaim(deps, due, ration);
 
   /**
    * New work was committed: look now, and past saturated endpoints' backlogs too if it may be hidden
@@ -83,20 +65,18 @@ export function createClaimLoop(deps: ClaimLoopDeps): ClaimLoop {
    * steady stream of events, every claim walked that endpoint's whole backlog to find nothing.
    */
   function notify(actionIds?: readonly string[]): void {
-    if (!actionIds || actionIds.some((id) => holds.room(id) > 0)) lookPastDelay = 0;
-    if (!actionIds) waiting = "all";
-    else if (waiting !== "all") for (const id of actionIds) waiting.add(id);
-    lookAgain();
+    if (!actionIds || actionIds.some((id) => holds.room(id) > 0)) ration.reset();
+    due.announce(actionIds);
+    sleeper.wakeUp();
   }
 
   /**
    * A claim running meanwhile may not have seen the change, so it sets neither `idleUntil` nor
-   * `waiting` from what it saw (`notifications`).
+   * `waiting` from what it saw (due-work.ts).
    */
   function lookAgain(): void {
-    notifications++;
-    idleUntil = undefined;
-    wakeUp();
+    due.changed();
+    sleeper.wakeUp();
   }
 
   /**
@@ -104,30 +84,41 @@ export function createClaimLoop(deps: ClaimLoopDeps): ClaimLoop {
    * over at ingest, a claim after every attempt found nothing, at the cost of a commit each.
    */
   function roomFreed(): void {
-    if (waiting === "all" || waiting.size > 0 || idleUntil === undefined || now() >= idleUntil) wakeUp();
+    if (due.worthAClaim()) sleeper.wakeUp();
   }
 
-  async function sleep(ms: number, signal: AbortSignal): Promise<void> {
-    // Already stopping (aborted while claiming): an abort listener added now would never fire.
-    if (woken || signal.aborted) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        wake = undefined;
-        resolve();
+  async function run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      // Let the rest of this I/O phase run first: attempts finishing together free their slots
+      // together, and one claim serves them all instead of one claim (and one commit) each.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sleeper.clear();
+      const result = await claim();
+      if (!result) {
+        // The database may be back in a moment (a restart): look again soon, whatever the poll interval.
+        await sleeper.sleep(Math.min(deps.pollIntervalMs, 1_000), signal);
+        continue;
       }
-      wake = done;
-      signal.addEventListener("abort", done, { once: true });
-    });
+      const { claimed, more } = result;
+      for (const instance of claimed) deps.start(instance);
+      // More may be due (a full batch, or a scan window full of other actions' work): look again now.
+      if (claimed.length > 0 && (claimed.length === CLAIM_BATCH || more) && holds.free() > 0) continue;
+      await sleeper.sleep(await untilDue(deps, due, claimed.length), signal);
+    }
   }
 
-  /** One claim of what is due and fits; what it took, or undefined when the claim failed. */
-  async function claim(): Promise<{ claimed: ClaimedInstance[]; more: boolean } | undefined> {
+  return { run, notify, lookAgain, roomFreed, nothingWaitsFor: due.nothingWaitsFor };
+}
+
+/** One claim of what is due and fits; what it took, or undefined when the claim failed. */
+function createClaim(deps: ClaimLoopDeps, due: DueWork, ration: LookPastRation): () => Promise<ClaimResult | undefined> {
+  const { holds, now } = deps;
+  /** Actions in the last claim's window (unknown before the first). */
+  let actionsDue: readonly string[] | undefined;
+  return async () => {
     try {
       const t = now();
-      const query = {
+      const query: ClaimQuery = {
         now: t,
         leaseMs: deps.leaseMs,
         limit: Math.min(holds.free(), CLAIM_BATCH),
@@ -136,78 +127,106 @@ export function createClaimLoop(deps: ClaimLoopDeps): ClaimLoop {
         actionsDue,
         saturated: holds.saturated(),
         saturatedAccounts: holds.saturatedAccounts(),
-        lookPastSaturated: t - lastLookPastSaturated >= lookPastDelay,
-        lock: deps.lockClaims,
+        lookPastSaturated: ration.allowed(t),
         token: deps.newToken(),
         holding: deps.heldInstances,
       };
-      // Sending needs the lease visible, not on disk: a lease lost with the machine means the instance
-      // is claimed again after a restart, as it would be had the process died mid-attempt.
-      const notified = notifications;
-      const result = await deps.committer.run((trx) => claimDue(trx, query), { durable: false });
+      const mark = due.mark();
+      const result = await deps.queue.claim(query);
       deps.records.answered(t);
       // What this claim left behind is what is waiting: unless new work was announced meanwhile,
       // which it may not have seen, or it had no room to claim anything (then it did not look).
-      if (notifications === notified && query.limit > 0) waiting = result.more ? "all" : new Set(result.leftBehind);
+      if (query.limit > 0) due.claimed(mark, result.more ? "all" : result.leftBehind);
       actionsDue = result.actionsDue;
-      if (result.lookedPastSaturated) {
-        lastLookPastSaturated = t;
-        lookPastDelay = result.claimed.length > 0 ? 0 : Math.min(Math.max(lookPastDelay * 2, LOOK_PAST_SATURATED_MS[0]), LOOK_PAST_SATURATED_MS[1]);
-      }
+      if (result.lookedPastSaturated) ration.looked(t, result.claimed.length > 0);
       return result;
     } catch (err) {
       deps.records.failed(err, "could not claim due instances");
       return undefined;
     }
-  }
+  };
+}
 
-  /**
-   * How long to sleep after a claim that took `claimed`: until the next retry falls due, whether or
-   * not the claim took anything; a freed slot wakes the worker only while work may be waiting, and
-   * that is known from here (`idleUntil`).
-   */
-  async function untilDue(claimed: number): Promise<number> {
-    let wait = deps.pollIntervalMs;
-    idleUntil = undefined;
-    if (holds.free() <= 0) return wait;
-    const notified = notifications;
-    // null: the look failed, so nothing is known (and a freed slot looks again).
-    const due = await nextDueAt(deps.db).catch(() => null);
-    if (due === undefined || (due !== null && due > now())) {
-      if (due !== undefined) wait = Math.min(wait, due - now());
-      if (notifications === notified) idleUntil = due ?? Number.POSITIVE_INFINITY;
-    }
-    // Due already but not claimed: skipped for a saturated endpoint (a completion wakes us), or
-    // locked by another transaction just then. Look again soon rather than at the next poll.
-    else if (due !== null && claimed === 0) wait = Math.min(wait, 1_000);
-    return wait;
+/**
+ * How long to sleep after a claim that took `claimed`: until the next retry falls due, whether or
+ * not the claim took anything; a freed slot wakes the worker only while work may be waiting, and
+ * that is known from here (`idle`).
+ */
+async function untilDue(deps: Pick<ClaimLoopDeps, "queue" | "holds" | "pollIntervalMs" | "now">, due: DueWork, claimed: number): Promise<number> {
+  const { now } = deps;
+  let wait = deps.pollIntervalMs;
+  due.forgetIdle();
+  if (deps.holds.free() <= 0) return wait;
+  const mark = due.mark();
+  // null: the look failed, so nothing is known (and a freed slot looks again).
+  const next = await deps.queue.nextDueAt().catch(() => null);
+  if (next === undefined || (next !== null && next > now())) {
+    if (next !== undefined) wait = Math.min(wait, next - now());
+    due.idle(mark, next ?? Number.POSITIVE_INFINITY);
   }
+  // Due already but not claimed: skipped for a saturated endpoint (a completion wakes us), or
+  // locked by another transaction just then. Look again soon rather than at the next poll.
+  else if (next !== null && claimed === 0) wait = Math.min(wait, 1_000);
+  return wait;
+}
 
-  async function run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      // Let the rest of this I/O phase run first: attempts finishing together free their slots
-      // together, and one claim serves them all instead of one claim (and one commit) each.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      woken = false;
-      const result = await claim();
-      if (!result) {
-        // The database may be back in a moment (a restart): look again soon, whatever the poll interval.
-        await sleep(Math.min(deps.pollIntervalMs, 1_000), signal);
-        continue;
-      }
-      const { claimed, more } = result;
-      for (const instance of claimed) deps.start(instance);
-      // More may be due (a full batch, or a scan window full of other actions' work): look again now.
-      if (claimed.length > 0 && (claimed.length === CLAIM_BATCH || more) && holds.free() > 0) continue;
-      await sleep(await untilDue(claimed.length), signal);
-    }
-  }
+/** When a claim may scan past saturated endpoints' backlogs (LOOK_PAST_SATURATED_MS). */
+interface LookPastRation {
+  allowed(at: number): boolean;
+  /** New work may be hidden behind the backlogs: the next claim may look. */
+  reset(): void;
+  /** A claim at `at` looked past them, and `found` work there or not. */
+  looked(at: number, found: boolean): void;
+}
 
+function createLookPastRation(): LookPastRation {
+  let last = 0;
+  let delay = 0;
   return {
-    run,
-    notify,
-    lookAgain,
-    roomFreed,
-    nothingWaitsFor: (actionId) => waiting !== "all" && !waiting.has(actionId),
+    allowed: (at) => at - last >= delay,
+    reset() {
+      delay = 0;
+    },
+    looked(at, found) {
+      last = at;
+      delay = found ? 0 : Math.min(Math.max(delay * 2, LOOK_PAST_SATURATED_MS[0]), LOOK_PAST_SATURATED_MS[1]);
+    },
+  };
+}
+
+/** The loop's sleep, which a wake-up ends at once (or skips, when it came while the loop was claiming). */
+interface Sleeper {
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  wakeUp(): void;
+  /** A new round starts: wake-ups before it are spent. */
+  clear(): void;
+}
+
+function createSleeper(): Sleeper {
+  let wake: (() => void) | undefined;
+  let woken = false;
+  return {
+    async sleep(ms, signal) {
+      // Already stopping (aborted while claiming): an abort listener added now would never fire.
+      if (woken || signal.aborted) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", done);
+          wake = undefined;
+          resolve();
+        }
+        wake = done;
+        signal.addEventListener("abort", done, { once: true });
+      });
+    },
+    wakeUp() {
+      woken = true;
+      wake?.();
+    },
+    clear() {
+      woken = false;
+    },
   };
 }

@@ -5,7 +5,7 @@
  * envelope and rendered message as its request and the server's reply as its response.
  */
 import type { Config } from "../config.js";
-import type { ClaimedInstance } from "../instances/instances.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import type { RenderPool } from "../templates/render-pool.js";
 import { renderMessage } from "./message.js";
 import { smtpOutcome } from "./retry-policy.js";
@@ -22,7 +22,7 @@ interface SmtpError {
 
 /**
  * The pooled SMTP connection shared by email actions and Hookline's own notices. Nodemailer is
- * loaded only when SMTP is configured (about 4 MB of heap otherwise carried for nothing).
+ * loaded only when SMTP is configured (megabytes of heap otherwise carried for nothing).
  */
 export async function createMailer(config: EmailConfig) {
   const { default: nodemailer } = await import("nodemailer");

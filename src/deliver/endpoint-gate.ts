@@ -3,7 +3,7 @@
  * start. The worker holds up to `HOLD_FACTOR` times these limits in leased instances (worker.ts);
  * the gate starts them as slots free, in the order it was given them. A slot that frees starts the
  * next attempt in the same turn, without waiting for a claim and its commit, so the endpoint stays
- * busy while the worker's claims top the queue up in the background (docs/PERFORMANCE.md, item 19).
+ * busy while the worker's claims top the queue up in the background (see docs/PERFORMANCE.md, item 19).
  */
 import { whenAborted } from "../abort.js";
 

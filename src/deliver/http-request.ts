@@ -59,8 +59,8 @@ interface Answer {
  *
  * Through undici's `dispatch` with a handler of our own rather than its `request`: the answer is
  * collected straight from the socket's chunks, and one timer and the caller's signal abort the
- * request through its controller, with no stream or AbortController per request (the cost of those:
- * docs/PERFORMANCE.md, item 21).
+ * request through its controller, with no stream or AbortController per request, which this hot
+ * path would pay on every delivery (see docs/PERFORMANCE.md, item 21).
  */
 export async function postOnce(
   url: string,

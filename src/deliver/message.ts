@@ -1,5 +1,5 @@
 /** Rendering an sms/email action's templates for one instance: the step both message senders share. */
-import type { ClaimedInstance } from "../instances/instances.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import type { RenderPool } from "../templates/render-pool.js";
 import { TemplateError, templateContext } from "../templates/templates.js";
 

@@ -1,6 +1,6 @@
 import type { StopSignal } from "../abort.js";
 import type { AttemptExchange } from "../attempts/attempts.js";
-import type { ClaimedInstance } from "../instances/instances.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import type { AttemptOutcome } from "./outcome.js";
 
 export interface AttemptResult extends AttemptExchange {

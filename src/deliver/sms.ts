@@ -16,7 +16,7 @@ import { Agent } from "undici";
 import type { StopSignal } from "../abort.js";
 import { REDACTED } from "../actions/settings.js";
 import type { Config } from "../config.js";
-import type { ClaimedInstance } from "../instances/instances.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import type { RenderPool } from "../templates/render-pool.js";
 import { postOnce } from "./http-request.js";
 import { renderMessage } from "./message.js";

@@ -2,8 +2,8 @@
  * The webhook sender on a thread of its own. The delivery worker (claims, records, retries) stays
  * on the main thread with the database; each attempt's outbound half — opening the action's sealed
  * settings and secrets, building and signing the payload, the HTTP exchange with the receiver and
- * reading its answer — runs on this thread, on the machine's other core. Measured on the steady
- * bench, that half was 28 % of the main thread's time (docs/PERFORMANCE.md, item 14).
+ * reading its answer — runs on this thread, on the machine's other core, because that half is a
+ * large share of each attempt's CPU (see docs/PERFORMANCE.md, item 14).
  *
  * Jobs and results cross in batches (one message per turn of either event loop, not one per
  * attempt): claims start up to 100 attempts at once, and answers arrive in bursts.
@@ -15,7 +15,7 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import { type StopSignal, whenAborted } from "../abort.js";
-import type { ClaimedInstance } from "../instances/instances.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import { threadEntryUrl } from "../thread-entry.js";
 import type { AttemptResult, Sender } from "./sender.js";
 import type { WebhookSetup } from "./webhook.js";
@@ -40,20 +40,66 @@ export function createWebhookThread(
     entry = threadEntryUrl(import.meta.url, "webhook-thread-entry"),
   }: { logger: Logger /** The thread's code (a test may stand in for it). */; entry?: URL },
 ): Sender & { close(): Promise<void> } {
-  const pending = new Map<number, Pending>();
+  const pending = createPending();
+  const outbox = createOutbox((message) => thread.postMessage(message));
   let seq = 0;
-  let outbox: ToThread & { t: "send" } = { t: "send", jobs: [] };
-  let flushScheduled = false;
   let closing = false;
   let thread = spawn();
 
   function spawn(): Worker {
-    // What the thread allocates (requests, answers) dies young, but with 64 exchanges in flight a
-    // 4 MB young generation was collected every few dozen deliveries, each time copying what was
-    // still in flight: 32 MB takes a tenth off the server's CPU per event under a backlog, for
-    // about 25 MB more resident under load; past 32 MB nothing more was measured (docs/PERFORMANCE.md, item 40).
+    // What the thread allocates (requests, answers) dies young, but with many exchanges in flight a
+    // small young generation is collected every few dozen deliveries, each time copying what is
+    // still in flight; 32 MB trades some resident memory for less CPU (see docs/PERFORMANCE.md, item 40).
     const worker = new Worker(entry, { workerData: setup, name: "hookline-webhooks", resourceLimits: { maxYoungGenerationSizeMb: 32 } });
-    worker.on("message", (replies: FromThread) => {
+    worker.on("message", (replies: FromThread) => pending.answer(replies));
+    worker.on("error", (err) => logger.error({ err }, "webhook thread failed"));
+    worker.on("exit", (code) => {
+      if (!closing) logger.error({ code }, "webhook thread stopped; starting a new one");
+      pending.threadStopped(code);
+      if (!closing) thread = spawn();
+    });
+    return worker;
+  }
+
+  function send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult> {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (closing) return Promise.reject(new Error("the webhook thread is closed"));
+    const n = ++seq;
+    return new Promise<AttemptResult>((resolve, reject) => {
+      // The worker's one hard-stop signal is shared by every attempt (abort.ts).
+      const unsubscribe = whenAborted(signal, () => thread.postMessage({ t: "abort", seqs: [n] } satisfies ToThread));
+      pending.add(n, { resolve, reject, signal, unsubscribe, startedAt: Date.now() });
+      outbox.push({ seq: n, instance });
+    });
+  }
+
+  return {
+    send,
+    async close() {
+      if (closing) return;
+      closing = true;
+      outbox.flush();
+      const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
+      thread.postMessage({ t: "close" } satisfies ToThread);
+      await exited;
+    },
+  };
+}
+
+/** Attempts sent to the thread and not yet answered, by sequence number. */
+function createPending() {
+  const pending = new Map<number, Pending>();
+
+  function settle(n: number, p: Pending): void {
+    pending.delete(n);
+    p.unsubscribe();
+  }
+
+  return {
+    add(n: number, p: Pending): void {
+      pending.set(n, p);
+    },
+    answer(replies: FromThread): void {
       for (const reply of replies) {
         const p = pending.get(reply.seq);
         if (!p) continue;
@@ -62,11 +108,9 @@ export function createWebhookThread(
         else if (p.signal.aborted) p.reject(p.signal.reason);
         else p.reject(new Error(reply.error));
       }
-    });
-    worker.on("error", (err) => logger.error({ err }, "webhook thread failed"));
-    worker.on("exit", (code) => {
-      if (!closing) logger.error({ code }, "webhook thread stopped; starting a new one");
-      // Whatever it had in flight may or may not have reached its receiver: retried, as after a reset.
+    },
+    /** Whatever it had in flight may or may not have reached its receiver: retried, as after a reset. */
+    threadStopped(code: number): void {
       for (const [n, p] of pending) {
         settle(n, p);
         const message = `webhook thread stopped (exit code ${code})`;
@@ -80,49 +124,30 @@ export function createWebhookThread(
           durationMs: Date.now() - p.startedAt,
         });
       }
-      if (!closing) thread = spawn();
-    });
-    return worker;
-  }
+    },
+  };
+}
 
-  function settle(n: number, p: Pending): void {
-    pending.delete(n);
-    p.unsubscribe();
-  }
+/** Attempts started in the same turn (one claim's batch) go to the thread as one message. */
+function createOutbox(post: (message: ToThread) => void) {
+  let outbox: ToThread & { t: "send" } = { t: "send", jobs: [] };
+  let flushScheduled = false;
 
   function flush(): void {
     flushScheduled = false;
     if (outbox.jobs.length === 0) return;
-    thread.postMessage(outbox satisfies ToThread);
+    post(outbox);
     outbox = { t: "send", jobs: [] };
   }
 
-  function send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult> {
-    if (signal.aborted) return Promise.reject(signal.reason);
-    if (closing) return Promise.reject(new Error("the webhook thread is closed"));
-    const n = ++seq;
-    return new Promise<AttemptResult>((resolve, reject) => {
-      // The worker's one hard-stop signal is shared by every attempt (abort.ts).
-      const unsubscribe = whenAborted(signal, () => thread.postMessage({ t: "abort", seqs: [n] } satisfies ToThread));
-      pending.set(n, { resolve, reject, signal, unsubscribe, startedAt: Date.now() });
-      outbox.jobs.push({ seq: n, instance });
-      // Attempts started in the same turn (one claim's batch) go as one message.
+  return {
+    push(job: { seq: number; instance: ClaimedInstance }): void {
+      outbox.jobs.push(job);
       if (!flushScheduled) {
         flushScheduled = true;
         queueMicrotask(flush);
       }
-    });
-  }
-
-  return {
-    send,
-    async close() {
-      if (closing) return;
-      closing = true;
-      flush();
-      const exited = new Promise<void>((resolve) => thread.once("exit", () => resolve()));
-      thread.postMessage({ t: "close" } satisfies ToThread);
-      await exited;
     },
+    flush,
   };
 }

@@ -9,12 +9,12 @@ import type { StopSignal } from "../abort.js";
 import { openSettings, REDACTED } from "../actions/settings.js";
 import { signingSecrets } from "../actions/signing-secrets.js";
 import type { Config } from "../config.js";
-import type { ClaimedInstance } from "../instances/instances.js";
 import { buildPayload } from "../instances/payload.js";
 import { memoize } from "../memo.js";
 import { type AddressPolicy, createAddressPolicy } from "../net/address-policy.js";
 import type { Cidr } from "../net/cidr.js";
 import { guardedLookup } from "../net/guarded-lookup.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import { type Cipher, createCipher } from "../secrets/cipher.js";
 import type { RenderPool } from "../templates/render-pool.js";
 import { postOnce } from "./http-request.js";
@@ -83,66 +83,27 @@ export function createWebhookSender(
   config: WebhookConfig,
   { policy, cipher, now = Date.now, templates }: { policy: AddressPolicy; cipher: Cipher; now?: () => number; templates?: RenderPool },
 ): Sender & { close(): Promise<void> } {
-  const agent = new Agent({
-    // Per origin (host:port). Many actions share one origin (hooks.zapier.com, hooks.slack.com), and
-    // the worker already caps requests per action and in all; a tighter cap here let hanging
-    // endpoints take every connection to their host from the healthy ones on it.
-    connections: config.concurrency,
-    connect: { timeout: config.connectTimeoutMs, lookup: guardedLookup(policy) },
-    keepAliveTimeout: 30_000,
-    headersTimeout: config.requestTimeoutMs,
-    bodyTimeout: config.requestTimeoutMs,
-  });
-
-  /**
-   * What an action's stored settings give each of its requests, worked out once per distinct
-   * settings string: parsing them, the headers, their redacted copy for the log and the check of a
-   * literal IP host were about 8 % of the webhook thread's time when done on every request.
-   */
-  const partsOf = memoize((stored): RequestParts => {
-    const settings = openSettings(stored, cipher);
-    const url = settings.url as string;
-    const custom = settings.headers ?? {};
-    const base = { "content-type": "application/json", "user-agent": USER_AGENT, ...custom };
-    // A literal IP is connected to without a DNS lookup, so the guarded lookup never sees it: check it here.
-    // (WHATWG URL parsing already turned decimal/octal/hex IPv4 forms into dotted form.)
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
-    return {
-      url,
-      base,
-      // The values of custom headers are secrets (API keys, tokens): the log keeps only their names.
-      logged: { ...base, ...Object.fromEntries(Object.keys(custom).map((k) => [k, REDACTED])) },
-      ...(settings.body !== undefined && { body: settings.body }),
-      refusal: isIP(host) !== 0 ? policy.refusal(host) : undefined,
-    };
-  }, 1_000);
+  const agent = createAgent(config, policy);
+  const partsOf = requestPartsOf(policy, cipher);
 
   async function send(instance: ClaimedInstance, signal: StopSignal): Promise<AttemptResult> {
     const started = now();
     const { url, base, logged, body, refusal } = partsOf(instance.settings);
     const secrets = signingSecrets(instance, started, cipher);
     const requestLog = { method: "POST", url, headers: logged };
-    let payload: string;
-    if (body) {
-      const { renderJob, TemplateError, templateContext } = await loadTemplates();
-      const job = { source: body, context: templateContext(instance.objectKey, JSON.parse(instance.object), instance.id), kind: "json" as const };
-      try {
-        payload = await (templates ? templates.render(instance.actionId, job) : renderJob(job));
-      } catch (error) {
-        if (!(error instanceof TemplateError)) throw error;
-        const message = `body template: ${error.message}`;
-        return {
-          outcome: { kind: "permanent", message },
-          sent: false,
-          confirmsDelivery: true,
-          // A copy: `logged` is shared by every request of the action.
-          request: { ...requestLog, headers: { ...logged } },
-          error: message,
-          startedAt: started,
-          durationMs: now() - started,
-        };
-      }
-    } else payload = buildPayload(instance.objectKey, instance.object, instance.id);
+    const payload = body ? await renderBody(instance, body, templates) : buildPayload(instance.objectKey, instance.object, instance.id);
+    if (payload instanceof TemplateFailure) {
+      return {
+        outcome: { kind: "permanent", message: payload.message },
+        sent: false,
+        confirmsDelivery: true,
+        // A copy: `logged` is shared by every request of the action.
+        request: { ...requestLog, headers: { ...logged } },
+        error: payload.message,
+        startedAt: started,
+        durationMs: now() - started,
+      };
+    }
     const signature = signatureHeaders({ id: instance.id, payload, now: started }, secrets);
     const marks = instance.test === 1 ? { ...signature, [TEST_HEADER]: "true" } : signature;
     const headers = { ...base, ...marks };
@@ -175,4 +136,60 @@ export function createWebhookSender(
   }
 
   return { send, close: () => agent.close() };
+}
+
+/** Per-origin keep-alive pools, bounded in time, connecting only where the address policy allows. */
+function createAgent(config: WebhookConfig, policy: AddressPolicy): Agent {
+  return new Agent({
+    // Per origin (host:port). Many actions share one origin (hooks.zapier.com, hooks.slack.com), and
+    // the worker already caps requests per action and in all; a tighter cap here let hanging
+    // endpoints take every connection to their host from the healthy ones on it.
+    connections: config.concurrency,
+    connect: { timeout: config.connectTimeoutMs, lookup: guardedLookup(policy) },
+    keepAliveTimeout: 30_000,
+    headersTimeout: config.requestTimeoutMs,
+    bodyTimeout: config.requestTimeoutMs,
+  });
+}
+
+/**
+ * What an action's stored settings give each of its requests, worked out once per distinct
+ * settings string: parsing them, the headers, their redacted copy for the log and the check of a
+ * literal IP host are the same for every request of an action (docs/PERFORMANCE.md, item 20).
+ */
+function requestPartsOf(policy: AddressPolicy, cipher: Cipher): (stored: string) => RequestParts {
+  return memoize((stored): RequestParts => {
+    const settings = openSettings(stored, cipher);
+    const url = settings.url as string;
+    const custom = settings.headers ?? {};
+    const base = { "content-type": "application/json", "user-agent": USER_AGENT, ...custom };
+    // A literal IP is connected to without a DNS lookup, so the guarded lookup never sees it: check it here.
+    // (WHATWG URL parsing already turned decimal/octal/hex IPv4 forms into dotted form.)
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    return {
+      url,
+      base,
+      // The values of custom headers are secrets (API keys, tokens): the log keeps only their names.
+      logged: { ...base, ...Object.fromEntries(Object.keys(custom).map((k) => [k, REDACTED])) },
+      ...(settings.body !== undefined && { body: settings.body }),
+      refusal: isIP(host) !== 0 ? policy.refusal(host) : undefined,
+    };
+  }, 1_000);
+}
+
+/** Why an action's body template could not render for an instance: its attempt fails for good. */
+class TemplateFailure {
+  constructor(readonly message: string) {}
+}
+
+/** The action's body template rendered for `instance`, on the render threads when given. */
+async function renderBody(instance: ClaimedInstance, body: string, templates: RenderPool | undefined): Promise<string | TemplateFailure> {
+  const { renderJob, TemplateError, templateContext } = await loadTemplates();
+  const job = { source: body, context: templateContext(instance.objectKey, JSON.parse(instance.object), instance.id), kind: "json" as const };
+  try {
+    return await (templates ? templates.render(instance.actionId, job) : renderJob(job));
+  } catch (error) {
+    if (!(error instanceof TemplateError)) throw error;
+    return new TemplateFailure(`body template: ${error.message}`);
+  }
 }

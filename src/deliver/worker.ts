@@ -33,32 +33,36 @@
  * logged once, then counted (db/outage-log.ts), not a line with a stack per failed query.
  *
  * This file composes the parts, each owning its state: holds.ts (what the worker holds, and its
- * room), claim-loop.ts (when it claims), attempt.ts (send → decide → record), recorder.ts (records
- * held until they commit) and endpoint-gate.ts (which held instance starts when).
+ * room), claim-loop.ts (when it claims) with due-work.ts (what waits), attempt.ts (send → decide →
+ * record), recorder.ts (records held until they commit) and endpoint-gate.ts (which held instance
+ * starts when). The database is the queue's (queue/queue.ts), seen through `WorkerQueue`.
  */
 import { randomUUID } from "node:crypto";
 import type { Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { AttemptRecorder } from "../attempts/attempts.js";
 import type { Committer } from "../db/committer.js";
-import type { Db } from "../db/schema.js";
 import type { Handoff } from "../ingest/ingest.js";
-import { type ClaimedInstance, renewLeases } from "../instances/instances.js";
 import type { Metrics } from "../metrics/metrics.js";
-import { createAttempt } from "./attempt.js";
-import { createClaimLoop } from "./claim-loop.js";
+import type { ClaimedInstance } from "../queue/claim.js";
+import { createAttempt, type ReleaseQueue } from "./attempt.js";
+import { type ClaimQueue, createClaimLoop } from "./claim-loop.js";
 import { createEndpointGate, HOLD_FACTOR } from "./endpoint-gate.js";
-import { createHolds, type Slot } from "./holds.js";
-import { createHeldRecords } from "./recorder.js";
+import { createHolds, type Holds, type Slot } from "./holds.js";
+import { createHeldRecords, type HeldRecords } from "./recorder.js";
 import type { RetryPolicy } from "./retry-policy.js";
 import type { Sender } from "./sender.js";
 
+/** The queue as the worker uses it (queue/queue.ts): claims, renewals and releases. */
+export interface WorkerQueue extends ClaimQueue, ReleaseQueue {
+  /** Extends the leases of these claims to `until`. */
+  renew(tokens: readonly string[], until: number): Promise<number>;
+}
+
 export interface WorkerDeps {
-  db: Db;
-  /** Claims share commits with ingest and attempt records. */
-  committer: Committer;
-  /** Lock claimed rows (FOR UPDATE SKIP LOCKED): the database is shared with other workers. */
-  lockClaims: boolean;
+  queue: WorkerQueue;
+  /** Shutdown waits for the commits the worker's queue and records share with ingest. */
+  committer: Pick<Committer, "drain">;
   senders: Record<ClaimedInstance["actionType"], Sender>;
   recorder: AttemptRecorder;
   policy: RetryPolicy;
@@ -119,19 +123,6 @@ export function createWorker(deps: WorkerDeps): Worker {
   const gate = createEndpointGate({ perEndpoint: deps.perEndpointConcurrency, perAccount: accountConcurrency, all: deps.concurrency });
   const attempt = createAttempt({ ...deps, gate, records, hardStop: hardStop.signal, onRetryRecorded: () => loop.lookAgain(), now });
 
-  /** Keeps the leases of unfinished claims alive; a failure is logged and tried again next time. */
-  async function renew(): Promise<void> {
-    const tokens = holds.claimTokens();
-    if (tokens.length === 0) return;
-    const since = now();
-    try {
-      await deps.committer.run((trx) => renewLeases(trx, tokens, since + deps.leaseMs), { durable: false });
-      records.answered(since);
-    } catch (err) {
-      records.failed(err, "could not renew leases");
-    }
-  }
-
   function launch(instance: ClaimedInstance, slot: Slot): void {
     heldInstances.add(instance.id);
     const p: Promise<void> = attempt(instance, slot.freeSlot)
@@ -161,8 +152,9 @@ export function createWorker(deps: WorkerDeps): Worker {
     inFlight: () => gate.inFlight(),
     reserve,
     async run(signal) {
-      const renewal = setInterval(() => void renew(), Math.max(1, Math.floor(deps.leaseMs / 3)));
-      renewal.unref();
+      const renew = renewal(deps, holds, records);
+      const renewing = setInterval(() => void renew(), Math.max(1, Math.floor(deps.leaseMs / 3)));
+      renewing.unref();
       await loop.run(signal);
       stopping = true;
       // Stopped claiming. Attempts in flight may finish within the grace period; any still running
@@ -171,10 +163,30 @@ export function createWorker(deps: WorkerDeps): Worker {
       // Until none is left: a slot reserved at ingest becomes an attempt only once its commit is in.
       while (unfinished.size > 0) await Promise.all([...unfinished]);
       clearTimeout(timer);
-      clearInterval(renewal);
+      clearInterval(renewing);
       records.stop();
       await deps.committer.drain();
     },
+  };
+}
+
+/** Keeps the leases of unfinished claims alive; a failure is logged and tried again next time. */
+function renewal(
+  deps: Pick<WorkerDeps, "queue" | "leaseMs" | "now">,
+  holds: Pick<Holds, "claimTokens">,
+  records: Pick<HeldRecords, "answered" | "failed">,
+): () => Promise<void> {
+  const now = deps.now ?? Date.now;
+  return async () => {
+    const tokens = holds.claimTokens();
+    if (tokens.length === 0) return;
+    const since = now();
+    try {
+      await deps.queue.renew(tokens, since + deps.leaseMs);
+      records.answered(since);
+    } catch (err) {
+      records.failed(err, "could not renew leases");
+    }
   };
 }
 

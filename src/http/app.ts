@@ -300,8 +300,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         // No body is an empty object (every field optional); a JSON `null` is a body, and refused.
         const body = r.parseBody ? r.parseBody(request.body) : r.body ? parseInput(r.body, request.body === undefined ? {} : request.body) : undefined;
         // The route keeps what it validated; the parsed JSON (a batch's 500 events) need not live
-        // on through the commit it waits for: held that long, it outlived young-generation GCs and
-        // was copied and promoted, and the old generation grew with it while a backlog filled.
+        // on through the commit it waits for: held that long, it outlives young-generation GCs and
+        // is copied and promoted, and the old generation grows with it while a backlog fills.
         if (r.parseBody) request.body = undefined;
         const query = parseInput(r.query ?? NO_QUERY, request.query, "query");
         const params = parseInput(r.params ?? NO_PARAMS, request.params, "params");

@@ -1,9 +1,8 @@
 /**
  * Each request's logger, made when the request first logs. Fastify gives every request a child of
  * the server's logger bound to the request's id; pino builds a child's bindings through its
- * redaction, parsing the redact paths (logger.ts) again for each one: 1.6 KB allocated and about
- * 1 µs per request (sampling heap profile of the steady bench, 2026-11-23), for a logger that
- * writes only when a request fails. The stand-in holds the parent and the bindings, and makes the
+ * redaction, parsing the redact paths (logger.ts) again for each one: work on every request for a
+ * logger that writes only when a request fails. The stand-in holds the parent and the bindings, and makes the
  * real child on the first log call; lines then carry the request's id as before.
  */
 import type { FastifyBaseLogger } from "fastify";

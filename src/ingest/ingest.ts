@@ -10,13 +10,14 @@ import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { z } from "zod";
 import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
-import type { NewEvent, NewInstance, UnitTx } from "../db/schema.js";
+import type { Flag, NewEvent, NewInstance, UnitTx } from "../db/schema.js";
 import { insertBehind } from "../db/write-behind.js";
 import { IdempotencyConflictError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
-import { type ClaimedInstance, sendingReader } from "../instances/instances.js";
 import { type FiredAction, findFiredActions } from "../match/match.js";
 import type { Metrics } from "../metrics/metrics.js";
+import type { ClaimedInstance } from "../queue/claim.js";
+import { handOverSending, offer } from "../queue/offer.js";
 import { parseInput } from "../validation.js";
 
 export const MAX_BATCH_EVENTS = 500;
@@ -38,6 +39,8 @@ export interface ValidEvent {
   objectKey: string;
   /** The object, serialised once here and stored as-is. */
   objectJson: string;
+  /** `data` as parsed, for triggers' conditions (match/conditions.ts) to read without parsing the JSON again. */
+  data: Record<string, unknown>;
   idempotencyKey: string | undefined;
   /** Where the request holds it (`events[3]`; empty for a single event), for errors naming it. */
   path: string;
@@ -52,6 +55,7 @@ export function validateEvent(body: unknown, root = ""): ValidEvent {
     type: envelope.type,
     objectKey: entry.objectKey,
     objectJson: JSON.stringify(data[entry.objectKey]),
+    data,
     idempotencyKey: envelope.idempotency_key,
     path: root,
   };
@@ -133,7 +137,7 @@ export async function storeEvents(
   }
   // Written with the transaction's other events at its end (db/write-behind.ts).
   await insertBehind(trx, "events", rows.events);
-  await insertBehind(trx, "instances", rows.instances);
+  await offer(trx, rows.instances);
   return stored;
 }
 
@@ -190,7 +194,10 @@ const duplicate = (id: string, instances: number): StoredEvent => ({
   handoffs: [],
 });
 
-/** A new event and its instances: their rows added to `rows`, its instances reserved for this process's worker where it has room. */
+/**
+ * A new event and its instances: their rows added to `rows`, an instance for each action its type
+ * fires (`only`: that one action's, a test send), reserved for this process's worker where it has room.
+ */
 async function newEvent(
   trx: UnitTx,
   deps: Pick<IngestDeps, "newId" | "now" | "reserve">,
@@ -209,38 +216,15 @@ async function newEvent(
     idempotency_key: event.idempotencyKey ?? null,
     created_at: now,
   });
-  const fired = only ? [only] : await findFiredActions(trx, accountId, event.type);
-  const handoffs: { handoff: Handoff; instance: ClaimedInstance }[] = [];
-  const left: FiredAction[] = [];
-  const instances: Required<NewInstance>[] = [];
+  const fired = only ? [only] : await findFiredActions(trx, accountId, event.type, event.data);
+  const test = only ? 1 : 0;
+  const out: StoredEvent = { id: eventId, instances: fired.length, duplicate: false, instanceIds: [], actionIds: [], actionTypes: [], handoffs: [] };
   for (const f of fired) {
     const id = deps.newId("ins");
     const handoff = deps.reserve?.(f.actionId, accountId);
-    if (handoff) {
-      // The action's sealed settings and secrets are read only for an instance handed over: under a
-      // backlog (no slot free) ingest reads nothing more than it stores. (Deleted meanwhile, the
-      // unit fails, its reservations given back, as its instance's insert would.)
-      const sending = await sendingReader(trx)(f.actionId);
-      handoffs.push({
-        handoff,
-        instance: {
-          id,
-          accountId,
-          actionId: f.actionId,
-          actionType: f.actionType as ClaimedInstance["actionType"],
-          ...sending,
-          objectKey: event.objectKey,
-          object: event.objectJson,
-          series: 1,
-          seriesAttempts: 0,
-          attempts: 0,
-          createdAt: now,
-          test: only ? 1 : 0,
-          leaseToken: handoff.leaseToken,
-        },
-      });
-    } else left.push(f);
-    instances.push({
+    if (handoff) out.handoffs.push({ handoff, instance: await handedOver(trx, handoff, id, accountId, f, event, now, test) });
+    else out.actionIds.push(f.actionId);
+    rows.instances.push({
       id,
       account_id: accountId,
       action_id: f.actionId,
@@ -260,20 +244,47 @@ async function newEvent(
       lease_token: handoff ? handoff.leaseToken : null,
       last_status: null,
       last_error: null,
-      test: only ? 1 : 0,
+      test,
       created_at: now,
       updated_at: now,
     });
+    out.instanceIds.push(id);
+    out.actionTypes.push(f.actionType);
   }
-  for (const instance of instances) rows.instances.push(instance);
+  return out;
+}
+
+/**
+ * A new instance handed over to this process's worker, as a claim would give it. The action's sealed
+ * settings and secrets are read only for an instance handed over: under a backlog (no slot free)
+ * ingest reads nothing more than it stores. (Deleted meanwhile, the unit fails, its reservations
+ * given back, as its instance's insert would.)
+ */
+async function handedOver(
+  trx: UnitTx,
+  handoff: Handoff,
+  id: string,
+  accountId: string,
+  f: FiredAction,
+  event: ValidEvent,
+  now: number,
+  test: Flag,
+): Promise<ClaimedInstance> {
+  const sending = await handOverSending(trx, f.actionId);
   return {
-    id: eventId,
-    instances: instances.length,
-    duplicate: false,
-    instanceIds: instances.map((i) => i.id),
-    actionIds: left.map((f) => f.actionId),
-    actionTypes: fired.map((f) => f.actionType),
-    handoffs,
+    id,
+    accountId,
+    actionId: f.actionId,
+    actionType: f.actionType as ClaimedInstance["actionType"],
+    ...sending,
+    objectKey: event.objectKey,
+    object: event.objectJson,
+    series: 1,
+    seriesAttempts: 0,
+    attempts: 0,
+    createdAt: now,
+    test,
+    leaseToken: handoff.leaseToken,
   };
 }
 

@@ -25,7 +25,7 @@ const OPENED_CACHE = 10_000;
 export function createCipher(key: Buffer): Cipher {
   if (key.length !== 32) throw new SecretKeyError("the secret key must be 32 bytes");
   // Every attempt opens its action's secret (and sealed headers): a few AES-GCM setups per
-  // delivery, 1 % of the server's CPU. Opened values are kept, as the signers keep their secrets.
+  // delivery, for the same few values. Opened values are kept, as the signers keep their secrets.
   const open = memoize(openSealed, OPENED_CACHE);
   return {
     seal(plain) {

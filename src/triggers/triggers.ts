@@ -5,14 +5,25 @@ import type { Db, Executor, TriggerRow, Tx } from "../db/schema.js";
 import { LimitReachedError, NotFoundError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
-import { displayName } from "../validation.js";
+import { type Conditions, ConditionsSchema, checkConditions } from "../match/conditions.js";
+import { displayName, validationError } from "../validation.js";
 
-export const TriggerIn = z.strictObject({
-  name: displayName(),
-  type: triggerTypeSchema,
-  description: z.string().max(2000).nullish(),
-  enabled: z.boolean().default(true),
-});
+/**
+ * Conditions name fields of the trigger's type, so whether they fit is known only with the type: a
+ * rule the document cannot state (contract test: RULES_BEYOND_SCHEMA).
+ */
+export const TriggerIn = z
+  .strictObject({
+    name: displayName(),
+    type: triggerTypeSchema,
+    description: z.string().max(2000).nullish(),
+    enabled: z.boolean().default(true),
+    conditions: ConditionsSchema.nullish(),
+  })
+  .superRefine((input, ctx) => {
+    if (!input.conditions) return;
+    for (const p of checkConditions(input.type, input.conditions)) ctx.addIssue({ code: "custom", path: ["conditions", ...p.path], message: p.message });
+  });
 export type TriggerIn = z.output<typeof TriggerIn>;
 
 export const TriggerPatch = z.strictObject({
@@ -20,6 +31,8 @@ export const TriggerPatch = z.strictObject({
   type: triggerTypeSchema.optional(),
   description: z.string().max(2000).nullish(),
   enabled: z.boolean().optional(),
+  /** null removes them; checked against the trigger's type, the one patched in or the stored one. */
+  conditions: ConditionsSchema.nullish(),
 });
 export type TriggerPatch = z.output<typeof TriggerPatch>;
 
@@ -30,6 +43,7 @@ export const TriggerOut = z.object({
   type_label: z.string(),
   description: z.string().nullable(),
   enabled: z.boolean(),
+  conditions: ConditionsSchema.nullable(),
   action_count: z.number().int(),
   created_at: z.string(),
   updated_at: z.string(),
@@ -60,6 +74,17 @@ export async function createWithinLimit<T>(db: Db, table: "triggers" | "actions"
   });
 }
 
+/** Stored conditions: written only after checkConditions, so parsing them gives their type back. */
+function storedConditions(json: string | null): Conditions | null {
+  return json === null ? null : ConditionsSchema.parse(JSON.parse(json));
+}
+
+/** Refuses conditions that do not fit `type`, naming each by its path in the body. */
+function requireFit(type: TriggerTypeName, conditions: Conditions | null): void {
+  const problems = conditions ? checkConditions(type, conditions) : [];
+  if (problems.length > 0) throw validationError(problems.map((p) => ({ path: ["conditions", ...p.path], message: p.message })));
+}
+
 function toOut(row: TriggerRow, actionCount: number): TriggerOut {
   const type = row.type as TriggerTypeName;
   return {
@@ -69,6 +94,7 @@ function toOut(row: TriggerRow, actionCount: number): TriggerOut {
     type_label: TRIGGER_TYPES.get(type)?.label ?? row.type,
     description: row.description,
     enabled: row.enabled === 1,
+    conditions: storedConditions(row.conditions),
     action_count: actionCount,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
@@ -122,6 +148,7 @@ export async function createTrigger(db: Db, deps: Deps, accountId: string, input
     type: input.type,
     description: input.description ?? null,
     enabled: input.enabled ? 1 : 0,
+    conditions: input.conditions ? JSON.stringify(input.conditions) : null,
     created_at: now,
     updated_at: now,
   };
@@ -130,7 +157,12 @@ export async function createTrigger(db: Db, deps: Deps, accountId: string, input
 }
 
 export async function updateTrigger(db: Db | Tx, deps: Deps, accountId: string, id: string, patch: TriggerPatch): Promise<TriggerOut> {
-  await requireTrigger(db, accountId, id);
+  const stored = await requireTrigger(db, accountId, id);
+  // A new type or new conditions: what will be stored must fit together (a stored row always does).
+  if (patch.type !== undefined || patch.conditions) {
+    const type = patch.type ?? triggerTypeSchema.parse(stored.type);
+    requireFit(type, patch.conditions !== undefined ? patch.conditions : storedConditions(stored.conditions));
+  }
   await db
     .updateTable("triggers")
     .set({
@@ -138,6 +170,7 @@ export async function updateTrigger(db: Db | Tx, deps: Deps, accountId: string, 
       ...(patch.type !== undefined && { type: patch.type }),
       ...(patch.description !== undefined && { description: patch.description }),
       ...(patch.enabled !== undefined && { enabled: patch.enabled ? 1 : 0 }),
+      ...(patch.conditions !== undefined && { conditions: patch.conditions ? JSON.stringify(patch.conditions) : null }),
       updated_at: deps.now(),
     })
     .where("account_id", "=", accountId)

@@ -5,7 +5,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   // The claim reads id and action_id of due, unleased instances in due order. With every column it
   // reads in the index (state too: SQLite covers a query only with the columns of its WHERE), the
   // scan past instances in flight (leased) never touches the table; the claim's SELECT took a third
-  // of a millisecond with 256 attempts in flight. Same predicate as UNFINISHED in instances.ts, as
+  // of a millisecond with 256 attempts in flight. Same predicate as UNFINISHED in queue/claim.ts, as
   // a literal (SQLite uses a partial index only then).
   await db.schema
     .createIndex("instances_claim")

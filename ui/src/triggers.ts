@@ -6,7 +6,7 @@ import { conditionBuilder } from "./conditions.js";
 import { checked, clearErrorsOnInput, showErrors, value } from "./forms.js";
 import { type AttributeValue, attrs, html, when } from "./html.js";
 import { go, type View } from "./router.js";
-import type { ActionOut, List, RuledTrigger, Session, StatsOut, TriggerOut, TriggerType } from "./types.js";
+import type { ActionOut, List, Session, StatsOut, TriggerOut, TriggerType } from "./types.js";
 
 let catalogue: Promise<TriggerType[]> | undefined;
 export const triggerTypes = () => {
@@ -89,7 +89,7 @@ const namedConditions = (error: ApiError) =>
   );
 
 export const triggerForm: View = async (root, [id]) => {
-  const [types, trigger] = await Promise.all([triggerTypes(), id ? api<RuledTrigger>("GET", `/api/v1/triggers/${id}`) : undefined]);
+  const [types, trigger] = await Promise.all([triggerTypes(), id ? api<TriggerOut>("GET", `/api/v1/triggers/${id}`) : undefined]);
   const current = trigger?.type ?? types[0]?.type;
   root.innerHTML = html`
     <nav class="crumbs"><a href="#/">Webhooks</a>${trigger ? html` › <a href="#/triggers/${trigger.id}">${trigger.name}</a>` : ""}</nav>
@@ -138,8 +138,7 @@ export const triggerForm: View = async (root, [id]) => {
       type: value(form, "type"),
       description: value(form, "description") || null,
       enabled: checked(form, "enabled"),
-      // Sent when there is something to say: a server without conditions refuses the key.
-      ...((rules.conditions || trigger?.conditions) && { conditions: rules.conditions }),
+      conditions: rules.conditions,
     };
     try {
       const saved = await api<TriggerOut>(trigger ? "PATCH" : "POST", trigger ? `/api/v1/triggers/${trigger.id}` : "/api/v1/triggers", body);
@@ -157,7 +156,7 @@ function actionTarget(a: ActionOut) {
 
 export const triggerDetail: View = async (root, [id]) => {
   const [trigger, { data: actions }] = await Promise.all([
-    api<RuledTrigger>("GET", `/api/v1/triggers/${id}`),
+    api<TriggerOut>("GET", `/api/v1/triggers/${id}`),
     api<List<ActionOut>>("GET", `/api/v1/triggers/${id}/actions`),
   ]);
   const stats = await Promise.all(actions.map((a) => api<StatsOut>("GET", `/api/v1/actions/${a.id}/stats`)));

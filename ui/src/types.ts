@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { ActionOut, InstanceDetailOut, InstanceOut, TriggerOut } from "../../src/client/index.js";
 import type { SessionOut, TriggerTypeOut } from "../../src/http/routes.js";
 import type { StatsOut } from "../../src/log/stats.js";
+import type { ConditionOp } from "../../src/match/conditions.js";
 
 export type { ActionOut, InstanceDetailOut, InstanceOut, StatsOut, TriggerOut };
 export type TriggerType = z.output<typeof TriggerTypeOut>;
@@ -11,13 +12,11 @@ export type FieldKind = CatalogueField["kind"];
 export type Session = z.output<typeof SessionOut>;
 export type List<T> = { data: T[] };
 
-/*
- * Issue 37's shapes as agreed (conditions, timing, quiet hours, the new instance states and their
- * reason). The branches that add them to the server's schemas are not merged yet: once they are,
- * these become the server's types (`NonNullable<TriggerOut["conditions"]>`…) and the `& {…}`
- * widenings below go.
+/**
+ * A condition as the builder makes it, before the server checks it: the server's `Condition`
+ * (a union by operator, src/match/conditions.ts) loosened to one shape, which saved conditions fit.
  */
-export type ConditionOp = "eq" | "ne" | "in" | "not_in" | "contains" | "starts_with" | "exists" | "missing" | "gt" | "gte" | "lt" | "lte";
+export type { ConditionOp };
 export type Scalar = string | number | boolean;
 export interface ConditionLeaf {
   field: string;
@@ -25,6 +24,12 @@ export interface ConditionLeaf {
   value?: Scalar | Scalar[];
 }
 export type ConditionGroup<Item = ConditionLeaf | ConditionGroup<ConditionLeaf>> = { all: Item[] } | { any: Item[] };
+
+/*
+ * Issue 37's shapes as agreed for timing, quiet hours, the new instance states and their reason.
+ * The branches that add them to the server's schemas are not merged yet: once they are, these
+ * become the server's types (`NonNullable<ActionOut["timing"]>`…) and the `& {…}` widenings go.
+ */
 export interface Timing {
   at: string | null;
   offset: string;
@@ -38,7 +43,6 @@ export interface QuietHours {
   time_zone: string | null;
   time_zone_field: string | null;
 }
-export type RuledTrigger = TriggerOut & { conditions?: ConditionGroup | null };
 export type TimedAction = ActionOut & { timing?: Timing | null; quiet_hours?: QuietHours | null };
 export type InstanceState = InstanceOut["state"] | "scheduled" | "canceled" | "skipped" | "suppressed";
 export type ReasonedInstance<T extends InstanceOut | InstanceDetailOut> = Omit<T, "state"> & {

@@ -146,6 +146,14 @@ describe.skipIf(!hasChromium)("web UI: rules (issue 37)", () => {
     expect(await page.getByLabel("Run late").isChecked()).toBe(true);
     expect(await page.getByLabel("Sun").isChecked()).toBe(false);
     expect(await page.getByLabel("Zone", { exact: true }).inputValue()).toBe("America/New_York");
+
+    // The account's zone, which quiet hours fall back on, is set beside the notices.
+    await page.getByRole("link", { name: "Webhooks" }).click();
+    await page.getByLabel("Time zone for quiet hours").fill("America/Chicago");
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.locator("#notify output").textContent()).toBe("Saved.");
+    await page.reload();
+    await expect.poll(() => page.getByLabel("Time zone for quiet hours").inputValue()).toBe("America/Chicago");
   });
 
   it("shows the rendered SMS's length, encoding and segments", async () => {

@@ -17,6 +17,7 @@ import { createAnnouncer, listenForWork } from "./db/wakeups.js";
 import { scheduledBackoff } from "./deliver/backoff.js";
 import { createEmailSender, createMailer } from "./deliver/email.js";
 import { createFailingNotifier } from "./deliver/failing-notice.js";
+import type { StopListLookup } from "./deliver/message.js";
 import { notConfiguredSender } from "./deliver/sender.js";
 import { createSmsSender, smsNotConfiguredSender } from "./deliver/sms.js";
 import { webhookSenderFor } from "./deliver/webhook.js";
@@ -39,6 +40,7 @@ import { dueQueue } from "./queue/claim.js";
 import { createQueue } from "./queue/queue.js";
 import { createCipher } from "./secrets/cipher.js";
 import { listenFailure, loadConfiguredKey, openConfiguredStore } from "./startup.js";
+import { stoppedAmong } from "./stoplist/stop-list.js";
 import { createRenderPool } from "./templates/render-pool.js";
 import { createTracing } from "./tracing.js";
 import { VERSION } from "./version.js";
@@ -92,9 +94,10 @@ export async function startHookline(config: Config, options: StartOptions): Prom
     : config.webhookThread
       ? createWebhookThread(webhookSetup, { logger })
       : webhookSenderFor(webhookSetup, { now, templates });
-  const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { templates, now }) : undefined;
+  const stopList: StopListLookup = (accountId, kind, values) => stoppedAmong(db, accountId, kind, values);
+  const sms = config.twilio ? createSmsSender({ ...config, twilio: config.twilio }, { templates, stopList, now }) : undefined;
   const mailer = config.smtp ? await createMailer({ ...config, smtp: config.smtp }) : undefined;
-  const email = mailer && config.smtp ? createEmailSender(mailer, { smtp: config.smtp }, { templates, now }) : undefined;
+  const email = mailer && config.smtp ? createEmailSender(mailer, { smtp: config.smtp }, { templates, stopList, now }) : undefined;
   // Saving an sms/email action works without its provider; its instances fail, and the API says why.
   const providers: ProviderProblems = {
     ...(!sms && {

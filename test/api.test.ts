@@ -60,7 +60,7 @@ describe("service endpoints", () => {
     expect(doc.paths["/api/v1/actions/{id}/secret/rotate"]?.post?.responses["409"]?.description).toMatch(/^limit_reached/);
   });
 
-  it("serves the trigger catalogue without a key: 21 types with label, object key, schema and example", async () => {
+  it("serves the trigger catalogue without a key: 23 types (the product's 21 and Hookline's stop-list removals) with label, object key, schema and example", async () => {
     const { data } = await new (client.constructor as typeof HooklineClient)({ baseUrl: h.baseUrl }).triggerTypes();
     expect(data.map((t) => t.type)).toEqual(TRIGGER_TYPE_NAMES);
     expect(data.find((t) => t.type === "participant.confirmed")).toMatchObject({

@@ -78,6 +78,7 @@ it("records an attempt once its commit is visible, while the WAL's fsync is stil
       nextAttemptAt: at,
       status: 200,
       error: null,
+      reason: null,
       now: at,
     },
     attempt: attemptRow(instance, result, "succeeded"),

@@ -234,7 +234,7 @@ describe("test sends are marked", () => {
       receiver.respond(path, () => ({ status: 200 }));
       await realDelivery("succeeded");
       const healthy = await figures();
-      expect(healthy).toEqual({ success_rate: 1, instances: { succeeded: 1, failed: 0, pending: 0 }, attempts: 1 });
+      expect(healthy).toEqual({ success_rate: 1, instances: { succeeded: 1, failed: 0, pending: 0, suppressed: 0 }, attempts: 1 });
       const metric = await attemptsMetric();
       expect(metric).toBe(1);
 
@@ -255,7 +255,7 @@ describe("test sends are marked", () => {
       receiver.respond(path, () => ({ status: 200 }));
       expect(await testSend()).toMatchObject({ state: "succeeded", test: true });
       expect(await c.getAction(action.id)).toMatchObject({ failing: true, failing_since: failing.failing_since });
-      expect(await figures()).toEqual({ success_rate: 0.5, instances: { succeeded: 1, failed: 1, pending: 0 }, attempts: 2 });
+      expect(await figures()).toEqual({ success_rate: 0.5, instances: { succeeded: 1, failed: 1, pending: 0, suppressed: 0 }, attempts: 2 });
       expect(await attemptsMetric()).toBe(metric + 1);
 
       // Recovery re-sends the real failure, not the failed test send; its success clears the flag.

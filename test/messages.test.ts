@@ -393,3 +393,210 @@ describe("without providers", () => {
     }
   });
 });
+
+describe("recipients from the payload", () => {
+  it("texts the number a template takes from the payload, normalised to E.164", async () => {
+    const t = await trigger("participant.confirmed");
+    const action = await client.createAction(t.id, { name: "patient", type: "sms", to: "{{ participant.phone }}", body: "See you {{ event.date_phrase }}" });
+    expect(action.to).toBe("{{ participant.phone }}");
+    const participant = { ...(example("participant.confirmed").participant as object), phone: "(555) 301-0001" };
+    await client.ingest({ type: "participant.confirmed", data: { participant } });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "succeeded", attempts: 1 });
+    expect(twilio.messages.find((m) => m.to === "+15553010001")).toMatchObject({ body: "See you Wednesday, April 15th" });
+    expect(instance.attempt_log[0]?.request).toMatchObject({ form: { To: "+15553010001" } });
+  });
+
+  it("emails the address a template takes from a booking request's contact info", async () => {
+    const t = await trigger("booking_request.completed");
+    const action = await client.createAction(t.id, {
+      name: "patient",
+      type: "email",
+      to: "{{ booking_request.contact_info.email }}",
+      subject: "Booked",
+      body: "x",
+    });
+    const request = { ...(example("booking_request.completed").booking_request as object), contact_info: { name: "Al", email: "al.payload@example.com" } };
+    await client.ingest({ type: "booking_request.completed", data: { booking_request: request } });
+    expect(await finished(action.id)).toMatchObject({ state: "succeeded" });
+    expect(smtp.mails.find((m) => m.to.includes("al.payload@example.com"))).toBeDefined();
+  });
+
+  it("fails an instance whose recipient renders empty at once, naming the missing field, without retrying", async () => {
+    const t = await trigger("participant.confirmed");
+    const action = await client.createAction(t.id, { name: "patient", type: "sms", to: "{{ participant.phone }}", body: "hi" });
+    const { phone: _, ...participant } = example("participant.confirmed").participant as Record<string, unknown>;
+    await client.ingest({ type: "participant.confirmed", data: { participant } });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "failed", attempts: 1, sent: false, last_error: "to rendered empty: participant.phone is missing" });
+    expect(instance.attempt_log.map((a) => a.outcome)).toEqual(["failed"]);
+    expect(twilio.messages.filter((m) => m.statusCallback?.endsWith(instance.id))).toEqual([]);
+  });
+
+  it("fails an instance whose recipient renders no email address, showing what it rendered", async () => {
+    const t = await trigger("participant.confirmed");
+    const action = await client.createAction(t.id, {
+      name: "patient",
+      type: "email",
+      to: ["desk@clinic.example", "{{ participant.email }}"],
+      subject: "s",
+      body: "b",
+    });
+    const participant = { ...(example("participant.confirmed").participant as object), email: "jane at home" };
+    await client.ingest({ type: "participant.confirmed", data: { participant } });
+    const instance = await finished(action.id);
+    expect(instance).toMatchObject({ state: "failed", attempts: 1, last_error: 'to[1] rendered "jane at home", which is not an email address' });
+    expect(instance.attempt_log[0]?.request).toEqual({ to: ["desk@clinic.example", "jane at home"] });
+  });
+
+  it.each([
+    [
+      { type: "sms", to: "{{ participant.nope }}", body: "hi" },
+      /^400 validation_error: to: with the example payload of participant.confirmed, to rendered empty: participant.nope is missing$/,
+    ],
+    [
+      { type: "sms", to: "{{ participant.name }}", body: "hi" },
+      /^400 validation_error: to: with the example payload of participant.confirmed, to rendered "Jane Doe", which is not a phone number/,
+    ],
+    [
+      { type: "email", to: ["a@example.com", "{{ participant.phone }}"], subject: "s", body: "b" },
+      /^400 validation_error: to\[1\]: .*which is not an email address$/,
+    ],
+    [{ type: "sms", to: "{{ participant.phone ", body: "hi" }, /^400 validation_error: to: line 1, column/],
+  ] as const)("refuses a recipient template that does not give a recipient for the example payload: %j", async (settings, message) => {
+    const t = await trigger("participant.confirmed");
+    await expect(client.createAction(t.id, { name: "x", ...settings } as never)).rejects.toThrow(message);
+  });
+
+  it("checks a PATCHed recipient template against the example payload too", async () => {
+    const t = await trigger("event.created");
+    const action = await client.createAction(t.id, { name: "x", type: "sms", to: "+15552013344", body: "ok" });
+    // An event's object has no `participant`: the example renders nothing.
+    await expect(client.updateAction(action.id, { to: "{{ participant.phone }}" })).rejects.toThrow(
+      /^400 validation_error: to: .*participant\.phone is missing/,
+    );
+    expect((await client.getAction(action.id)).to).toBe("+15552013344");
+    expect(await client.updateAction(action.id, { to: "{{ event.participants[0].phone }}" })).toMatchObject({ to: "{{ event.participants[0].phone }}" });
+  });
+});
+
+describe("stop lists", () => {
+  /** A fresh account: its stop list is its own. */
+  const account = async () => (await h.account()).client;
+
+  it("suppresses a text to a number on the stop list, with the reason, and sends again once stoplist.phone_removed takes it off", async () => {
+    const c = await account();
+    const t = await c.createTrigger({ name: "t", type: "participant.confirmed" });
+    const action = await c.createAction(t.id, { name: "patient", type: "sms", to: "{{ participant.phone }}", body: "hi" });
+    // Added in another form than the payload's: both are compared in E.164.
+    await c.ingest({ type: "stoplist.phone_added", data: { phone: "555.201.3344" } });
+    await c.ingest({ type: "participant.confirmed", data: example("participant.confirmed") });
+    const suppressed = await finishedInstance(c, action.id);
+    expect(suppressed).toMatchObject({ state: "suppressed", sent: false, attempts: 1, last_error: null });
+    expect(suppressed.reason).toMatch(/^\+15552013344 is on the stop list \(since \d{4}-\d\d-\d\dT/);
+    expect(suppressed.attempt_log[0]).toMatchObject({ outcome: "suppressed", error: suppressed.reason });
+    expect(twilio.messages.filter((m) => m.statusCallback?.endsWith(suppressed.id))).toEqual([]);
+    // Neither a failure nor a success: the action is not failing and its success rate has nothing finished.
+    expect(await c.getAction(action.id)).toMatchObject({ failing: false, failing_since: null });
+    const stats = await c.request<{ success_rate: number | null; instances: Record<string, number> }>("GET", `/api/v1/actions/${action.id}/stats`);
+    expect(stats).toMatchObject({ success_rate: null, instances: { suppressed: 1, failed: 0 } });
+    expect((await c.log(action.id, { outcome: "suppressed" })).data.map((i) => i.id)).toEqual([suppressed.id]);
+    expect((await c.log(action.id, { outcome: "failed" })).data).toEqual([]);
+
+    await c.ingest({ type: "stoplist.phone_removed", data: { phone: "+15552013344" } });
+    await c.ingest({ type: "participant.confirmed", data: example("participant.confirmed") });
+    await eventually(async () => ((await c.log(action.id)).data[0]?.id !== suppressed.id ? true : undefined));
+    expect(await finishedInstance(c, action.id)).toMatchObject({ state: "succeeded", reason: null });
+    // The suppressed message itself can be resent now: a new series, its reason cleared.
+    expect(await c.resend(suppressed.id)).toMatchObject({ state: "pending", reason: null });
+    const resent = await eventually(async () => {
+      const i = await c.instance(suppressed.id);
+      return i.state === "succeeded" ? i : undefined;
+    });
+    expect(resent.attempt_log.map((a) => a.outcome)).toEqual(["suppressed", "succeeded"]);
+  });
+
+  it("matches emails without regard to case, and leaves out only the stopped recipients of a list", async () => {
+    const c = await account();
+    const t = await c.createTrigger({ name: "t", type: "participant.confirmed" });
+    const alone = await c.createAction(t.id, { name: "patient", type: "email", to: "{{ participant.email }}", subject: "s", body: "b" });
+    const both = await c.createAction(t.id, {
+      name: "both",
+      type: "email",
+      to: ["{{ participant.email }}", "desk.stop@clinic.example"],
+      subject: "both",
+      body: "b",
+    });
+    await c.ingest({ type: "stoplist.email_added", data: { email: "Jane.Doe@EXAMPLE.com" } });
+    await c.ingest({ type: "participant.confirmed", data: example("participant.confirmed") });
+    const suppressed = await finishedInstance(c, alone.id);
+    expect(suppressed).toMatchObject({ state: "suppressed", reason: expect.stringMatching(/^jane\.doe@example\.com is on the stop list/) });
+    const partly = await finishedInstance(c, both.id);
+    expect(partly).toMatchObject({ state: "succeeded" });
+    expect(partly.attempt_log[0]?.request).toMatchObject({
+      envelope: { to: ["desk.stop@clinic.example"] },
+      suppressed: [expect.stringMatching(/^jane\.doe@example\.com is on the stop list/)],
+    });
+  });
+
+  it("keeps the list per account, readable and editable through the API", async () => {
+    const c = await account();
+    const other = await account();
+    await c.ingest({ type: "stoplist.phone_added", data: { phone: "+15553020001" } });
+    await c.ingest({ type: "stoplist.phone_added", data: { phone: "+15553020002" } });
+    await c.ingest({ type: "stoplist.email_added", data: { email: "Someone@Example.com" } });
+    const all = await c.stopList();
+    expect(all.data.map((e) => [e.kind, e.value])).toEqual([
+      ["email", "someone@example.com"],
+      ["phone", "+15553020001"],
+      ["phone", "+15553020002"],
+    ]);
+    expect((await c.stopList({ kind: "phone", q: "(555) 302-0002" })).data.map((e) => e.value)).toEqual(["+15553020002"]);
+    expect((await c.stopList({ q: "SOMEONE" })).data.map((e) => e.value)).toEqual(["someone@example.com"]);
+    const first = await c.stopList({ limit: 2 });
+    expect(first.data).toHaveLength(2);
+    expect((await c.stopList({ limit: 2, cursor: first.next_cursor ?? "" })).data.map((e) => e.value)).toEqual(["+15553020002"]);
+    expect((await other.stopList()).data).toEqual([]);
+
+    await c.removeFromStopList("phone", "555-302-0001");
+    await c.removeFromStopList("email", "SOMEONE@example.com");
+    expect((await c.stopList()).data.map((e) => e.value)).toEqual(["+15553020002"]);
+    await expect(c.removeFromStopList("phone", "+15553020001")).rejects.toThrow(/^404 not_found/);
+    await expect(other.removeFromStopList("phone", "+15553020002")).rejects.toThrow(/^404 not_found/);
+    await expect(c.request("GET", "/api/v1/stop-list?kind=fax")).rejects.toThrow(/^400 validation_error: query\.kind: /);
+  });
+
+  it("changes the list with the request's other events, in order, or not at all when the request is refused", async () => {
+    const c = await account();
+    await c.ingest({ type: "event.created", data: example("event.created"), idempotency_key: "k1" });
+    const batch = (conflicting: boolean) =>
+      c.ingestBatch([
+        { type: "stoplist.phone_added", data: { phone: "+15553030001" } },
+        { type: "stoplist.phone_added", data: { phone: "+15553030002" } },
+        { type: "stoplist.phone_removed", data: { phone: "+15553030001" } },
+        { type: "event.created", data: conflicting ? { event: { id: 1 } } : example("event.created"), idempotency_key: "k1" },
+      ]);
+    await expect(batch(true)).rejects.toThrow(/^409 idempotency_conflict/);
+    expect((await c.stopList()).data).toEqual([]);
+    await batch(false);
+    expect((await c.stopList()).data.map((e) => e.value)).toEqual(["+15553030002"]);
+  });
+
+  it("leaves the list alone on a test send of a stop-list trigger (its payload is the example)", async () => {
+    const c = await account();
+    const t = await c.createTrigger({ name: "t", type: "stoplist.phone_added" });
+    const action = await c.createAction(t.id, { name: "w", type: "email", to: "desk@clinic.example", subject: "s", body: "b" });
+    await c.request("POST", `/api/v1/actions/${action.id}/test`);
+    expect((await c.stopList()).data).toEqual([]);
+  });
+});
+
+describe("sms preview", () => {
+  it("answers the rendered message's length, encoding and segments for kind sms", async () => {
+    const preview = await client.previewTemplate({ template: "Hi {{ participant.name }} 🙂", trigger_type: "participant.confirmed", kind: "sms" });
+    expect(preview).toEqual({ output: "Hi Jane Doe 🙂", sms: { length: 13, encoding: "UCS-2", segments: 1, over_limit: false } });
+    const long = await client.previewTemplate({ template: `${"x".repeat(1600)}€`, trigger_type: "event.created", kind: "sms" });
+    expect(long.sms).toEqual({ length: 1601, encoding: "GSM-7", segments: 11, over_limit: true });
+    expect(await client.previewTemplate({ template: "hi", trigger_type: "event.created" })).toEqual({ output: "hi" });
+  });
+});

@@ -133,6 +133,7 @@ const completion = (instanceId: string, state: "succeeded" | "failed", now: numb
   nextAttemptAt: now,
   status: state === "succeeded" ? 200 : 400,
   error: state === "succeeded" ? null : "HTTP 400",
+  reason: null,
   now,
 });
 

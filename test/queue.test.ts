@@ -100,6 +100,7 @@ it(`[${DIALECT}] a completion takes effect only under the lease it names, and fr
     nextAttemptAt: now,
     status: 200,
     error: null,
+    reason: null,
     now,
   });
   expect([...(await committer.run((trx) => completeAttempts(trx, [completion("claim-lost")])))]).toEqual([]);

@@ -125,6 +125,7 @@ it(`[${DIALECT}] the records of one shared commit are written together; one whos
         nextAttemptAt: at,
         status: 200,
         error: null,
+        reason: null,
         now: at,
       },
       attempt: attemptRow(

@@ -18,6 +18,7 @@ import { createWithinLimit, requireTrigger } from "../triggers/triggers.js";
 import { displayName, emailAddress, parseInput } from "../validation.js";
 import { toE164 } from "./phone.js";
 import { PRESET_IDS, type PresetId, presetBody } from "./presets.js";
+import { isTemplated, type RecipientKind, renderedRecipient } from "./recipients.js";
 import { openSettings, REDACTED, type Settings, sealSettings } from "./settings.js";
 import { livePrevious, MAX_PREVIOUS_SECRETS, NO_PREVIOUS_SECRETS, rotatedAway } from "./signing-secrets.js";
 
@@ -94,13 +95,38 @@ const customHeaders = z
     }
   });
 
+/**
+ * A recipient written as a template (`{{ participant.phone }}`) must parse; what it renders is
+ * checked against the trigger type's example payload when saved (checkRecipients).
+ */
+const recipientTemplate = (raw: string, ctx: z.RefinementCtx) => {
+  const problem = templateProblem(raw, "message");
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+  return raw;
+};
+
 const phone = z
   .string()
-  .max(40)
+  .max(1000)
   .transform((raw, ctx) => {
+    if (isTemplated(raw)) return recipientTemplate(raw, ctx);
     const e164 = toE164(raw);
-    if (!e164) ctx.addIssue({ code: "custom", message: `${JSON.stringify(raw)} is not a phone number; use +<country code><number>, e.g. +15552013344` });
+    if (!e164)
+      ctx.addIssue({
+        code: "custom",
+        message: `${JSON.stringify(raw)} is not a phone number; use +<country code><number>, e.g. +15552013344, or a template such as {{ participant.phone }}`,
+      });
     return e164 ?? raw;
+  });
+
+const email = z
+  .string()
+  .max(1000)
+  .transform((raw, ctx) => {
+    if (isTemplated(raw)) return recipientTemplate(raw, ctx);
+    if (!emailAddress().safeParse(raw).success)
+      ctx.addIssue({ code: "custom", message: `${JSON.stringify(raw)} is not an email address; give one, or a template such as {{ participant.email }}` });
+    return raw;
   });
 
 /** Type-specific settings, stored as JSON in actions.settings. */
@@ -109,7 +135,7 @@ const SETTINGS = {
   webhook: z.strictObject({ url: webhookUrl, body: templateOf("json").optional(), headers: customHeaders.optional() }),
   sms: z.strictObject({ to: phone, body: template }),
   email: z.strictObject({
-    to: z.union([emailAddress(), z.array(emailAddress()).min(1).max(50)], { error: "to must be an email address or a list of 1-50 addresses" }),
+    to: z.union([email, z.array(email).min(1).max(50)], { error: "to must be an email address or a list of 1-50 addresses" }),
     subject: template,
     body: template,
   }),
@@ -178,6 +204,35 @@ async function checkBody(templates: RenderPool, accountId: string, body: string 
   } catch (error) {
     if (error instanceof TemplateError) throw new ValidationError(`body: with the example payload of ${type}, ${error.message}`);
     throw error;
+  }
+}
+
+/**
+ * Each recipient written as a template must render, with the trigger type's example payload, a
+ * phone (sms) or an email address: a 400 naming `to` otherwise. Rendered on a render thread in the
+ * account's turn, as the body check above.
+ */
+async function checkRecipients(templates: RenderPool, accountId: string, settings: Settings, actionType: ActionType, type: TriggerTypeName): Promise<void> {
+  if (actionType === "webhook" || settings.to === undefined) return;
+  const kind: RecipientKind = actionType === "sms" ? "phone" : "email";
+  const list = typeof settings.to === "string" ? [settings.to] : settings.to;
+  const t = triggerType(type);
+  const context = templateContext(t.objectKey, t.example[t.objectKey], "ins_example");
+  for (const [i, source] of list.entries()) {
+    if (!isTemplated(source)) continue;
+    const path = typeof settings.to === "string" ? "to" : `to[${i}]`;
+    let rendered: string;
+    try {
+      rendered = await renderForAccount(templates, accountId, { source, context, kind: "message" });
+    } catch (error) {
+      if (error instanceof TemplateError) throw new ValidationError(`${path}: with the example payload of ${type}, ${error.message}`);
+      throw error;
+    }
+    const recipient = renderedRecipient(kind, source, rendered);
+    if ("problem" in recipient) {
+      const message = `with the example payload of ${type}, ${recipient.problem}`;
+      throw new ValidationError(`${path}: ${message}`, { issues: [{ path, message }] });
+    }
   }
 }
 
@@ -256,6 +311,7 @@ export async function createAction(db: Db, deps: Deps, accountId: string, trigge
     await checkHost(deps.hostCheck, settings.url);
     await checkBody(deps.templates, accountId, settings.body, trigger.type as TriggerTypeName);
   }
+  await checkRecipients(deps.templates, accountId, settings, type, trigger.type as TriggerTypeName);
   const now = deps.now();
   const secret = newSigningSecret();
   const row: ActionRow = {
@@ -296,6 +352,11 @@ export async function updateAction(db: Db | Tx, deps: Deps, accountId: string, i
     if (settingsPatch.url !== undefined) await checkHost(deps.hostCheck, settings.url);
     const trigger = await requireTrigger(db, accountId, row.trigger_id);
     await checkBody(deps.templates, accountId, settings.body, trigger.type as TriggerTypeName);
+  }
+  // Only a recipient given now: a rename must not fail over a recipient saved against the example of before.
+  if (settingsPatch.to !== undefined) {
+    const trigger = await requireTrigger(db, accountId, row.trigger_id);
+    await checkRecipients(deps.templates, accountId, settings, row.type, trigger.type as TriggerTypeName);
   }
   const updated: ActionRow = {
     ...row,

@@ -54,8 +54,9 @@ function fieldNames(schema: z.ZodType, into = new Set<string>()): Set<string> {
 const PRODUCT_ADDITIONS: Partial<Record<keyof typeof OBJECT_SCHEMAS, string[]>> = { participant: ["state"] };
 
 describe("trigger catalogue", () => {
-  it("has the 21 trigger types of the product, each with a label and object key", () => {
-    expect(TRIGGER_TYPE_NAMES).toHaveLength(21);
+  it("has the 21 trigger types of the product and Hookline's 2 stop-list removals, each with a label and object key", () => {
+    expect(TRIGGER_TYPE_NAMES).toHaveLength(23);
+    expect(TRIGGER_TYPE_NAMES.filter((t) => t.endsWith("_removed"))).toEqual(["stoplist.phone_removed", "stoplist.email_removed"]);
     for (const t of TRIGGER_TYPES.values()) {
       expect(t.label).not.toBe("");
       expect(Object.keys(OBJECT_SCHEMAS)).toContain(t.objectKey);
@@ -83,6 +84,9 @@ describe("trigger catalogue", () => {
     expect(sectionFor("Email is added to stoplist")).toEqual(new Set(["email", "apptoto_id"]));
     expect(triggerType("stoplist.phone_added").objectKey).toBe("phone");
     expect(triggerType("stoplist.email_added").objectKey).toBe("email");
+    // Hookline's removals carry the same objects as the additions.
+    expect(triggerType("stoplist.phone_removed").objectKey).toBe("phone");
+    expect(triggerType("stoplist.email_removed").objectKey).toBe("email");
   });
 
   it.each(TRIGGER_TYPE_NAMES)("example payload of %s is valid against its schema", (type) => {

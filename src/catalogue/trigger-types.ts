@@ -2,6 +2,7 @@
  * The trigger catalogue: every trigger type Hookline knows, as data. The API
  * (GET /api/v1/trigger-types), validation at ingest, matching, the docs and the tests all read it.
  * Types and labels: PRODUCT.md "Trigger types"; payload fields: docs/spec/webhook-notifications.txt.
+ * Hookline adds stoplist.phone_removed and stoplist.email_removed, which neither lists.
  */
 import { z } from "zod";
 import { EXAMPLES } from "./examples.js";
@@ -118,6 +119,10 @@ const DEFS = {
   },
   "stoplist.phone_added": { label: "Phone number added to stop list", objectKey: "phone", description: "Phone number is added to stop list" },
   "stoplist.email_added": { label: "Email added to stop list", objectKey: "email", description: "Email is added to stop list" },
+  // Hookline's own additions (the platform's documents list only the additions): they take a
+  // recipient off the account's stop list (stoplist/stop-list.ts).
+  "stoplist.phone_removed": { label: "Phone number removed from stop list", objectKey: "phone", description: "Phone number is removed from stop list" },
+  "stoplist.email_removed": { label: "Email removed from stop list", objectKey: "email", description: "Email is removed from stop list" },
 } as const satisfies Record<string, Omit<TriggerTypeDef, "alsoFires"> & { alsoFires?: string }>;
 
 export type TriggerTypeName = keyof typeof DEFS;

@@ -12,6 +12,8 @@ import type { TriggerTypeOut } from "../http/routes.js";
 import type { EventOut } from "../ingest/ingest.js";
 import type { InstanceDetailOut, InstanceOut, LogQuery } from "../log/log.js";
 import type { Condition, Conditions } from "../match/conditions.js";
+import type { StopListOut, StopListQuery } from "../stoplist/stop-list.js";
+import type { PreviewIn, PreviewOut } from "../templates/preview.js";
 import type { TriggerIn, TriggerOut, TriggerPatch } from "../triggers/triggers.js";
 
 export type { ActionOut, Condition, Conditions, EventOut, InstanceDetailOut, InstanceOut, TriggerOut, TriggerTypeName };
@@ -23,6 +25,10 @@ export type EventInput = { type: TriggerTypeName; data: Record<string, unknown>;
 /** A catalogue entry: `fields` lists what conditions, timings and templates can name (`participant.event.start_time`). */
 export type TriggerTypeInfo = Omit<z.output<typeof TriggerTypeOut>, "type" | "example"> & { type: TriggerTypeName; example: Record<string, unknown> };
 export type LogQueryInput = Partial<z.input<typeof LogQuery>>;
+export type PreviewInput = z.input<typeof PreviewIn>;
+export type PreviewOutput = z.output<typeof PreviewOut>;
+export type StopListQueryInput = Partial<z.input<typeof StopListQuery>>;
+export type StopListOutput = z.output<typeof StopListOut>;
 
 /** An error answer from the API: `status`, and `code`/`message` from its `{"error"}` body. */
 export class HooklineApiError extends Error {
@@ -110,10 +116,7 @@ export class HooklineClient {
   }
 
   log(actionId: string, query: LogQueryInput = {}) {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
-    const qs = params.size > 0 ? `?${params}` : "";
-    return this.request<{ data: InstanceOut[]; next_cursor: string | null }>("GET", `/api/v1/actions/${encodeURIComponent(actionId)}/log${qs}`);
+    return this.request<{ data: InstanceOut[]; next_cursor: string | null }>("GET", `/api/v1/actions/${encodeURIComponent(actionId)}/log${queryString(query)}`);
   }
   instance(id: string) {
     return this.request<InstanceDetailOut>("GET", `/api/v1/instances/${encodeURIComponent(id)}`);
@@ -128,4 +131,22 @@ export class HooklineClient {
   ingestBatch(events: EventInput[]) {
     return this.request<{ data: EventOut[] }>("POST", "/api/v1/events/batch", { events });
   }
+
+  /** Renders a template against the trigger type's example payload (or `data`); kind "sms" adds its length and segments. */
+  previewTemplate(input: PreviewInput) {
+    return this.request<PreviewOutput>("POST", "/api/v1/templates/preview", input);
+  }
+
+  stopList(query: StopListQueryInput = {}) {
+    return this.request<StopListOutput>("GET", `/api/v1/stop-list${queryString(query)}`);
+  }
+  removeFromStopList(kind: "phone" | "email", value: string) {
+    return this.request<void>("DELETE", `/api/v1/stop-list/${kind}/${encodeURIComponent(value)}`);
+  }
+}
+
+function queryString(query: Record<string, unknown>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
+  return params.size > 0 ? `?${params}` : "";
 }

@@ -20,6 +20,7 @@ import * as m006 from "./migrations/006_test_instances.js";
 import * as m007 from "./migrations/007_previous_secrets.js";
 import * as m008 from "./migrations/008_claim_index_accounts.js";
 import * as m009 from "./migrations/009_trigger_conditions.js";
+import * as m010 from "./migrations/010_stop_list.js";
 import { preparedStatementName } from "./prepared.js";
 import type { Database, Db } from "./schema.js";
 import { type DeferredSync, openSqlite } from "./sqlite.js";
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "007_previous_secrets": m007,
   "008_claim_index_accounts": m008,
   "009_trigger_conditions": m009,
+  "010_stop_list": m010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -70,7 +70,8 @@ export interface EventTable {
   created_at: Millis;
 }
 
-export type InstanceState = "pending" | "retrying" | "succeeded" | "failed";
+/** `suppressed`: a message not sent because its recipient is on the account's stop list (final). */
+export type InstanceState = "pending" | "retrying" | "succeeded" | "failed" | "suppressed";
 
 export interface InstanceTable {
   /** Also the payload's apptoto_id and the webhook-id header: stable across retries and resends. */
@@ -96,6 +97,8 @@ export interface InstanceTable {
   lease_token: string | null;
   last_status: number | null;
   last_error: string | null;
+  /** Why it ended as it did, in words for the log (a suppressed message: whose recipient, since when); null otherwise. */
+  reason: string | null;
   /** 1: a test send (POST /actions/{id}/test), left out of the action's figures and failing spell. */
   test: Flag;
   created_at: Millis;
@@ -110,7 +113,7 @@ export interface AttemptTable {
   number: number;
   started_at: Millis;
   duration_ms: number;
-  outcome: "succeeded" | "retry" | "failed";
+  outcome: "succeeded" | "retry" | "failed" | "suppressed";
   /**
    * JSON of what was sent (AttemptResult.request): {method, url, headers} for a webhook, whose body
    * is the instance's payload, identical on every attempt; the form fields too for an SMS.
@@ -121,6 +124,17 @@ export interface AttemptTable {
   response_body: string | null;
   response_body_truncated: Flag;
   error: string | null;
+}
+
+export type StopListKind = "phone" | "email";
+
+/** An account's stop list: recipients its messages are not sent to (stoplist.* events keep it). */
+export interface StopListTable {
+  account_id: string;
+  kind: StopListKind;
+  /** A phone in E.164, an email lowercased: as a send compares it. */
+  value: string;
+  added_at: Millis;
 }
 
 /** One-time sign-in links (`hookline login-link`): stored hashed, valid once, for 15 minutes. */
@@ -149,6 +163,7 @@ export interface Database {
   events: EventTable;
   instances: InstanceTable;
   attempts: AttemptTable;
+  stop_list: StopListTable;
   login_tokens: LoginTokenTable;
   sessions: SessionTable;
 }

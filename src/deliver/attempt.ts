@@ -115,7 +115,7 @@ function observe(
 ): void {
   if (span?.isRecording()) {
     span.setAttributes({ "hookline.outcome": decision.state, ...(result.response && { "http.response.status_code": result.response.status }) });
-    if (decision.state !== "succeeded") span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? decision.state });
+    if (decision.state === "failed" || decision.state === "retrying") span.setStatus({ code: SpanStatusCode.ERROR, message: result.error ?? decision.state });
   }
   // The metrics describe real deliveries: a test send's outcome would skew their success rate.
   if (instance.test !== 0) return;
@@ -135,7 +135,7 @@ function internalFailure(error: unknown, startedAt: number, at: number): Attempt
 /** The attempt's row and its instance's new state, written together at `at`. */
 export function attemptRecord(instance: ClaimedInstance, result: AttemptResult, decision: Decision, at: number): AttemptRecord {
   const error =
-    decision.state === "succeeded" ? null : decision.state === "failed" ? decision.reason : result.outcome.kind === "temporary" ? result.outcome.message : null;
+    decision.state === "failed" ? decision.reason : decision.state === "retrying" && result.outcome.kind === "temporary" ? result.outcome.message : null;
   return {
     completion: {
       instanceId: instance.id,
@@ -147,6 +147,7 @@ export function attemptRecord(instance: ClaimedInstance, result: AttemptResult, 
       nextAttemptAt: decision.state === "retrying" ? at + decision.delayMs : at,
       status: result.response?.status ?? null,
       error,
+      reason: decision.state === "suppressed" ? decision.reason : null,
       now: at,
     },
     attempt: attemptRow(instance, result, decision.state === "retrying" ? "retry" : decision.state),

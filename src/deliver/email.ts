@@ -3,11 +3,15 @@
  * and sends them over SMTP through a pool of connections. The SMTP reply decides the outcome
  * (retry-policy.ts: 4xx transient, 5xx permanent); each send is an attempt in the log with the
  * envelope and rendered message as its request and the server's reply as its response.
+ *
+ * A recipient may be a template (`{{ booking_request.contact_info.email }}`): one that renders empty
+ * or no address fails at once, saying so. Recipients on the account's stop list (compared
+ * lowercased) are left out; when that leaves none, the instance is suppressed, not failed.
  */
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../queue/claim.js";
 import type { RenderPool } from "../templates/render-pool.js";
-import { renderMessage } from "./message.js";
+import { onStopList, renderMessage, renderRecipients, type StopListLookup } from "./message.js";
 import { smtpOutcome } from "./retry-policy.js";
 import type { AttemptResult, Sender } from "./sender.js";
 
@@ -43,28 +47,47 @@ export type Mailer = Awaited<ReturnType<typeof createMailer>>;
 export function createEmailSender(
   transport: Mailer,
   config: Pick<EmailConfig, "smtp">,
-  { templates, now = Date.now }: { templates: RenderPool; now?: () => number },
+  { templates, stopList, now = Date.now }: { templates: RenderPool; stopList: StopListLookup; now?: () => number },
 ): Sender {
+  /** The recipients not on the stop list, and why the others were left out. */
+  async function notStopped(accountId: string, to: readonly string[]): Promise<{ to: string[]; stopped: string[] }> {
+    const stopped = await stopList(
+      accountId,
+      "email",
+      to.map((address) => address.toLowerCase()),
+    );
+    const since = (address: string) => stopped.get(address.toLowerCase());
+    return {
+      to: to.filter((address) => since(address) === undefined),
+      stopped: to.flatMap((address) => {
+        const at = since(address);
+        return at === undefined ? [] : [onStopList(address, at)];
+      }),
+    };
+  }
+
   async function send(instance: ClaimedInstance): Promise<AttemptResult> {
     const started = now();
     const settings = JSON.parse(instance.settings) as { to: string | string[]; subject: string; body: string };
-    const to = Array.isArray(settings.to) ? settings.to : [settings.to];
-    const rendered = await renderMessage(templates, instance, { subject: settings.subject, body: settings.body });
     const base = { startedAt: started, confirmsDelivery: true };
-    if (!rendered.ok) {
-      return {
-        ...base,
-        outcome: { kind: "permanent", message: rendered.error },
-        sent: false,
-        request: { to },
-        error: rendered.error,
-        durationMs: now() - started,
-      };
-    }
+    const refused = (message: string, request: Record<string, unknown>, kind: "permanent" | "suppressed" = "permanent"): AttemptResult => ({
+      ...base,
+      outcome: { kind, message },
+      sent: false,
+      request,
+      error: message,
+      durationMs: now() - started,
+    });
+    const recipients = await renderRecipients(templates, instance, "email", settings.to);
+    if (!recipients.ok) return refused(recipients.error, { to: recipients.to });
+    const rendered = await renderMessage(templates, instance, { subject: settings.subject, body: settings.body });
+    if (!rendered.ok) return refused(rendered.error, { to: recipients.to });
+    const { to, stopped } = await notStopped(instance.accountId, recipients.to);
+    if (to.length === 0) return refused(stopped.join("; "), { to: recipients.to }, "suppressed");
     // One line: a subject with a newline would be a header injection.
     const subject = (rendered.parts.subject ?? "").replace(/[\r\n]+/g, " ").trim();
     const text = rendered.parts.body ?? "";
-    const request = { envelope: { from: config.smtp.from, to }, subject, text };
+    const request = { envelope: { from: config.smtp.from, to }, subject, text, ...(stopped.length > 0 && { suppressed: stopped }) };
     try {
       const info = await transport.sendMail({ from: config.smtp.from, to, subject, text, headers: { "X-Hookline-Instance": instance.id } });
       const code = Number(/^\d{3}/.exec(info.response)?.[0] ?? 250);

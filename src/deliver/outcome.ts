@@ -8,8 +8,10 @@ export type AttemptOutcome =
   | { kind: "success" }
   /** It may work later: 5xx, 408/429, timeouts, network failures, SMTP 4xx. */
   | { kind: "temporary"; message: string; retryAfterMs?: number }
-  /** It cannot work as configured: other 4xx, 3xx, blocked address, no provider, SMTP 5xx. */
-  | { kind: "permanent"; message: string };
+  /** It cannot work as configured: other 4xx, 3xx, blocked address, no provider, SMTP 5xx, a recipient that renders empty or invalid. */
+  | { kind: "permanent"; message: string }
+  /** Not sent, by the account's own wish: the message's recipient is on its stop list. Neither success nor failure. */
+  | { kind: "suppressed"; message: string };
 
 /** Parses a Retry-After header: delay-seconds or an HTTP date (RFC 9110 §10.2.3). */
 export function parseRetryAfter(value: string | undefined, now: number): number | undefined {

@@ -77,3 +77,11 @@ describe("backoff", () => {
     expect(scheduledBackoff([1000], 0.2, () => 0.5)(1)).toBe(1000);
   });
 });
+
+describe("retry decision for a suppressed message", () => {
+  it("ends the instance suppressed with its reason, on any attempt, never retried", () => {
+    const outcome = { kind: "suppressed", message: "+15552013344 is on the stop list (since 2026-12-07T21:00:00.000Z)" } as const;
+    expect(decide(outcome, 1, policy)).toEqual({ state: "suppressed", reason: outcome.message });
+    expect(decide(outcome, policy.maxAttempts, policy)).toEqual({ state: "suppressed", reason: outcome.message });
+  });
+});

@@ -6,7 +6,8 @@
  *  - HTTP 408 and 429: temporary too, retried within the same cap, honouring Retry-After (clamped);
  *  - other HTTP 4xx: a configuration error, failed at once;
  *  - HTTP 3xx: redirects are never followed, so the request did not arrive: failed at once;
- *  - SMTP (RFC 5321 §4.2.1): 2xx accepted, 4xx transient (retried), 5xx permanent (failed at once).
+ *  - SMTP (RFC 5321 §4.2.1): 2xx accepted, 4xx transient (retried), 5xx permanent (failed at once);
+ *  - a message whose recipient is on the account's stop list: suppressed, final, not a failure.
  */
 import type { Backoff } from "./backoff.js";
 import type { AttemptOutcome } from "./outcome.js";
@@ -28,7 +29,11 @@ export function smtpOutcome(code: number, reply: string): AttemptOutcome {
   return { kind: "permanent", message: `SMTP ${reply}: the mail server refused the message; not retried` };
 }
 
-export type Decision = { state: "succeeded" } | { state: "retrying"; delayMs: number } | { state: "failed"; reason: string };
+export type Decision =
+  | { state: "succeeded" }
+  | { state: "retrying"; delayMs: number }
+  | { state: "failed"; reason: string }
+  | { state: "suppressed"; reason: string };
 
 export interface RetryPolicy {
   maxAttempts: number;
@@ -43,6 +48,8 @@ export function decide(outcome: AttemptOutcome, attemptNumber: number, policy: R
       return { state: "succeeded" };
     case "permanent":
       return { state: "failed", reason: outcome.message };
+    case "suppressed":
+      return { state: "suppressed", reason: outcome.message };
     case "temporary":
       if (attemptNumber >= policy.maxAttempts) return { state: "failed", reason: `${outcome.message}; gave up after ${attemptNumber} attempts` };
       return {

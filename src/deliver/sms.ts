@@ -8,6 +8,10 @@
  * Long bodies: the provider splits a message into segments itself and accepts at most 1,600
  * characters; a longer rendered body fails at once, saying so, rather than being cut.
  *
+ * The recipient may be a template (`{{ participant.phone }}`): one that renders empty or no phone
+ * number fails at once, saying so. A recipient on the account's stop list is not messaged: the
+ * instance is suppressed, not failed.
+ *
  * The attempt log keeps the message as sent: the provider's URL and the form fields (To, From or
  * MessagingServiceSid, Body, StatusCallback), never the credentials. A message refused before it
  * is sent (too long, a template error, no provider) keeps as much of it as could be rendered.
@@ -18,13 +22,11 @@ import { REDACTED } from "../actions/settings.js";
 import type { Config } from "../config.js";
 import type { ClaimedInstance } from "../queue/claim.js";
 import type { RenderPool } from "../templates/render-pool.js";
+import { SMS_MAX_CHARS } from "../templates/sms-segments.js";
 import { postOnce } from "./http-request.js";
-import { renderMessage } from "./message.js";
+import { onStopList, renderMessage, renderRecipients, type StopListLookup } from "./message.js";
 import type { AttemptOutcome } from "./outcome.js";
 import { type AttemptResult, notConfiguredSender, type Sender } from "./sender.js";
-
-/** Twilio's documented maximum for Body, in characters. */
-export const SMS_MAX_CHARS = 1600;
 
 type SmsConfig = Pick<Config, "connectTimeoutMs" | "requestTimeoutMs" | "responseBodyCapBytes" | "publicUrl"> & { twilio: NonNullable<Config["twilio"]> };
 
@@ -51,13 +53,16 @@ interface SmsDraft {
   problem?: string;
 }
 
-/** Renders an instance's SMS and checks it against what the provider accepts. */
+/** Renders an instance's SMS (its recipient too, when a template) and checks it against what the provider accepts. */
 async function draftSms(templates: RenderPool, instance: ClaimedInstance): Promise<SmsDraft> {
   const settings = JSON.parse(instance.settings) as { to: string; body: string };
+  const recipients = await renderRecipients(templates, instance, "phone", settings.to);
+  const to = recipients.to[0] ?? settings.to;
+  if (!recipients.ok) return { fields: { To: to }, problem: recipients.error };
   const rendered = await renderMessage(templates, instance, { body: settings.body });
-  if (!rendered.ok) return { fields: { To: settings.to }, problem: rendered.error };
+  if (!rendered.ok) return { fields: { To: to }, problem: rendered.error };
   const body = (rendered.parts.body ?? "").trim();
-  const fields = { To: settings.to, Body: body };
+  const fields = { To: to, Body: body };
   if (body === "") return { fields, problem: "the rendered SMS body is empty" };
   const length = [...body].length;
   if (length > SMS_MAX_CHARS) return { fields, problem: `the rendered SMS body is ${length} characters; the provider accepts at most ${SMS_MAX_CHARS}` };
@@ -71,7 +76,7 @@ export function smsNotConfiguredSender(message: string, { templates, ...options 
 
 export function createSmsSender(
   config: SmsConfig,
-  { templates, now = Date.now }: { templates: RenderPool; now?: () => number },
+  { templates, stopList, now = Date.now }: { templates: RenderPool; stopList: StopListLookup; now?: () => number },
 ): Sender & { close(): Promise<void> } {
   const { twilio } = config;
   // The provider's address is the operator's choice, not an account's: it is not subject to the
@@ -99,6 +104,11 @@ export function createSmsSender(
       durationMs: now() - started,
     });
     if (draft.problem) return done({ outcome: { kind: "permanent", message: draft.problem }, sent: false, error: draft.problem });
+    const since = (await stopList(instance.accountId, "phone", [draft.fields.To])).get(draft.fields.To);
+    if (since !== undefined) {
+      const message = onStopList(draft.fields.To, since);
+      return done({ outcome: { kind: "suppressed", message }, sent: false, error: message });
+    }
 
     const posted = await postOnce(url, {
       headers: { "content-type": contentType, authorization },

@@ -47,6 +47,7 @@ import {
 import { actionStats, StatsOut, StatsQuery } from "../log/stats.js";
 import type { HostCheck } from "../net/host-check.js";
 import type { Cipher } from "../secrets/cipher.js";
+import { listStopList, removeFromStopList, StopListEntryParams, StopListOut, StopListQuery } from "../stoplist/stop-list.js";
 import { PREVIEW_RATE_COST, PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
 import { RENDERS_PER_ACCOUNT, type RenderPool } from "../templates/render-pool.js";
 import { createTrigger, deleteTrigger, getTrigger, listTriggers, TriggerIn, TriggerOut, TriggerPatch, updateTrigger } from "../triggers/triggers.js";
@@ -408,6 +409,28 @@ export function apiRoutes(deps: ApiDeps): Route[] {
         deps.onInstances();
         return out;
       },
+    }),
+
+    route({
+      method: "GET",
+      path: "/api/v1/stop-list",
+      summary: "The account's stop list: phones and emails its messages are not sent to, kept by stoplist.* events; filter by kind and part of the value",
+      tag: "stop-list",
+      auth: true,
+      query: StopListQuery,
+      status: 200,
+      response: StopListOut,
+      handler: async ({ accountId, query }) => listStopList(db, accountId, query),
+    }),
+    route({
+      method: "DELETE",
+      path: "/api/v1/stop-list/:kind/:value",
+      summary: "Take a phone or email off the stop list by hand, as a stoplist.*_removed event does (a phone in any form a message takes)",
+      tag: "stop-list",
+      auth: true,
+      params: StopListEntryParams,
+      status: 204,
+      handler: async ({ accountId, params }) => removeFromStopList(db, accountId, params.kind, params.value),
     }),
 
     route({

@@ -18,6 +18,7 @@ import { type FiredAction, findFiredActions } from "../match/match.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ClaimedInstance } from "../queue/claim.js";
 import { handOverSending, offer } from "../queue/offer.js";
+import { applyStopListChanges, changesStopList, type StopListChange } from "../stoplist/stop-list.js";
 import { parseInput } from "../validation.js";
 
 export const MAX_BATCH_EVENTS = 500;
@@ -108,6 +109,8 @@ export type StoredEvent = EventOut & {
 interface Rows {
   events: Required<NewEvent>[];
   instances: Required<NewInstance>[];
+  /** Events that change the account's stop list, in order. */
+  stopList: StopListChange[];
 }
 
 /**
@@ -125,7 +128,7 @@ export async function storeEvents(
   only?: FiredAction,
 ): Promise<StoredEvent[] | IdempotencyConflictError> {
   const stored: StoredEvent[] = [];
-  const rows: Rows = { events: [], instances: [] };
+  const rows: Rows = { events: [], instances: [], stopList: [] };
   const keyed = new Map<string, { event: ValidEvent; stored: StoredEvent }>();
   for (const event of events) {
     const key = event.idempotencyKey;
@@ -135,6 +138,7 @@ export async function storeEvents(
     if (key !== undefined && !keyed.has(key)) keyed.set(key, { event, stored: out });
     stored.push(out);
   }
+  await applyStopListChanges(trx, accountId, rows.stopList);
   // Written with the transaction's other events at its end (db/write-behind.ts).
   await insertBehind(trx, "events", rows.events);
   await offer(trx, rows.instances);
@@ -216,6 +220,8 @@ async function newEvent(
     idempotency_key: event.idempotencyKey ?? null,
     created_at: now,
   });
+  // A test send carries the example payload: it must not change the account's stop list.
+  if (!only && changesStopList(event.type)) rows.stopList.push({ type: event.type, objectJson: event.objectJson, at: now });
   const fired = only ? [only] : await findFiredActions(trx, accountId, event.type, event.data);
   const test = only ? 1 : 0;
   const out: StoredEvent = { id: eventId, instances: fired.length, duplicate: false, instanceIds: [], actionIds: [], actionTypes: [], handoffs: [] };
@@ -244,6 +250,7 @@ async function newEvent(
       lease_token: handoff ? handoff.leaseToken : null,
       last_status: null,
       last_error: null,
+      reason: null,
       test,
       created_at: now,
       updated_at: now,

@@ -16,7 +16,7 @@ export const SORT_COLUMNS = ["created_at", "updated_at", "state", "sent", "deliv
 type SortColumn = (typeof SORT_COLUMNS)[number];
 
 export const LogQuery = z.strictObject({
-  outcome: z.enum(["succeeded", "failed", "pending"]).optional(),
+  outcome: z.enum(["succeeded", "failed", "pending", "suppressed"]).optional(),
   sort: z.enum(SORT_COLUMNS).default("created_at"),
   order: z.enum(["asc", "desc"]).default("desc"),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -30,12 +30,15 @@ export const InstanceOut = z.object({
   event_id: z.string(),
   trigger_type: z.string(),
   event_type: z.string(),
-  state: z.enum(["pending", "retrying", "succeeded", "failed"]),
+  state: z
+    .enum(["pending", "retrying", "succeeded", "failed", "suppressed"])
+    .describe("suppressed: a message not sent because its recipient is on the account's stop list (final; `reason` says which)"),
   sent: z.boolean(),
   delivered: z.boolean(),
   attempts: z.number().int(),
   last_status: z.number().int().nullable(),
   last_error: z.string().nullable(),
+  reason: z.string().nullable().describe("Why it ended as it did, in words (a suppressed message: whose recipient is on the stop list, since when)"),
   test: z.boolean().describe("A test send (POST /api/v1/actions/{id}/test): left out of the action's stats and failing flag"),
   next_attempt_at: z.string().nullable(),
   created_at: z.string(),
@@ -49,7 +52,7 @@ export const AttemptOut = z.object({
   number: z.number().int(),
   started_at: z.string(),
   duration_ms: z.number().int(),
-  outcome: z.enum(["succeeded", "retry", "failed"]),
+  outcome: z.enum(["succeeded", "retry", "failed", "suppressed"]),
   request: z
     .record(z.string(), z.unknown())
     .describe(
@@ -81,6 +84,7 @@ export function instanceOut(row: InstanceRow): InstanceOut {
     attempts: row.attempts,
     last_status: row.last_status,
     last_error: row.last_error,
+    reason: row.reason,
     test: row.test === 1,
     next_attempt_at: unfinished ? iso(row.next_attempt_at) : null,
     created_at: iso(row.created_at),
@@ -176,6 +180,7 @@ const newSeries = (now: number) => (eb: ExpressionBuilder<Database, "instances">
   series_attempts: 0,
   next_attempt_at: now,
   lease_until: null,
+  reason: null,
   updated_at: now,
 });
 
@@ -189,12 +194,13 @@ export async function resendInstance(db: Executor, accountId: string, id: string
     .set(newSeries(now))
     .where("account_id", "=", accountId)
     .where("id", "=", id)
-    .where("state", "in", ["succeeded", "failed"])
+    // A suppressed message too: once its recipient is off the stop list, it can be sent.
+    .where("state", "in", ["succeeded", "failed", "suppressed"])
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) {
     const row = await getInstanceRow(db, accountId, id);
     if (!row) throw new NotFoundError("instance", id);
-    throw new ConflictError(`instance ${id} is ${row.state}; only succeeded or failed instances can be resent`);
+    throw new ConflictError(`instance ${id} is ${row.state}; only succeeded, failed or suppressed instances can be resent`);
   }
   const row = await getInstanceRow(db, accountId, id);
   return instanceOut(row as InstanceRow);

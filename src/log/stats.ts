@@ -13,9 +13,14 @@ export const StatsOut = z.object({
   since: z.string(),
   /** Finished instances of the window that succeeded, 0-1; null when none finished. */
   success_rate: z.number().nullable(),
-  instances: z.object({ succeeded: z.number(), failed: z.number(), pending: z.number() }),
+  instances: z.object({
+    succeeded: z.number(),
+    failed: z.number(),
+    pending: z.number(),
+    suppressed: z.number().describe("Messages not sent because their recipient is on the stop list: no failure, left out of success_rate"),
+  }),
   /** One bucket per hour, oldest first: attempts by outcome. */
-  hourly: z.array(z.object({ hour: z.string(), succeeded: z.number(), retry: z.number(), failed: z.number() })),
+  hourly: z.array(z.object({ hour: z.string(), succeeded: z.number(), retry: z.number(), failed: z.number(), suppressed: z.number() })),
 });
 export type StatsOut = z.output<typeof StatsOut>;
 
@@ -34,7 +39,7 @@ export async function actionStats(db: Executor, accountId: string, actionId: str
     .where("attempts.started_at", ">=", since)
     .groupBy([sql`attempts.started_at / ${sql.lit(HOUR)}`, "attempts.outcome"])
     .execute();
-  const hourly = Array.from({ length: hours }, (_, i) => ({ hour: iso((firstHour + i) * HOUR), succeeded: 0, retry: 0, failed: 0 }));
+  const hourly = Array.from({ length: hours }, (_, i) => ({ hour: iso((firstHour + i) * HOUR), succeeded: 0, retry: 0, failed: 0, suppressed: 0 }));
   for (const row of attempts) {
     const bucket = hourly[Math.floor(Number(row.hour)) - firstHour];
     if (bucket) bucket[row.outcome] += Number(row.n);
@@ -48,7 +53,7 @@ export async function actionStats(db: Executor, accountId: string, actionId: str
     .groupBy("state")
     .execute();
   const count = (...names: string[]) => states.filter((s) => names.includes(s.state)).reduce((a, s) => a + Number(s.n), 0);
-  const instances = { succeeded: count("succeeded"), failed: count("failed"), pending: count("pending", "retrying") };
+  const instances = { succeeded: count("succeeded"), failed: count("failed"), pending: count("pending", "retrying"), suppressed: count("suppressed") };
   const finished = instances.succeeded + instances.failed;
   return { since: iso(since), success_rate: finished === 0 ? null : instances.succeeded / finished, instances, hourly };
 }

@@ -17,6 +17,8 @@ export interface Completion {
   nextAttemptAt: number;
   status: number | null;
   error: string | null;
+  /** Why it ended so, for the log (a suppressed message); null otherwise. */
+  reason: string | null;
   now: number;
 }
 
@@ -33,16 +35,18 @@ interface Finish {
   nextAttemptAt: number;
   status: number | null;
   error: string | null;
+  reason: string | null;
   now: number;
 }
-const FINISH_COLUMNS = ["id", "token", "state", "sent", "delivered", "nextAttemptAt", "status", "error", "now"] as const;
+const FINISH_COLUMNS = ["id", "token", "state", "sent", "delivered", "nextAttemptAt", "status", "error", "now", "reason"] as const;
 
 /**
  * Hot (one per attempt): many completions in one statement, an update from a list of values
  * (db/prepared.ts `prepareRows`), prepared once per chunk size. Only rows still leased under the
  * completion's token change, and those are returned, with their test mark. `sent` and
  * `delivered` are flags that only ever turn on here (a provider's delivery callback may already
- * have set `delivered`; a resend clears it), so the new value is ORed in. A list of values names its columns column1, column2, …
+ * have set `delivered`; a resend clears it), so the new value is ORed in. A completion without a
+ * `reason` keeps the one the instance has (a resend clears it). A list of values names its columns column1, column2, …
  * in both dialects; the casts give PostgreSQL their types (its parameters there are untyped).
  */
 const finishAttempts = prepareRows<Finish, { id: string; test: Flag }>(
@@ -59,7 +63,8 @@ const finishAttempts = prepareRows<Finish, { id: string; test: Flag }>(
       "lease_token" = null,
       "last_status" = cast("v"."column7" as integer),
       "last_error" = "v"."column8",
-      "updated_at" = cast("v"."column9" as bigint)
+      "updated_at" = cast("v"."column9" as bigint),
+      "reason" = coalesce("v"."column10", "reason")
       from (values ${values}) as "v"
       where "instances"."id" = "v"."column1" and "instances"."lease_token" = "v"."column2"
       returning "instances"."id", "instances"."test"`;
@@ -97,6 +102,7 @@ export async function completeAttempts(db: Executor, completions: readonly Compl
       nextAttemptAt: c.nextAttemptAt,
       status: c.status,
       error: c.error,
+      reason: c.reason,
       now: c.now,
     })),
   );

@@ -79,6 +79,7 @@ export const instanceRow = (
   lease_token: null,
   last_status: null,
   last_error: null,
+  reason: null,
   test: 0,
   created_at: 1,
   updated_at: 1,

@@ -41,7 +41,7 @@ export const logView: View = async (root, [actionId]) => {
     <div id="stats"></div>
     <form class="toolbar" role="search">
       <label for="outcome">Show</label>
-      <select id="outcome" name="outcome"><option value="">All</option><option value="succeeded">Succeeded</option><option value="failed">Failed</option><option value="pending">Pending or retrying</option></select>
+      <select id="outcome" name="outcome"><option value="">All</option><option value="succeeded">Succeeded</option><option value="failed">Failed</option><option value="pending">Pending or retrying</option><option value="suppressed">Suppressed</option></select>
       <label class="switch"><input type="checkbox" name="refresh" checked><span>Auto-refresh</span></label>
     </form>
     <div class="table-wrap"><table id="log"></table></div>

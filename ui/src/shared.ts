@@ -4,19 +4,15 @@
  * the template editor counts an SMS as the server does. Loaded lazily, and optional: before a
  * module exists the UI says its check is unavailable, or leaves the count out.
  */
+import type { countSms, SmsCount } from "../../src/templates/sms-segments.js";
 import type { ConditionGroup } from "./types.js";
+
+export type { SmsCount };
 
 export type Matcher = (data: unknown) => boolean;
 /** src/match/conditions.ts's `compileConditions`, as the contract of issue 37 declares it. */
 type Compile = (conditions: ConditionGroup) => Matcher;
-/** src/templates/sms-segments.ts's `countSms`. */
-export interface SmsCount {
-  length: number;
-  encoding: "GSM-7" | "UCS-2";
-  segments: number;
-  over_limit: boolean;
-}
-type CountSms = (text: string) => SmsCount;
+type CountSms = typeof countSms;
 
 /** A module of dist/ui/shared by name; variables, not literals: these are built, not type-checked from here (they are the server's). */
 function load<T>(path: string, name: string): () => Promise<T | undefined> {

@@ -26,9 +26,10 @@ export interface ConditionLeaf {
 export type ConditionGroup<Item = ConditionLeaf | ConditionGroup<ConditionLeaf>> = { all: Item[] } | { any: Item[] };
 
 /*
- * Issue 37's shapes as agreed for timing, quiet hours, the new instance states and their reason.
- * The branches that add them to the server's schemas are not merged yet: once they are, these
- * become the server's types (`NonNullable<ActionOut["timing"]>`…) and the `& {…}` widenings go.
+ * Issue 37's shapes as agreed for timing, quiet hours, and the states scheduled, canceled and
+ * skipped with `scheduled_for`. The timing branch adds them to the server's schemas: once it is
+ * merged, these become the server's types (`NonNullable<ActionOut["timing"]>`…) and the `& {…}`
+ * widenings go.
  */
 export interface Timing {
   at: string | null;

@@ -9,19 +9,28 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { triggerType } from "../src/catalogue/trigger-types.js";
 import { ARTIFACTS, hasChromium, launch, signedIn } from "./helpers/browser.js";
 import { startTestHookline, type TestHookline } from "./helpers/hookline.js";
+import { startTwilio, TWILIO_FROM, TWILIO_SID, TWILIO_TOKEN, type TwilioStandIn } from "./helpers/twilio.js";
 
 let h: TestHookline;
 let browser: Browser;
+let twilio: TwilioStandIn;
 
 beforeAll(async () => {
   if (!hasChromium) return;
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  h = await startTestHookline();
+  twilio = await startTwilio();
+  h = await startTestHookline({
+    HOOKLINE_TWILIO_BASE_URL: twilio.baseUrl,
+    HOOKLINE_TWILIO_ACCOUNT_SID: TWILIO_SID,
+    HOOKLINE_TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+    HOOKLINE_TWILIO_FROM: TWILIO_FROM,
+  });
   browser = await launch();
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
   await h?.stop();
+  await twilio?.close();
 });
 
 const shot = (page: Page, name: string) => page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
@@ -188,6 +197,20 @@ describe.skipIf(!hasChromium)("web UI: rules (issue 37)", () => {
     expect(await state.locator(".due time").getAttribute("datetime")).toBe(new Date(Date.parse(start) - 24 * 3600_000).toISOString());
     expect(await state.locator(".reason").textContent()).toBe("24 h before event.start_time");
     await shot(page, "log-scheduled");
+  });
+
+  it("shows a suppressed text with its reason in the log, and filters it", async () => {
+    const { page, client } = await signedIn(h, browser, "Stop List Clinic");
+    const trigger = await client.createTrigger({ name: "Confirmations", type: "participant.confirmed" });
+    const action = await client.createAction(trigger.id, { name: "Thanks", type: "sms", to: "{{ participant.phone }}", body: "Thanks!" });
+    await client.ingest({ type: "stoplist.phone_added", data: { phone: "+15552013344" } });
+    await client.ingest({ type: "participant.confirmed", data: triggerType("participant.confirmed").example });
+    await page.goto(`${h.baseUrl}/ui/#/actions/${action.id}/log`);
+    const state = page.locator("table#log tbody tr[data-instance] td").first();
+    await expect.poll(() => state.locator(".state").textContent(), { timeout: 10_000 }).toBe("suppressed");
+    expect(await state.locator(".reason").textContent()).toMatch(/^\+15552013344 is on the stop list \(since /);
+    await page.getByLabel("Show").selectOption("suppressed");
+    await expect.poll(() => page.locator("table#log tbody tr[data-instance]").count()).toBe(1);
   });
 
   it("keeps the builder and the timing form within a phone's width", async () => {

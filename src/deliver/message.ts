@@ -1,7 +1,7 @@
 /** Rendering an sms/email action's recipients and templates for one instance: the step both message senders share. */
 import { isTemplated, type RecipientKind, renderedRecipient } from "../actions/recipients.js";
-import type { ClaimedInstance } from "../queue/claim.js";
 import { iso } from "../iso.js";
+import type { ClaimedInstance } from "../queue/claim.js";
 import type { RenderPool } from "../templates/render-pool.js";
 import { TemplateError, templateContext } from "../templates/templates.js";
 

@@ -10,7 +10,6 @@ import {
   type Built,
   build,
   DATE_LABELS,
-  type GroupDraft,
   isGroup,
   kindAt,
   type LeafDraft,
@@ -44,15 +43,20 @@ export function conditionBuilder(container: HTMLElement, initialType: TriggerTyp
     update();
   });
 
-  const newLeaf = (): LeafDraft => ({ field: type.fields[0]?.path ?? "", op: OPS[type.fields[0]?.kind ?? "text"][0] ?? "eq", value: "" });
+  // A yes/no field's select shows "true" first: the draft says so too.
+  const blank = (kind: FieldKind | undefined) => (kind === "boolean" ? "true" : "");
+  const newLeaf = (): LeafDraft => {
+    const first = type.fields[0];
+    return { field: first?.path ?? "", op: OPS[first?.kind ?? "text"][0] ?? "eq", value: blank(first?.kind) };
+  };
   const update = () => render(view(), container);
 
   function setField(leaf: LeafDraft, choice: string) {
     const open = choice.startsWith("open:") ? choice.slice("open:".length) : undefined;
     leaf.field = open !== undefined ? `${open}.` : choice;
-    const ops = OPS[open !== undefined ? "any" : (kindAt(type, leaf.field) ?? "text")];
-    if (!ops.includes(leaf.op)) leaf.op = ops[0] ?? "eq";
-    leaf.value = "";
+    const kind = open !== undefined ? "any" : (kindAt(type, leaf.field) ?? "text");
+    if (!OPS[kind].includes(leaf.op)) leaf.op = OPS[kind][0] ?? "eq";
+    leaf.value = blank(kind);
     update();
   }
 
@@ -93,7 +97,6 @@ export function conditionBuilder(container: HTMLElement, initialType: TriggerTyp
 
   function leafRow(leaf: LeafDraft, name: string, remove: () => void) {
     const kind = leaf.field.endsWith(".") ? "any" : (kindAt(type, leaf.field) ?? "text");
-    if (kind === "boolean" && leaf.value === "") leaf.value = "true";
     return html`<li class="condition">
       ${fieldPicker(leaf, name)}
       <select aria-label="Operator of ${name}" .value=${live(leaf.op)} @change=${(e: Event) => {
@@ -129,8 +132,8 @@ export function conditionBuilder(container: HTMLElement, initialType: TriggerTyp
 
   function view() {
     const full = leafCount(draft) >= MAX_LEAVES;
-    const add = (into: { items: (LeafDraft | GroupDraft)[] } | GroupDraft, item: LeafDraft | GroupDraft) => () => {
-      (into.items as (LeafDraft | GroupDraft)[]).push(item);
+    const add = (push: () => void) => () => {
+      push();
       update();
     };
     const removeAt = (from: { items: unknown[] }, i: number) => () => {
@@ -144,13 +147,13 @@ export function conditionBuilder(container: HTMLElement, initialType: TriggerTyp
         isGroup(item)
           ? html`<li class="group"><p>${modePicker(item, `Combine group ${i + 1}`)} these (group ${i + 1}):</p>
               <ol>${item.items.map((leaf, j) => leafRow(leaf, `condition ${i + 1}.${j + 1}`, removeAt(item, j)))}</ol>
-              <div class="buttons"><button type="button" ?disabled=${full} @click=${add(item, newLeaf())}>Add condition to group ${i + 1}</button>
+              <div class="buttons"><button type="button" ?disabled=${full} @click=${add(() => item.items.push(newLeaf()))}>Add condition to group ${i + 1}</button>
                 <button type="button" class="link" @click=${removeAt(draft, i)}>Remove group ${i + 1}</button></div></li>`
           : leafRow(item, `condition ${i + 1}`, removeAt(draft, i)),
       )}</ol>
       <div class="buttons">
-        <button type="button" ?disabled=${full} @click=${add(draft, newLeaf())}>Add condition</button>
-        <button type="button" ?disabled=${full} @click=${add(draft, { mode: "any", items: [newLeaf()] })}>Add group</button>
+        <button type="button" ?disabled=${full} @click=${add(() => draft.items.push(newLeaf()))}>Add condition</button>
+        <button type="button" ?disabled=${full} @click=${add(() => draft.items.push({ mode: "any", items: [newLeaf()] }))}>Add group</button>
       </div>
       <p class="field-error" data-error-for="conditions" hidden></p>
       <output class="match" aria-live="polite">${matchLine()}</output>

@@ -33,6 +33,7 @@ const POSTGRES_TESTS = [
   "test/migrations.test.ts",
   "test/http-hardening.test.ts",
   "test/hardening.test.ts",
+  "test/scheduling.test.ts",
 ];
 /** About PostgreSQL itself (several processes on one database, a server restart, its named statements): the PostgreSQL project only. */
 const POSTGRES_ONLY = ["test/scale-out.test.ts", "test/postgres-statements.test.ts", "test/ensure-postgres.test.ts"];

@@ -9,6 +9,7 @@
  *   npm run bench -- --quick            small sizes, under a minute: a smoke check, no figures to quote
  *   npm run bench -- --only=steady,scale   some scenarios only
  *   npm run bench -- --profile=DIR      the SQLite steady server's V8 CPU profile (first round) into DIR
+ *   npm run bench -- --only=scheduled --scheduled=100000   the scheduled scenario with fewer stored instances
  *
  * PostgreSQL: HOOKLINE_BENCH_POSTGRES_URL, or the test server of scripts/ensure-postgres.sh.
  */
@@ -38,11 +39,13 @@ import {
   warmUp,
 } from "./harness.js";
 import { combineRounds, type Figures, medianOf, ratios } from "./rounds.js";
-import { BATCH_LOAD, backlog, FULL, fanout, hanging, noisyNeighbour, postgresServerUrl, QUICK, SINGLE_LOAD, scale, steady } from "./scenarios.js";
+import { BATCH_LOAD, backlog, FULL, fanout, hanging, noisyNeighbour, postgresServerUrl, QUICK, SINGLE_LOAD, scale, scheduled, steady } from "./scenarios.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const sizes = quick ? QUICK : FULL;
+/** --scheduled=N: the scheduled scenario's stored instances at another size (a shared machine's reduced run). */
+const scheduledSize = args.find((a) => a.startsWith("--scheduled="))?.slice("--scheduled=".length);
+const sizes = { ...(quick ? QUICK : FULL), ...(scheduledSize && { scheduled: Number(scheduledSize) }) };
 const only = args
   .find((a) => a.startsWith("--only="))
   ?.slice("--only=".length)
@@ -315,6 +318,10 @@ async function main() {
     if (wanted("noisy-neighbour")) {
       log("one account beside another whose endpoints all hang");
       results.noisy_neighbour = await noisyNeighbour(receiver, sizes);
+    }
+    if (wanted("scheduled")) {
+      log(`immediate deliveries beside ${sizes.scheduled} scheduled instances`);
+      results.scheduled = await scheduled(receiver, sizes);
     }
     if (wanted("backlog")) {
       log(`backlog of ${sizes.backlog} instances`);

@@ -178,7 +178,7 @@ function pathWith(path: string, missing: boolean): string {
 
 /**
  * Operations whose rules go beyond the schema (a reachable webhook URL, a template that parses, a test
- * send's data for its action's type, a time range in order): a body the document takes may still
+ * send's data for its action's type, a time range in order, a time zone the platform knows): a body the document takes may still
  * get a 400 there. Everywhere else the schema is the whole rule.
  */
 const RULES_BEYOND_SCHEMA = new Set([
@@ -187,6 +187,7 @@ const RULES_BEYOND_SCHEMA = new Set([
   "post /api/v1/actions/{id}/test",
   "post /api/v1/actions/{id}/recover",
   "post /api/v1/templates/preview",
+  "patch /api/v1/account",
 ]);
 
 /**

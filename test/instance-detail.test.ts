@@ -55,7 +55,7 @@ it("shows the state that goes with its attempts when an attempt is recorded whil
 
   const attemptCommitted = async () =>
     (await h.hookline.store.db.selectFrom("attempts").select("id").where("instance_id", "=", instance.id).executeTakeFirst()) !== undefined;
-  const detail = await getInstanceDetail(reader.db.withPlugin(recordedInBetween(attemptCommitted)), accountId, instance.id);
+  const detail = await getInstanceDetail(reader.db.withPlugin(recordedInBetween(attemptCommitted)), accountId, instance.id, Date.now());
 
   expect(detail.attempt_log).toHaveLength(1);
   expect(detail).toMatchObject({ state: "succeeded", last_status: 200, attempts: 1 });

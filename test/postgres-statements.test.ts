@@ -28,8 +28,8 @@ it("a prepared statement is a named statement of its connection, prepared once h
     for (let i = 0; i < 5; i++) await insertAccount(trx, { id: `acc_${i}`, name: `n${i}`, now: i });
     // Two rows to a statement: another SQL text, so another name. (One row would be insertAccount's text, and name.)
     await prepareInsert("accounts")(trx, [
-      { id: "acc_8", name: "n8", notification_email: null, created_at: 8 },
-      { id: "acc_9", name: "n9", notification_email: null, created_at: 9 },
+      { id: "acc_8", name: "n8", notification_email: null, time_zone: "UTC", created_at: 8 },
+      { id: "acc_9", name: "n9", notification_email: null, time_zone: "UTC", created_at: 9 },
     ]);
     await trx.selectFrom("accounts").select("id").where("name", "=", "n1").execute();
     const added = (await named(trx)).filter((s) => !before.includes(s));

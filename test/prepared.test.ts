@@ -36,7 +36,7 @@ it(`[${DIALECT}] runs with the values of each call, constants kept, as the same 
 
   const rows = await db.selectFrom("accounts").select(["id", "name", "notification_email", "created_at"]).orderBy("id").execute();
   expect(rows).toEqual([
-    { id: "acc_1", name: "one", notification_email: null, created_at: 1 },
+    { id: "acc_1", name: "one", notification_email: null, time_zone: "UTC", created_at: 1 },
     { id: "acc_2", name: "deux!", notification_email: "a@example.com", created_at: 2 },
   ]);
   expect((await accountsNamed(db, { a: "one", b: "deux!" })).rows).toEqual([
@@ -61,12 +61,12 @@ it(`[${DIALECT}] refuses a statement whose placeholder would be written into the
 it(`[${DIALECT}] an insert prepared from its first row's columns stores every later row whole`, async () => {
   const { db } = await store();
   const insert = prepareInsert("accounts");
-  await insert(db, [{ id: "acc_1", name: "one", notification_email: null, created_at: 1 }]);
+  await insert(db, [{ id: "acc_1", name: "one", notification_email: null, time_zone: "UTC", created_at: 1 }]);
   // Keys in another order name the same columns.
-  await insert(db, [{ created_at: 2, notification_email: "b@example.com", name: "two", id: "acc_2" }]);
+  await insert(db, [{ created_at: 2, time_zone: "UTC", notification_email: "b@example.com", name: "two", id: "acc_2" }]);
   expect(await db.selectFrom("accounts").selectAll().orderBy("id").execute()).toEqual([
-    { id: "acc_1", name: "one", notification_email: null, created_at: 1 },
-    { id: "acc_2", name: "two", notification_email: "b@example.com", created_at: 2 },
+    { id: "acc_1", name: "one", notification_email: null, time_zone: "UTC", created_at: 1 },
+    { id: "acc_2", name: "two", notification_email: "b@example.com", time_zone: "UTC", created_at: 2 },
   ]);
   await expect(insert(db, [{ id: "acc_3", name: "three", created_at: 3 } as never])).rejects.toThrow(PreparedStatementError);
 });
@@ -79,6 +79,7 @@ it(`[${DIALECT}] a prepared insert writes any number of rows in chunks of at mos
       id: `acc_${String(from + i).padStart(4, "0")}`,
       name: `n${from + i}`,
       notification_email: null,
+      time_zone: "UTC",
       created_at: from + i,
     }));
   const statements = vi.spyOn(db, "executeQuery");

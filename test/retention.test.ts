@@ -49,3 +49,26 @@ it("prunes in the background once deliveries are older than HOOKLINE_RETENTION_D
     await receiver.close();
   }
 });
+
+it("prunes skipped, canceled and suppressed instances past the cutoff, as finished ones, and keeps scheduled ones", async () => {
+  const h = await startTestHookline();
+  try {
+    const { client } = await h.account();
+    const trigger = await client.createTrigger({ name: "t", type: "event.created" });
+    const url = "http://127.0.0.1:9/never";
+    const skipped = await client.createAction(trigger.id, { name: "skip", type: "webhook", url, timing: { at: "event.start_time", offset: "-24h" } });
+    const waiting = await client.createAction(trigger.id, { name: "wait", type: "webhook", url, timing: { at: null, offset: "1d" } });
+    await client.ingest({ type: "event.created", data: { event: { id: 1, start_time: new Date(Date.now() + 3_600_000).toISOString() } } });
+    expect((await client.log(skipped.id)).data[0]?.state).toBe("skipped");
+    const pruned = await pruneOnce(createCommitter(h.hookline.store.db), Date.now() + 1000);
+    expect(pruned).toEqual({ instances: 1, events: 0 });
+    expect((await client.log(skipped.id)).data).toHaveLength(0);
+    expect((await client.log(waiting.id)).data[0]?.state).toBe("scheduled");
+    // A message its stop list held back is as finished as a delivered one.
+    const { db } = h.hookline.store;
+    await db.updateTable("instances").set({ state: "suppressed" }).where("action_id", "=", waiting.id).execute();
+    expect(await pruneOnce(createCommitter(db), Date.now() + 1000)).toEqual({ instances: 1, events: 1 });
+  } finally {
+    await h.stop();
+  }
+});

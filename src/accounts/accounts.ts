@@ -25,7 +25,7 @@ export function hashApiKey(key: string): string {
 export async function createAccount(db: Executor, deps: { newId: IdGenerator; now: () => number }, name: string): Promise<CreatedAccount> {
   const accountId = deps.newId("acc");
   const now = deps.now();
-  await db.insertInto("accounts").values({ id: accountId, name, notification_email: null, created_at: now }).execute();
+  await db.insertInto("accounts").values({ id: accountId, name, notification_email: null, time_zone: "UTC", created_at: now }).execute();
   const { api_key } = await createApiKey(db, deps, accountId);
   return { account_id: accountId, api_key };
 }
@@ -71,13 +71,24 @@ export async function findAccount(db: Executor, accountId: string): Promise<{ id
 }
 
 /** An account that exists (its key or session was just resolved) with its settings. */
-export async function getAccountSettings(db: Executor, accountId: string): Promise<Pick<AccountRow, "id" | "name" | "notification_email">> {
-  return db.selectFrom("accounts").select(["id", "name", "notification_email"]).where("id", "=", accountId).executeTakeFirstOrThrow();
+export async function getAccountSettings(db: Executor, accountId: string): Promise<Pick<AccountRow, "id" | "name" | "notification_email" | "time_zone">> {
+  return db.selectFrom("accounts").select(["id", "name", "notification_email", "time_zone"]).where("id", "=", accountId).executeTakeFirstOrThrow();
 }
 
-/** Where the account's notices go (an action failing for a long time); null for none. */
-export async function setNotificationEmail(db: Executor, accountId: string, email: string | null): Promise<void> {
-  await db.updateTable("accounts").set({ notification_email: email }).where("id", "=", accountId).execute();
+/**
+ * Where the account's notices go (an action failing for a long time; null for none), and the time
+ * zone quiet hours fall back on. Only what is given changes.
+ */
+export async function setAccountSettings(db: Executor, accountId: string, settings: { notification_email?: string | null; time_zone?: string }): Promise<void> {
+  if (settings.notification_email === undefined && settings.time_zone === undefined) return;
+  await db
+    .updateTable("accounts")
+    .set({
+      ...(settings.notification_email !== undefined && { notification_email: settings.notification_email }),
+      ...(settings.time_zone !== undefined && { time_zone: settings.time_zone }),
+    })
+    .where("id", "=", accountId)
+    .execute();
 }
 
 export async function listApiKeys(db: Executor, accountId: string): Promise<ApiKeyOut[]> {

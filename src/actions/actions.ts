@@ -11,6 +11,9 @@ import { LimitReachedError, NotFoundError, ValidationError } from "../errors.js"
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
 import type { HostCheck } from "../net/host-check.js";
+import { checkSchedule } from "../schedule/check.js";
+import { scheduleOf } from "../schedule/plan.js";
+import { type QuietHours, QuietHoursSchema, type Timing, TimingSchema } from "../schedule/timing.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { type RenderPool, renderForAccount } from "../templates/render-pool.js";
 import { TemplateError, type TemplateKind, templateContext, templateProblem } from "../templates/templates.js";
@@ -141,11 +144,13 @@ const SETTINGS = {
   }),
 } as const;
 
-const base = { name, enabled: z.boolean().default(true) };
+const timing = TimingSchema.nullable().describe("When its instances run: null, at once; else an offset from a date field of the payload, or after ingest");
+const quietHours = QuietHoursSchema.nullable().describe("Hours (sms, email) in which its instances wait; null: none");
+const base = { name, enabled: z.boolean().default(true), timing: timing.default(null) };
 export const ActionIn = z.discriminatedUnion("type", [
   z.strictObject({ ...base, type: z.literal("webhook"), ...SETTINGS.webhook.shape, preset: z.enum(PRESET_IDS).optional() }),
-  z.strictObject({ ...base, type: z.literal("sms"), ...SETTINGS.sms.shape }),
-  z.strictObject({ ...base, type: z.literal("email"), ...SETTINGS.email.shape }),
+  z.strictObject({ ...base, type: z.literal("sms"), ...SETTINGS.sms.shape, quiet_hours: quietHours.default(null) }),
+  z.strictObject({ ...base, type: z.literal("email"), ...SETTINGS.email.shape, quiet_hours: quietHours.default(null) }),
 ]);
 export type ActionIn = z.output<typeof ActionIn>;
 
@@ -159,6 +164,10 @@ export const ActionPatch = z.strictObject({
   body: z.string().nullable().optional(),
   /** Replaces all custom headers; a value of "[redacted]" keeps that header's stored value. */
   headers: z.record(z.string(), z.string()).optional(),
+  /** null: at once again. */
+  timing: timing.optional(),
+  /** sms and email only; null removes them. */
+  quiet_hours: quietHours.optional(),
 });
 export type ActionPatch = z.output<typeof ActionPatch>;
 
@@ -174,6 +183,9 @@ export const ActionOut = z.object({
   body: z.string().optional(),
   /** Custom header names; values are never shown again ("[redacted]"). */
   headers: z.record(z.string(), z.string()).optional(),
+  timing: TimingSchema.nullable(),
+  /** sms and email actions only. */
+  quiet_hours: QuietHoursSchema.nullable().optional(),
   /** Present only when the secret is created or rotated, or explicitly revealed. */
   secret: z.string().optional(),
   /** False when this action's provider (SMTP, SMS) is not configured: its instances fail, saying so. */
@@ -258,6 +270,7 @@ function toOut(row: ActionRow, deps: Pick<Deps, "providers" | "cipher" | "now" |
     enabled: row.enabled === 1,
     ...settings,
     ...(headers && { headers: Object.fromEntries(Object.keys(headers).map((h) => [h, REDACTED])) }),
+    ...scheduleOut(row),
     ...(secret !== undefined && { secret }),
     provider_configured: problem === undefined,
     ...(problem !== undefined && { provider_error: problem }),
@@ -267,6 +280,14 @@ function toOut(row: ActionRow, deps: Pick<Deps, "providers" | "cipher" | "now" |
     updated_at: iso(row.updated_at),
   };
 }
+
+/** Timing for every action; quiet hours for messages (sms, email). */
+function scheduleOut(row: ActionRow): Pick<ActionOut, "timing" | "quiet_hours"> {
+  const { timing, quietHours } = scheduleOf(row);
+  return row.type === "webhook" ? { timing } : { timing, quiet_hours: quietHours };
+}
+
+const stored = (value: Timing | QuietHours | null): string | null => (value === null ? null : JSON.stringify(value));
 
 /** Per action type, why its provider cannot send (undefined: it can). */
 export type ProviderProblems = Readonly<Partial<Record<ActionType, string>>>;
@@ -304,8 +325,10 @@ export async function listActions(db: Executor, deps: Deps, accountId: string, t
 
 export async function createAction(db: Db, deps: Deps, accountId: string, triggerId: string, input: ActionIn): Promise<ActionOut> {
   const trigger = await requireTrigger(db, accountId, triggerId);
-  const { name: actionName, type, enabled, ...given } = input;
-  const { preset, ...settings }: Settings & { preset?: PresetId } = given;
+  const { name: actionName, type, enabled, timing, ...given } = input;
+  const { preset, quiet_hours, ...settings }: Settings & { preset?: PresetId; quiet_hours?: QuietHours | null } = given;
+  const schedule = { timing, quietHours: quiet_hours ?? null };
+  checkSchedule(trigger.type as TriggerTypeName, schedule);
   if (type === "webhook" && preset && !settings.body) settings.body = presetBody(preset, trigger.type as TriggerTypeName);
   if (type === "webhook") {
     await checkHost(deps.hostCheck, settings.url);
@@ -326,6 +349,8 @@ export async function createAction(db: Db, deps: Deps, accountId: string, trigge
     previous_secrets: NO_PREVIOUS_SECRETS,
     failing_since: null,
     failing_notified_at: null,
+    timing: stored(schedule.timing),
+    quiet_hours: stored(schedule.quietHours),
     created_at: now,
     updated_at: now,
   };
@@ -336,7 +361,14 @@ export async function createAction(db: Db, deps: Deps, accountId: string, trigge
 
 export async function updateAction(db: Db | Tx, deps: Deps, accountId: string, id: string, patch: ActionPatch): Promise<ActionOut> {
   const row = await requireAction(db, accountId, id);
-  const { name: newName, enabled, headers: newHeaders, body: newBody, ...settingsPatch } = patch;
+  const { name: newName, enabled, headers: newHeaders, body: newBody, timing, quiet_hours, ...settingsPatch } = patch;
+  if (quiet_hours !== undefined && row.type === "webhook")
+    throw new ValidationError("quiet_hours: only sms and email actions have quiet hours", {
+      issues: [{ path: "quiet_hours", message: "only sms and email actions have quiet hours" }],
+    });
+  const before = scheduleOf(row);
+  const schedule = { timing: timing === undefined ? before.timing : timing, quietHours: quiet_hours === undefined ? before.quietHours : quiet_hours };
+  if (timing !== undefined || quiet_hours !== undefined) checkSchedule((await requireTrigger(db, accountId, row.trigger_id)).type as TriggerTypeName, schedule);
   const current = openSettings(row.settings, deps.cipher);
   const merged: Settings = { ...current, ...settingsPatch };
   if (newBody === null) delete merged.body;
@@ -363,11 +395,20 @@ export async function updateAction(db: Db | Tx, deps: Deps, accountId: string, i
     name: newName ?? row.name,
     enabled: enabled === undefined ? row.enabled : enabled ? 1 : 0,
     settings: sealSettings(settings, deps.cipher),
+    timing: stored(schedule.timing),
+    quiet_hours: stored(schedule.quietHours),
     updated_at: deps.now(),
   };
   await db
     .updateTable("actions")
-    .set({ name: updated.name, enabled: updated.enabled, settings: updated.settings, updated_at: updated.updated_at })
+    .set({
+      name: updated.name,
+      enabled: updated.enabled,
+      settings: updated.settings,
+      timing: updated.timing,
+      quiet_hours: updated.quiet_hours,
+      updated_at: updated.updated_at,
+    })
     .where("account_id", "=", accountId)
     .where("id", "=", id)
     .execute();

@@ -8,7 +8,7 @@
 import type { z } from "zod";
 import type { ActionIn, ActionOut, ActionPatch } from "../actions/actions.js";
 import type { TriggerTypeName } from "../catalogue/trigger-types.js";
-import type { TriggerTypeOut } from "../http/routes.js";
+import type { AccountPatch, SessionOut, TriggerTypeOut } from "../http/routes.js";
 import type { EventOut } from "../ingest/ingest.js";
 import type { InstanceDetailOut, InstanceOut, LogQuery } from "../log/log.js";
 import type { Condition, Conditions } from "../match/conditions.js";
@@ -29,6 +29,8 @@ export type PreviewInput = z.input<typeof PreviewIn>;
 export type PreviewOutput = z.output<typeof PreviewOut>;
 export type StopListQueryInput = Partial<z.input<typeof StopListQuery>>;
 export type StopListOutput = z.output<typeof StopListOut>;
+export type AccountOut = z.output<typeof SessionOut>;
+export type AccountPatchInput = z.input<typeof AccountPatch>;
 
 /** An error answer from the API: `status`, and `code`/`message` from its `{"error"}` body. */
 export class HooklineApiError extends Error {
@@ -71,6 +73,16 @@ export class HooklineClient {
       throw new HooklineApiError(response.status, error?.code ?? "unknown", error?.message ?? text, parsed);
     }
     return parsed as T;
+  }
+
+  /** The account this key acts for, with its settings. */
+  account() {
+    return this.request<AccountOut>("GET", "/api/v1/session");
+  }
+
+  /** Sets the account's notification email and time zone (quiet hours' default); only what is given changes. */
+  updateAccount(patch: AccountPatchInput) {
+    return this.request<AccountOut>("PATCH", "/api/v1/account", patch);
   }
 
   triggerTypes() {

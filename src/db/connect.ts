@@ -21,6 +21,7 @@ import * as m007 from "./migrations/007_previous_secrets.js";
 import * as m008 from "./migrations/008_claim_index_accounts.js";
 import * as m009 from "./migrations/009_trigger_conditions.js";
 import * as m010 from "./migrations/010_stop_list.js";
+import * as m011 from "./migrations/011_timing.js";
 import { preparedStatementName } from "./prepared.js";
 import type { Database, Db } from "./schema.js";
 import { type DeferredSync, openSqlite } from "./sqlite.js";
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "008_claim_index_accounts": m008,
   "009_trigger_conditions": m009,
   "010_stop_list": m010,
+  "011_timing": m011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -14,6 +14,8 @@ export interface AccountTable {
   name: string;
   /** Where notices go (an action failing for a long time); null: none are sent. */
   notification_email: string | null;
+  /** IANA zone that quiet hours fall back on (schedule/quiet-hours.ts). */
+  time_zone: ColumnType<string, string | undefined, string>;
   created_at: Millis;
 }
 
@@ -56,6 +58,10 @@ export interface ActionTable {
   failing_since: Millis | null;
   /** When the account was told it is failing (null: not yet, or it recovered). */
   failing_notified_at: Millis | null;
+  /** JSON of schedule/timing.ts `Timing`; null: at once. */
+  timing: string | null;
+  /** JSON of schedule/timing.ts `QuietHours` (sms, email); null: none. */
+  quiet_hours: string | null;
   created_at: Millis;
   updated_at: Millis;
 }
@@ -70,8 +76,12 @@ export interface EventTable {
   created_at: Millis;
 }
 
-/** `suppressed`: a message not sent because its recipient is on the account's stop list (final). */
-export type InstanceState = "pending" | "retrying" | "succeeded" | "failed" | "suppressed";
+/**
+ * `suppressed`: a message not sent because its recipient is on the account's stop list; `canceled`
+ * and `skipped`: a scheduled instance a later event canceled, or whose time had passed (schedule/).
+ * All three are final, like succeeded and failed.
+ */
+export type InstanceState = "pending" | "retrying" | "succeeded" | "failed" | "suppressed" | "canceled" | "skipped";
 
 export interface InstanceTable {
   /** Also the payload's apptoto_id and the webhook-id header: stable across retries and resends. */
@@ -97,10 +107,15 @@ export interface InstanceTable {
   lease_token: string | null;
   last_status: number | null;
   last_error: string | null;
-  /** Why it ended as it did, in words for the log (a suppressed message: whose recipient, since when); null otherwise. */
+  /** Why it waits, or ended as it did, in words for the log (suppressed, canceled, skipped, scheduled); null otherwise. */
   reason: string | null;
   /** 1: a test send (POST /actions/{id}/test), left out of the action's figures and failing spell. */
   test: Flag;
+  /** The appointment (event id) and participant it concerns, from the catalogue (catalogue/appointments.ts). */
+  appointment: string | null;
+  participant: string | null;
+  /** The zone its action's quiet hours were resolved in at ingest; its retries keep them. */
+  quiet_zone: string | null;
   created_at: Millis;
   updated_at: Millis;
 }

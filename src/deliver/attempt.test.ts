@@ -19,6 +19,7 @@ const instance: ClaimedInstance = {
   createdAt: 0,
   test: 0,
   leaseToken: "w:1",
+  quiet: null,
 };
 
 const result = (over: Partial<AttemptResult>): AttemptResult => ({
@@ -60,6 +61,18 @@ describe("an attempt's record", () => {
     );
     expect(record.completion).toMatchObject({ state: "retrying", nextAttemptAt: 6_000, error: "HTTP 503", status: 503, delivered: false });
     expect(record.attempt.outcome).toBe("retry");
+  });
+
+  it("a retry falling inside its action's quiet hours waits for their end", () => {
+    const at = Date.parse("2026-06-01T20:55:00Z");
+    const quiet = { start: 21 * 60, end: 8 * 60, days: null, zone: "UTC" };
+    const record = attemptRecord(
+      { ...instance, quiet },
+      result({ outcome: { kind: "temporary", message: "HTTP 503" } }),
+      { state: "retrying", delayMs: 10 * 60_000 },
+      at,
+    );
+    expect(new Date(record.completion.nextAttemptAt).toISOString()).toBe("2026-06-02T08:00:00.000Z");
   });
 
   it("a failure records the decision's reason", () => {

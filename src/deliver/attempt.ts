@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { type AttemptRecord, attemptRow } from "../attempts/attempts.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ClaimedInstance } from "../queue/claim.js";
+import { outOfQuietHours } from "../schedule/timing.js";
 import type { EndpointGate } from "./endpoint-gate.js";
 import type { HeldRecords } from "./recorder.js";
 import { type Decision, decide, type RetryPolicy } from "./retry-policy.js";
@@ -144,7 +145,8 @@ export function attemptRecord(instance: ClaimedInstance, result: AttemptResult, 
       state: decision.state,
       sent: result.sent,
       delivered: decision.state === "succeeded" && result.confirmsDelivery,
-      nextAttemptAt: decision.state === "retrying" ? at + decision.delayMs : at,
+      // A retry falling inside the action's quiet hours waits for their end.
+      nextAttemptAt: decision.state === "retrying" ? outOfQuietHours(at + decision.delayMs, instance.quiet ?? undefined).dueAt : at,
       status: result.response?.status ?? null,
       error,
       reason: decision.state === "suppressed" ? decision.reason : null,

@@ -40,6 +40,7 @@ function instance(id: string, url: string, headers?: Record<string, string>): Cl
     createdAt: Date.now(),
     test: 0,
     leaseToken: "token",
+    quiet: null,
   };
 }
 

@@ -1,6 +1,6 @@
 /** The REST API, under /api/v1: PRODUCT.md "API contract". */
 import { z } from "zod";
-import { getAccountSettings, setNotificationEmail } from "../accounts/accounts.js";
+import { getAccountSettings, setAccountSettings } from "../accounts/accounts.js";
 import {
   ActionIn,
   ActionOut,
@@ -46,6 +46,7 @@ import {
 } from "../log/log.js";
 import { actionStats, StatsOut, StatsQuery } from "../log/stats.js";
 import type { HostCheck } from "../net/host-check.js";
+import { timeZone } from "../schedule/timing.js";
 import type { Cipher } from "../secrets/cipher.js";
 import { listStopList, removeFromStopList, StopListEntryParams, StopListOut, StopListQuery } from "../stoplist/stop-list.js";
 import { PREVIEW_RATE_COST, PreviewIn, PreviewOut, previewTemplate } from "../templates/preview.js";
@@ -93,12 +94,17 @@ export const TriggerTypeOut = z.object({
 });
 
 export const PresetOut = z.object({ id: z.string(), name: z.string(), description: z.string(), body: z.string() });
-export const SessionOut = z.object({ account_id: z.string(), account_name: z.string(), notification_email: z.string().nullable() });
-export const AccountPatch = z.strictObject({ notification_email: emailAddress().nullable() });
+export const SessionOut = z.object({
+  account_id: z.string(),
+  account_name: z.string(),
+  notification_email: z.string().nullable(),
+  time_zone: z.string().describe("IANA zone quiet hours fall back on when neither the action nor the payload names one"),
+});
+export const AccountPatch = z.strictObject({ notification_email: emailAddress().nullable().optional(), time_zone: timeZone.optional() });
 
 async function sessionOut(db: Db, accountId: string): Promise<z.output<typeof SessionOut>> {
   const account = await getAccountSettings(db, accountId);
-  return { account_id: account.id, account_name: account.name, notification_email: account.notification_email };
+  return { account_id: account.id, account_name: account.name, notification_email: account.notification_email, time_zone: account.time_zone };
 }
 
 const dataDocs = new Map<ObjectKey, z.ZodType>();
@@ -164,14 +170,15 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     route({
       method: "PATCH",
       path: "/api/v1/account",
-      summary: "Set the account's notification email (notices such as an action failing for a long time); null for none",
+      summary:
+        "Set the account's notification email (notices such as an action failing for a long time; null for none) and its time zone (quiet hours' default); only the fields given change",
       tag: "accounts",
       auth: true,
       body: AccountPatch,
       status: 200,
       response: SessionOut,
       handler: async ({ accountId, body }) => {
-        await setNotificationEmail(db, accountId, body.notification_email);
+        await setAccountSettings(db, accountId, body);
         return sessionOut(db, accountId);
       },
     }),
@@ -382,7 +389,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       query: LogQuery,
       status: 200,
       response: LogOut,
-      handler: async ({ accountId, params, query }) => listLog(db, accountId, params.id, query),
+      handler: async ({ accountId, params, query }) => listLog(db, accountId, params.id, query, deps.now()),
     }),
     route({
       method: "GET",
@@ -393,7 +400,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       params: IdParams,
       status: 200,
       response: InstanceDetailOut,
-      handler: async ({ accountId, params }) => getInstanceDetail(db, accountId, params.id),
+      handler: async ({ accountId, params }) => getInstanceDetail(db, accountId, params.id, deps.now()),
     }),
     route({
       method: "POST",

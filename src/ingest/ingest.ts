@@ -8,6 +8,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import { z } from "zod";
+import { type AppointmentRef, appointmentOf } from "../catalogue/appointments.js";
 import { type TriggerTypeName, triggerType, triggerTypeSchema } from "../catalogue/trigger-types.js";
 import type { Committer } from "../db/committer.js";
 import type { Flag, NewEvent, NewInstance, UnitTx } from "../db/schema.js";
@@ -18,6 +19,9 @@ import { type FiredAction, findFiredActions } from "../match/match.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { ClaimedInstance } from "../queue/claim.js";
 import { handOverSending, offer } from "../queue/offer.js";
+import { applyToWaiting } from "../schedule/changes.js";
+import { planInstance, plannedQuietWindow, waits } from "../schedule/plan.js";
+import type { QuietWindow } from "../schedule/quiet-hours.js";
 import { applyStopListChanges, changesStopList, type StopListChange } from "../stoplist/stop-list.js";
 import { parseInput } from "../validation.js";
 
@@ -40,8 +44,10 @@ export interface ValidEvent {
   objectKey: string;
   /** The object, serialised once here and stored as-is. */
   objectJson: string;
-  /** `data` as parsed, for triggers' conditions (match/conditions.ts) to read without parsing the JSON again. */
+  /** As validated: what triggers' conditions, timings and quiet hours read, without parsing the JSON again. */
   data: Record<string, unknown>;
+  /** The appointment and participant it concerns (catalogue/appointments.ts). */
+  ref: AppointmentRef;
   idempotencyKey: string | undefined;
   /** Where the request holds it (`events[3]`; empty for a single event), for errors naming it. */
   path: string;
@@ -57,6 +63,7 @@ export function validateEvent(body: unknown, root = ""): ValidEvent {
     objectKey: entry.objectKey,
     objectJson: JSON.stringify(data[entry.objectKey]),
     data,
+    ref: appointmentOf(entry.objectKey, data),
     idempotencyKey: envelope.idempotency_key,
     path: root,
   };
@@ -223,13 +230,19 @@ async function newEvent(
   // A test send carries the example payload: it must not change the account's stop list.
   if (!only && changesStopList(event.type)) rows.stopList.push({ type: event.type, objectJson: event.objectJson, at: now });
   const fired = only ? [only] : await findFiredActions(trx, accountId, event.type, event.data);
+  // Before this event's own instances exist: they are never what it cancels or moves.
+  if (!only) await applyToWaiting(trx, accountId, event, now);
   const test = only ? 1 : 0;
   const out: StoredEvent = { id: eventId, instances: fired.length, duplicate: false, instanceIds: [], actionIds: [], actionTypes: [], handoffs: [] };
   for (const f of fired) {
     const id = deps.newId("ins");
-    const handoff = deps.reserve?.(f.actionId, accountId);
-    if (handoff) out.handoffs.push({ handoff, instance: await handedOver(trx, handoff, id, accountId, f, event, now, test) });
-    else out.actionIds.push(f.actionId);
+    // A test send runs at once, whatever the action's timing.
+    const planned = only ? undefined : await planInstance(trx, accountId, f.schedule, event.data, now);
+    const handoff = waits(planned, now) ? undefined : deps.reserve?.(f.actionId, accountId);
+    if (handoff) {
+      const quiet = plannedQuietWindow(f.schedule, planned);
+      out.handoffs.push({ handoff, instance: await handedOver(trx, handoff, id, accountId, f, event, now, test, quiet) });
+    } else if (planned?.state !== "skipped") out.actionIds.push(f.actionId);
     rows.instances.push({
       id,
       account_id: accountId,
@@ -238,20 +251,23 @@ async function newEvent(
       trigger_type: f.triggerType,
       event_type: event.type,
       object_key: event.objectKey,
-      state: "pending",
+      state: planned?.state ?? "pending",
       sent: 0,
       delivered: 0,
       attempts: 0,
       series: 1,
       series_attempts: 0,
       // Born leased (claimed) as a claim leaves it: due again when the lease ends, should it be lost.
-      next_attempt_at: handoff ? handoff.leaseUntil : now,
+      next_attempt_at: handoff ? handoff.leaseUntil : planned?.state === "pending" ? planned.dueAt : now,
       lease_until: handoff ? handoff.leaseUntil : null,
       lease_token: handoff ? handoff.leaseToken : null,
       last_status: null,
       last_error: null,
-      reason: null,
       test,
+      reason: planned?.reason ?? null,
+      appointment: event.ref.appointment,
+      participant: event.ref.participant,
+      quiet_zone: planned?.quietZone ?? null,
       created_at: now,
       updated_at: now,
     });
@@ -276,6 +292,7 @@ async function handedOver(
   event: ValidEvent,
   now: number,
   test: Flag,
+  quiet: QuietWindow | null,
 ): Promise<ClaimedInstance> {
   const sending = await handOverSending(trx, f.actionId);
   return {
@@ -292,6 +309,7 @@ async function handedOver(
     createdAt: now,
     test,
     leaseToken: handoff.leaseToken,
+    quiet,
   };
 }
 

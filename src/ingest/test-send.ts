@@ -27,19 +27,24 @@ export interface TestSendDeps {
   waitMs: number;
 }
 
+/** A test send runs at once, whatever the action's timing and quiet hours. */
+const AT_ONCE = { timing: null, quietHours: null } as const;
+
 export async function testSend(deps: TestSendDeps, accountId: string, actionId: string, input: TestSendIn): Promise<InstanceDetailOut> {
   const action = await requireAction(deps.db, accountId, actionId);
   const trigger = await deps.db.selectFrom("triggers").select("type").where("id", "=", action.trigger_id).executeTakeFirstOrThrow();
   const type = trigger.type as TriggerTypeName;
   const event = validateEvent({ type, data: input.data ?? triggerType(type).example });
-  const stored = await deps.committer.run((trx) => storeEvents(trx, deps, accountId, [event], { actionId, actionType: action.type, triggerType: type }));
+  const stored = await deps.committer.run((trx) =>
+    storeEvents(trx, deps, accountId, [event], { actionId, actionType: action.type, triggerType: type, schedule: AT_ONCE }),
+  );
   // Without an idempotency key it is never refused.
   if (stored instanceof Error) throw stored;
   deps.onInstances([actionId]);
   const instanceId = stored[0]?.instanceIds[0] as string;
   const deadline = deps.now() + deps.waitMs;
   for (;;) {
-    const detail = await getInstanceDetail(deps.db, accountId, instanceId);
+    const detail = await getInstanceDetail(deps.db, accountId, instanceId, deps.now());
     if (detail.attempt_log.length > 0 || deps.now() > deadline) return detail;
     await new Promise((r) => setTimeout(r, 25));
   }

@@ -16,7 +16,10 @@ export const SORT_COLUMNS = ["created_at", "updated_at", "state", "sent", "deliv
 type SortColumn = (typeof SORT_COLUMNS)[number];
 
 export const LogQuery = z.strictObject({
-  outcome: z.enum(["succeeded", "failed", "pending", "suppressed"]).optional(),
+  outcome: z
+    .enum(["succeeded", "failed", "pending", "scheduled", "canceled", "skipped", "suppressed"])
+    .optional()
+    .describe("pending: not finished (scheduled ones included); scheduled: waiting for a due time in the future"),
   sort: z.enum(SORT_COLUMNS).default("created_at"),
   order: z.enum(["asc", "desc"]).default("desc"),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -31,16 +34,24 @@ export const InstanceOut = z.object({
   trigger_type: z.string(),
   event_type: z.string(),
   state: z
-    .enum(["pending", "retrying", "succeeded", "failed", "suppressed"])
-    .describe("suppressed: a message not sent because its recipient is on the account's stop list (final; `reason` says which)"),
+    .enum(["pending", "retrying", "succeeded", "failed", "canceled", "skipped", "suppressed", "scheduled"])
+    .describe(
+      "scheduled: pending, not yet attempted, due in the future (scheduled_for); canceled, skipped and suppressed (a message whose recipient is on the stop list) are final, with a reason",
+    ),
   sent: z.boolean(),
   delivered: z.boolean(),
   attempts: z.number().int(),
   last_status: z.number().int().nullable(),
   last_error: z.string().nullable(),
-  reason: z.string().nullable().describe("Why it ended as it did, in words (a suppressed message: whose recipient is on the stop list, since when)"),
   test: z.boolean().describe("A test send (POST /api/v1/actions/{id}/test): left out of the action's stats and failing flag"),
   next_attempt_at: z.string().nullable(),
+  scheduled_for: z.string().nullable().describe("When a scheduled instance falls due; null otherwise"),
+  reason: z
+    .string()
+    .nullable()
+    .describe(
+      'Why it waits, or ended as it did: "24 h before event.start_time", "quiet hours until 08:00 America/New_York", "canceled: event.deleted for appointment 40211", "+15552013344 is on the stop list since …"',
+    ),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -70,23 +81,30 @@ export type InstanceDetailOut = z.output<typeof InstanceDetailOut>;
 
 export const LogOut = z.object({ data: z.array(InstanceOut), next_cursor: z.string().nullable() });
 
-export function instanceOut(row: InstanceRow): InstanceOut {
+/** Pending, never attempted, not leased, due in the future: waiting for its time (stored as pending, so the claim path is untouched). */
+export function isScheduled(row: Pick<InstanceRow, "state" | "attempts" | "lease_until" | "next_attempt_at">, now: number): boolean {
+  return row.state === "pending" && row.attempts === 0 && row.lease_until === null && Number(row.next_attempt_at) > now;
+}
+
+export function instanceOut(row: InstanceRow, now: number): InstanceOut {
   const unfinished = row.state === "pending" || row.state === "retrying";
+  const scheduled = isScheduled(row, now);
   return {
     id: row.id,
     action_id: row.action_id,
     event_id: row.event_id,
     trigger_type: row.trigger_type,
     event_type: row.event_type,
-    state: row.state,
+    state: scheduled ? "scheduled" : row.state,
     sent: row.sent === 1,
     delivered: row.delivered === 1,
     attempts: row.attempts,
     last_status: row.last_status,
     last_error: row.last_error,
-    reason: row.reason,
     test: row.test === 1,
     next_attempt_at: unfinished ? iso(row.next_attempt_at) : null,
+    scheduled_for: scheduled ? iso(row.next_attempt_at) : null,
+    reason: row.reason,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
@@ -109,12 +127,14 @@ function decodeCursor(cursor: string): [CursorValue, string] {
   throw new ValidationError("cursor: not a cursor returned by this endpoint");
 }
 
-export async function listLog(db: Executor, accountId: string, actionId: string, query: LogQuery) {
+export async function listLog(db: Executor, accountId: string, actionId: string, query: LogQuery, now: number) {
   await requireAction(db, accountId, actionId);
   const expr = sortExpression(query.sort);
   const cmp = query.order === "desc" ? "<" : ">";
   let q = db.selectFrom("instances").selectAll().where("account_id", "=", accountId).where("action_id", "=", actionId);
   if (query.outcome === "pending") q = q.where("state", "in", ["pending", "retrying"]);
+  else if (query.outcome === "scheduled")
+    q = q.where("state", "=", "pending").where("attempts", "=", 0).where("lease_until", "is", null).where("next_attempt_at", ">", now);
   else if (query.outcome) q = q.where("state", "=", query.outcome);
   if (query.cursor) {
     const [value, id] = decodeCursor(query.cursor);
@@ -131,7 +151,7 @@ export async function listLog(db: Executor, accountId: string, actionId: string,
     rows.length > query.limit && last
       ? encodeCursor(query.sort === "last_status" ? (last.last_status ?? 0) : (last[query.sort] as CursorValue), last.id)
       : null;
-  return { data: page.map(instanceOut), next_cursor: nextCursor };
+  return { data: page.map((row) => instanceOut(row, now)), next_cursor: nextCursor };
 }
 
 /** `webhookBody`: a webhook attempt's body, the instance's payload (the same on every attempt, so not stored per attempt). */
@@ -158,7 +178,7 @@ function attemptOut(row: AttemptRow, webhookBody: string | undefined): z.output<
   };
 }
 
-export async function getInstanceDetail(db: Executor, accountId: string, id: string): Promise<InstanceDetailOut> {
+export async function getInstanceDetail(db: Executor, accountId: string, id: string, now: number): Promise<InstanceDetailOut> {
   let row = await getInstanceRow(db, accountId, id);
   if (!row) throw new NotFoundError("instance", id);
   const event = await db.selectFrom("events").select("object").where("id", "=", row.event_id).executeTakeFirstOrThrow();
@@ -169,7 +189,7 @@ export async function getInstanceDetail(db: Executor, accountId: string, id: str
   // Separate reads, not one snapshot: an attempt committed after the row was read (with the row's new
   // state, in one transaction) would show beside the state from before it. Read the row again then.
   if (attempts.length > row.attempts) row = (await getInstanceRow(db, accountId, id)) ?? row;
-  return { ...instanceOut(row), payload: JSON.parse(payload), attempt_log: attempts.map((a) => attemptOut(a, webhookBody)) };
+  return { ...instanceOut(row, now), payload: JSON.parse(payload), attempt_log: attempts.map((a) => attemptOut(a, webhookBody)) };
 }
 
 /** A new attempt series for a finished instance: due now, same id (apptoto_id), attempts kept in the log. */
@@ -185,7 +205,13 @@ const newSeries = (now: number) => (eb: ExpressionBuilder<Database, "instances">
 });
 
 /**
- * Resend: a new attempt series for a finished instance, same apptoto_id (so receivers can still
+ * What can be resent: whatever has finished, canceled and skipped instances too (a resend runs now),
+ * and a suppressed message, once its recipient is off the stop list.
+ */
+const RESENDABLE = ["succeeded", "failed", "canceled", "skipped", "suppressed"] as const;
+
+/**
+ * Resend: a new attempt series for a finished instance (canceled or skipped too), same apptoto_id (so receivers can still
  * de-duplicate). An instance still being delivered cannot be resent: 409.
  */
 export async function resendInstance(db: Executor, accountId: string, id: string, now: number): Promise<InstanceOut> {
@@ -194,16 +220,15 @@ export async function resendInstance(db: Executor, accountId: string, id: string
     .set(newSeries(now))
     .where("account_id", "=", accountId)
     .where("id", "=", id)
-    // A suppressed message too: once its recipient is off the stop list, it can be sent.
-    .where("state", "in", ["succeeded", "failed", "suppressed"])
+    .where("state", "in", RESENDABLE)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) {
     const row = await getInstanceRow(db, accountId, id);
     if (!row) throw new NotFoundError("instance", id);
-    throw new ConflictError(`instance ${id} is ${row.state}; only succeeded, failed or suppressed instances can be resent`);
+    throw new ConflictError(`instance ${id} is ${row.state}; only ${RESENDABLE.join(", ")} instances can be resent`);
   }
   const row = await getInstanceRow(db, accountId, id);
-  return instanceOut(row as InstanceRow);
+  return instanceOut(row as InstanceRow, now);
 }
 
 export const RecoverIn = z.strictObject({

@@ -9,6 +9,9 @@ import { pause } from "../pause.js";
 
 export const PRUNE_BATCH = 500;
 
+/** The final states: canceled, skipped (schedule/) and suppressed (stop list) instances are pruned as delivered or failed ones are. */
+const FINISHED = ["succeeded", "failed", "canceled", "skipped", "suppressed"] as const;
+
 export interface RetentionDeps {
   committer: Committer;
   retentionMs: number;
@@ -21,13 +24,7 @@ export interface RetentionDeps {
 /** Deletes one batch; returns how many instances and events went. */
 export async function pruneOnce(committer: Committer, cutoff: number): Promise<{ instances: number; events: number }> {
   return committer.run(async (trx) => {
-    const old = await trx
-      .selectFrom("instances")
-      .select("id")
-      .where("state", "in", ["succeeded", "failed"])
-      .where("updated_at", "<", cutoff)
-      .limit(PRUNE_BATCH)
-      .execute();
+    const old = await trx.selectFrom("instances").select("id").where("state", "in", FINISHED).where("updated_at", "<", cutoff).limit(PRUNE_BATCH).execute();
     const ids = old.map((r) => r.id);
     if (ids.length > 0) {
       await trx.deleteFrom("attempts").where("instance_id", "in", ids).execute();

@@ -9,6 +9,7 @@ import { perTransaction } from "../db/per-transaction.js";
 import { prepare } from "../db/prepared.js";
 import type { Executor } from "../db/schema.js";
 import { memoize } from "../memo.js";
+import { type Schedule, scheduleOf } from "../schedule/plan.js";
 import { ConditionsSchema, compileConditions, type Predicate } from "./conditions.js";
 
 export interface FiredAction {
@@ -16,17 +17,28 @@ export interface FiredAction {
   actionType: string;
   /** The type of the trigger that fired: the event's own, or the derived "(any state)" one. */
   triggerType: TriggerTypeName;
+  /** The action's timing and quiet hours. */
+  schedule: Schedule;
 }
+
+type FiredRow = Omit<FiredAction, "schedule"> & { conditions: string | null; timing: string | null; quiet_hours: string | null };
 
 /**
  * Hot (one per event): prepared once (db/prepared.ts). A type fires itself and at most one "(any
  * state)" type; a type that fires only itself is passed twice (an IN list's length is its shape).
  */
-const firedActions = prepare<{ accountId: string; type: string; alsoFires: string }, FiredAction & { conditions: string | null }>((db, p) =>
+const firedActions = prepare<{ accountId: string; type: string; alsoFires: string }, FiredRow>((db, p) =>
   db
     .selectFrom("triggers")
     .innerJoin("actions", "actions.trigger_id", "triggers.id")
-    .select(["actions.id as actionId", "actions.type as actionType", "triggers.type as triggerType", "triggers.conditions"])
+    .select([
+      "actions.id as actionId",
+      "actions.type as actionType",
+      "triggers.type as triggerType",
+      "triggers.conditions",
+      "actions.timing as timing",
+      "actions.quiet_hours as quiet_hours",
+    ])
     .where("triggers.account_id", "=", p.accountId)
     .where("triggers.type", "in", [p.type, p.alsoFires])
     .where("triggers.enabled", "=", 1)
@@ -52,7 +64,10 @@ interface Fired {
 const firedIn = perTransaction(async (db, key): Promise<Fired> => {
   const [accountId = "", type = "", alsoFires = ""] = key.split("\n");
   const { rows } = await firedActions(db, { accountId, type, alsoFires });
-  const actions = rows.map(({ conditions, ...action }) => (conditions === null ? action : { ...action, when: compiled(conditions) }));
+  const actions = rows.map(({ conditions, timing, quiet_hours, ...fired }) => {
+    const action: FiredAction = { ...fired, schedule: scheduleOf({ timing, quiet_hours }) };
+    return conditions === null ? action : { ...action, when: compiled(conditions) };
+  });
   return { actions, unconditional: rows.every((r) => r.conditions === null) };
 });
 

@@ -6,6 +6,8 @@ import { type RawBuilder, type SqlBool, sql } from "kysely";
 import { perTransaction } from "../db/per-transaction.js";
 import { prepare, prepareRows } from "../db/prepared.js";
 import type { Executor, Flag, UnitTx } from "../db/schema.js";
+import { storedQuietWindow } from "../schedule/plan.js";
+import type { QuietWindow } from "../schedule/quiet-hours.js";
 
 /**
  * "Unfinished": the predicate of the partial index `instances_claim` (migration 005), written as the
@@ -34,6 +36,8 @@ export interface ClaimedInstance {
   test: Flag;
   /** Names this claim: the worker renews and completes the instance by it (see renewLeases). */
   leaseToken: string;
+  /** Its action's quiet hours in the zone resolved at ingest: a retry falling inside them waits (null: none). */
+  quiet: QuietWindow | null;
 }
 
 /** What an attempt needs of its action (sealed as stored). */
@@ -99,7 +103,8 @@ const leaseClaimed = prepareRows<{ id: string; until: number; token: string }>(
 );
 
 /** Hot (one per claim): what an attempt needs of the claimed instances and their events, for a list of ids. */
-const readClaimed = prepareRows<{ id: string }, Omit<ClaimedInstance, keyof ActionSending | "leaseToken">>((db, rows) =>
+type ClaimedRow = Omit<ClaimedInstance, keyof ActionSending | "leaseToken" | "quiet"> & { quietHours: string | null; quietZone: string | null };
+const readClaimed = prepareRows<{ id: string }, ClaimedRow>((db, rows) =>
   db
     .selectFrom(sql<{ column1: string }>`(values ${sql.join(rows.map((r) => sql`(${r.id})`))})`.as("v"))
     .innerJoin("instances", "instances.id", "v.column1")
@@ -117,6 +122,8 @@ const readClaimed = prepareRows<{ id: string }, Omit<ClaimedInstance, keyof Acti
       "instances.attempts as attempts",
       "instances.created_at as createdAt",
       "instances.test as test",
+      "actions.quiet_hours as quietHours",
+      "instances.quiet_zone as quietZone",
     ]),
 );
 
@@ -256,7 +263,8 @@ async function leaseAndRead(trx: UnitTx, picked: readonly string[], leaseUntil: 
   );
   const sendingOf = sendingReader(trx);
   const claimed: ClaimedInstance[] = [];
-  for (const r of rows) claimed.push({ ...r, ...(await sendingOf(r.actionId)), leaseToken: token });
+  for (const { quietHours, quietZone, ...r } of rows)
+    claimed.push({ ...r, ...(await sendingOf(r.actionId)), leaseToken: token, quiet: storedQuietWindow(quietHours, quietZone) });
   return claimed;
 }
 

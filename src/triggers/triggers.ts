@@ -6,6 +6,7 @@ import { LimitReachedError, NotFoundError } from "../errors.js";
 import type { IdGenerator } from "../ids.js";
 import { iso } from "../iso.js";
 import { type Conditions, ConditionsSchema, checkConditions } from "../match/conditions.js";
+import { checkActionsFit } from "../schedule/check.js";
 import { displayName, validationError } from "../validation.js";
 
 /**
@@ -163,6 +164,7 @@ export async function updateTrigger(db: Db | Tx, deps: Deps, accountId: string, 
     const type = patch.type ?? triggerTypeSchema.parse(stored.type);
     requireFit(type, patch.conditions !== undefined ? patch.conditions : storedConditions(stored.conditions));
   }
+  if (patch.type !== undefined) await checkActionsFit(db, accountId, id, patch.type);
   await db
     .updateTable("triggers")
     .set({

@@ -40,7 +40,7 @@ export async function webhookAccount(db: Db, name: string): Promise<{ accountId:
     },
     accountId,
     trigger.id,
-    { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true },
+    { name: "a", type: "webhook", url: "http://127.0.0.1:9/never-called", enabled: true, timing: null },
   );
   return { accountId, actionId: action.id };
 }
@@ -79,8 +79,11 @@ export const instanceRow = (
   lease_token: null,
   last_status: null,
   last_error: null,
-  reason: null,
   test: 0,
+  reason: null,
+  appointment: null,
+  participant: null,
+  quiet_zone: null,
   created_at: 1,
   updated_at: 1,
   ...changes,

@@ -86,7 +86,7 @@ describe.skipIf(!hasChromium)("web UI: rules (issue 37)", () => {
     await page.getByLabel("Field of condition 1").selectOption("event.calendar_id");
     await page.getByLabel("Operator of condition 1").selectOption({ label: "is one of" });
     await page.getByLabel("Value of condition 1").fill("310");
-    // Evaluated in the browser by src/match/conditions.ts (the conditions branch).
+    // Evaluated in the browser by src/match/conditions.ts, bundled into dist/ui/shared.
     await expect.poll(() => matchLine(page)).toBe("The example payload matches: yes");
     await page.getByLabel("Value of condition 1").fill("7, 9");
     await expect.poll(() => matchLine(page)).toBe("The example payload matches: no");
@@ -146,7 +146,7 @@ describe.skipIf(!hasChromium)("web UI: rules (issue 37)", () => {
       time_zone_field: null,
     });
 
-    // Saved (the timing branch), the edit form shows them again.
+    // Saved, the edit form shows them again.
     await page.getByRole("heading", { name: "Reminders" }).waitFor();
     await page.getByRole("link", { name: "Edit" }).last().click();
     await expect.poll(() => page.getByLabel("Relative to a date in the payload").isChecked()).toBe(true);
@@ -171,7 +171,7 @@ describe.skipIf(!hasChromium)("web UI: rules (issue 37)", () => {
     await page.goto(`${h.baseUrl}/ui/#/triggers/${trigger.id}/actions/new`);
     await page.getByLabel("Action").selectOption("sms");
     await page.getByLabel("Message").fill("{{ event.title }} ✓");
-    // Counted by src/templates/sms-segments.ts (the recipients branch), as the server counts it.
+    // Counted by src/templates/sms-segments.ts, as the server counts it.
     await expect.poll(() => page.locator("#s-body").textContent()).toBe("17 characters · UCS-2 · 1 segment");
     await page.getByLabel("Message").fill("x".repeat(1_450));
     await expect.poll(() => page.locator("#s-body").textContent()).toMatch(/^1,450 characters · GSM-7 · 10 segments: close to the 1,600-character limit$/);
@@ -180,7 +180,7 @@ describe.skipIf(!hasChromium)("web UI: rules (issue 37)", () => {
   it("shows a scheduled instance with its time and reason in the log", async () => {
     const { page, client } = await signedIn(h, browser, "Schedule Clinic");
     const trigger = await client.createTrigger({ name: "Follow-ups", type: "event.created" });
-    // The timing branch's field, sent through the API as the form sends it.
+    // Timing as the form sends it.
     const timed = {
       name: "Before the visit",
       type: "webhook" as const,

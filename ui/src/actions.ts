@@ -10,7 +10,7 @@ import { go, type View } from "./router.js";
 import { type SmsCount, smsCounter } from "./shared.js";
 import { timingForm } from "./timing.js";
 import { triggerTypes } from "./triggers.js";
-import type { ActionOut, TimedAction, TriggerOut } from "./types.js";
+import type { ActionOut, TriggerOut } from "./types.js";
 
 /** `errorFor`: the API's name for the field, when the form's differs (a webhook's body is `body`). */
 function field(name: string, label: string, input: ReturnType<typeof html>, help?: string, errorFor = name) {
@@ -66,7 +66,7 @@ function parseHeaders(text: string): Record<string, string> | undefined {
 }
 
 export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
-  const action = mode === "edit" ? await api<TimedAction>("GET", `/api/v1/actions/${triggerIdOrActionId}`) : undefined;
+  const action = mode === "edit" ? await api<ActionOut>("GET", `/api/v1/actions/${triggerIdOrActionId}`) : undefined;
   const trigger = await api<TriggerOut>("GET", `/api/v1/triggers/${action?.trigger_id ?? triggerIdOrActionId}`);
   const types = await triggerTypes();
   const triggerType = types.find((t) => t.type === trigger.type);
@@ -190,11 +190,8 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
         : kind === "sms"
           ? { to: value(form, "to"), body: value(form, "body") }
           : { to: recipients.length === 1 ? recipients[0] : recipients, subject: value(form, "subject"), body: value(form, "body") };
-    // Sent when there is something to say: a server without timing refuses the keys.
-    const schedule = {
-      ...((when.value.timing || action?.timing) && { timing: when.value.timing }),
-      ...((when.value.quiet_hours || action?.quiet_hours) && { quiet_hours: when.value.quiet_hours }),
-    };
+    // Quiet hours are a message's setting: a webhook's body has no such key.
+    const schedule = { timing: when.value.timing, ...(kind !== "webhook" && { quiet_hours: when.value.quiet_hours }) };
     try {
       if (action) await api("PATCH", `/api/v1/actions/${action.id}`, { name: value(form, "name"), ...settings, ...schedule });
       else await api<ActionOut>("POST", `/api/v1/triggers/${trigger.id}/actions`, { name: value(form, "name"), type: kind, ...settings, ...schedule });

@@ -3,7 +3,7 @@ import { api } from "./api.js";
 import { attemptsChart, successRate } from "./chart.js";
 import { attrs, html, when } from "./html.js";
 import { go, type View } from "./router.js";
-import type { ActionOut, InstanceDetailOut, InstanceOut, InstanceState, ReasonedInstance, StatsOut } from "./types.js";
+import type { ActionOut, InstanceDetailOut, InstanceOut, InstanceState, StatsOut } from "./types.js";
 
 const COLUMNS = [
   ["state", "State"],
@@ -76,7 +76,7 @@ export const logView: View = async (root, [actionId]) => {
     if (state.outcome) params.set("outcome", state.outcome);
     if (state.cursor) params.set("cursor", state.cursor);
     const [page, stats] = await Promise.all([
-      api<{ data: ReasonedInstance<InstanceOut>[]; next_cursor: string | null }>("GET", `/api/v1/actions/${actionId}/log?${params}`),
+      api<{ data: InstanceOut[]; next_cursor: string | null }>("GET", `/api/v1/actions/${actionId}/log?${params}`),
       api<StatsOut>("GET", `/api/v1/actions/${actionId}/stats`),
     ]);
     nextCursor = page.next_cursor;
@@ -159,7 +159,7 @@ function httpRequest(request: Record<string, unknown>) {
 }
 
 export const instanceView: View = async (root, [id]) => {
-  const i = await api<ReasonedInstance<InstanceDetailOut>>("GET", `/api/v1/instances/${id}`);
+  const i = await api<InstanceDetailOut>("GET", `/api/v1/instances/${id}`);
   const finished = FINISHED.includes(i.state);
   root.innerHTML = html`
     <nav class="crumbs"><a href="#/">Webhooks</a> › <a href="#/actions/${i.action_id}/log">Log</a></nav>

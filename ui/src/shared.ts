@@ -1,8 +1,8 @@
 /**
  * The server modules the UI runs too, loaded from dist/ui/shared (scripts/build-ui.mjs bundles them):
  * the trigger form tells whether the example payload matches with the server's own evaluator, and
- * the template editor counts an SMS as the server does. Loaded lazily, and optional: before a
- * module exists the UI says its check is unavailable, or leaves the count out.
+ * the template editor counts an SMS as the server does. Loaded lazily, and optional: where a
+ * bundle is missing (a build without rolldown) the UI says its check is unavailable, or leaves the count out.
  */
 import type { countSms, SmsCount } from "../../src/templates/sms-segments.js";
 import type { ConditionGroup } from "./types.js";
@@ -10,7 +10,7 @@ import type { ConditionGroup } from "./types.js";
 export type { SmsCount };
 
 export type Matcher = (data: unknown) => boolean;
-/** src/match/conditions.ts's `compileConditions`, as the contract of issue 37 declares it. */
+/** src/match/conditions.ts's `compileConditions`, taking the builder's looser shape (types.ts), which is the same JSON. */
 type Compile = (conditions: ConditionGroup) => Matcher;
 type CountSms = typeof countSms;
 

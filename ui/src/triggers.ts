@@ -38,8 +38,7 @@ export const triggerList: View = async (root) => {
           </tr>`,
         )}</tbody></table></div>`
     }`.text;
-  // time_zone: the account's zone for quiet hours, on a server with timing (issue 37).
-  const session = await api<Session & { time_zone?: string }>("GET", "/api/v1/session");
+  const session = await api<Session>("GET", "/api/v1/session");
   root.insertAdjacentHTML(
     "beforeend",
     html`<form class="stack notify" id="notify" novalidate>
@@ -47,13 +46,10 @@ export const triggerList: View = async (root) => {
       <label for="f-notification_email">Email me when an action keeps failing</label>
       <input id="f-notification_email" name="notification_email" type="email" value="${session.notification_email ?? ""}" placeholder="owner@example.com" aria-describedby="e-notification_email">
       <p class="field-error" id="e-notification_email" data-error-for="notification_email" hidden></p>
-      ${when(
-        session.time_zone !== undefined,
-        () => html`<label for="f-time_zone">Time zone for quiet hours</label>
-          <input id="f-time_zone" name="time_zone" value="${session.time_zone ?? ""}" placeholder="America/New_York" aria-describedby="h-time_zone e-time_zone">
-          <p class="help" id="h-time_zone">An IANA zone; actions' quiet hours use it unless they name another.</p>
-          <p class="field-error" id="e-time_zone" data-error-for="time_zone" hidden></p>`,
-      )}
+      <label for="f-time_zone">Time zone for quiet hours</label>
+      <input id="f-time_zone" name="time_zone" value="${session.time_zone}" placeholder="America/New_York" aria-describedby="h-time_zone e-time_zone">
+      <p class="help" id="h-time_zone">An IANA zone; actions' quiet hours use it unless they name another.</p>
+      <p class="field-error" id="e-time_zone" data-error-for="time_zone" hidden></p>
       <p class="form-error" data-form-error role="alert" tabindex="-1" hidden></p>
       <div class="buttons"><button type="submit">Save</button><output aria-live="polite"></output></div>
     </form>`.text,
@@ -65,7 +61,7 @@ export const triggerList: View = async (root) => {
     try {
       await api("PATCH", "/api/v1/account", {
         notification_email: value(notify, "notification_email") || null,
-        ...(session.time_zone !== undefined && { time_zone: value(notify, "time_zone") }),
+        time_zone: value(notify, "time_zone"),
       });
       (notify.querySelector("output") as HTMLElement).textContent = "Saved.";
     } catch (error) {

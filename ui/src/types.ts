@@ -4,6 +4,7 @@ import type { ActionOut, InstanceDetailOut, InstanceOut, TriggerOut } from "../.
 import type { SessionOut, TriggerTypeOut } from "../../src/http/routes.js";
 import type { StatsOut } from "../../src/log/stats.js";
 import type { ConditionOp } from "../../src/match/conditions.js";
+import type { QuietHours, Timing } from "../../src/schedule/timing.js";
 
 export type { ActionOut, InstanceDetailOut, InstanceOut, StatsOut, TriggerOut };
 export type TriggerType = z.output<typeof TriggerTypeOut>;
@@ -25,29 +26,6 @@ export interface ConditionLeaf {
 }
 export type ConditionGroup<Item = ConditionLeaf | ConditionGroup<ConditionLeaf>> = { all: Item[] } | { any: Item[] };
 
-/*
- * Issue 37's shapes as agreed for timing, quiet hours, and the states scheduled, canceled and
- * skipped with `scheduled_for`. The timing branch adds them to the server's schemas: once it is
- * merged, these become the server's types (`NonNullable<ActionOut["timing"]>`…) and the `& {…}`
- * widenings go.
- */
-export interface Timing {
-  at: string | null;
-  offset: string;
-  run_late: boolean;
-}
-export type Weekday = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
-export interface QuietHours {
-  start: string;
-  end: string;
-  days: Weekday[] | null;
-  time_zone: string | null;
-  time_zone_field: string | null;
-}
-export type TimedAction = ActionOut & { timing?: Timing | null; quiet_hours?: QuietHours | null };
-export type InstanceState = InstanceOut["state"] | "scheduled" | "canceled" | "skipped" | "suppressed";
-export type ReasonedInstance<T extends InstanceOut | InstanceDetailOut> = Omit<T, "state"> & {
-  state: InstanceState;
-  reason?: string | null;
-  scheduled_for?: string | null;
-};
+export type { QuietHours, Timing };
+export type Weekday = NonNullable<QuietHours["days"]>[number];
+export type InstanceState = InstanceOut["state"];

@@ -1,6 +1,7 @@
 /** The condition builder's model: typed values from the rows as typed, and its words for conditions. */
 import { describe, expect, it } from "vitest";
-import { build, conditionName, describeConditions, toDraft } from "../ui/src/condition-model.js";
+import { OPS_BY_KIND } from "../src/match/conditions.js";
+import { build, conditionName, describeConditions, OPS, toDraft } from "../ui/src/condition-model.js";
 import type { TriggerType } from "../ui/src/types.js";
 
 const field = (path: string, kind: TriggerType["fields"][number]["kind"]) => ({ path, kind, description: "", example: null });
@@ -41,6 +42,10 @@ describe("the condition builder's words", () => {
 });
 
 describe("the condition builder's model", () => {
+  it("offers for each kind exactly the operators the server accepts for it", () => {
+    for (const kind of ["number", "text", "date", "boolean", "any"] as const) expect(new Set(OPS[kind]), kind).toEqual(new Set(OPS_BY_KIND[kind]));
+  });
+
   it("reads each row's text as its field's kind: numbers, a list, a date as an instant, yes/no, a custom key's text", () => {
     const built = build(EVENT, {
       mode: "all",

@@ -21,6 +21,7 @@ const POSTGRES_TESTS = [
   "test/security.test.ts",
   "test/fuzz.test.ts",
   "test/ui.test.ts",
+  "test/ui-rules.test.ts",
   "test/retention.test.ts",
   "test/leases.test.ts",
   "test/wakeups.test.ts",
@@ -42,7 +43,7 @@ const POSTGRES_ONLY = ["test/scale-out.test.ts", "test/postgres-statements.test.
  * two cores their timings stretched past their bounds (a browser start over 30 s, a test send
  * answered "pending" after 15 s).
  */
-const ALONE = ["test/crash.test.ts", "test/ui.test.ts", "test/scale-out.test.ts", "test/template-isolation.test.ts"];
+const ALONE = ["test/crash.test.ts", "test/ui.test.ts", "test/ui-rules.test.ts", "test/scale-out.test.ts", "test/template-isolation.test.ts"];
 
 /**
  * Whether the private cluster that wrote the URL still runs: it is started on a new port each time,

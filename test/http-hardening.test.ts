@@ -208,3 +208,15 @@ describe("embed tokens", () => {
     expect(await resolveSession(h.hookline.store.db, sessionId, Date.now() + EMBED_SESSION_TTL_MS + 1)).toBeUndefined();
   });
 });
+
+describe("the UI's files", () => {
+  it("serves a built file of a subfolder (the vendored lit-html) as JavaScript, and nothing outside dist/ui", async () => {
+    const lit = await fetch(`${h.baseUrl}/ui/vendor/lit-html/directives/live.js`);
+    expect(lit.status).toBe(200);
+    expect(lit.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(await lit.text()).toContain("../lit-html.js");
+    for (const path of ["/ui/..%2Fpackage.json", "/ui/vendor/..%2F..%2Fhttp%2Fui.js", "/ui/vendor/lit-html/package.json"]) {
+      expect((await fetch(`${h.baseUrl}${path}`)).status, path).toBe(404);
+    }
+  });
+});

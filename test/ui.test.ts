@@ -8,8 +8,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLoginToken, signEmbedToken } from "../src/accounts/sessions.js";
 import { triggerType } from "../src/catalogue/trigger-types.js";
-import type { HooklineClient } from "../src/client/index.js";
-import { ARTIFACTS, hasChromium, launch, openSignInLink } from "./helpers/browser.js";
+import { ARTIFACTS, hasChromium, launch, signedIn as signIn } from "./helpers/browser.js";
 import { startTestHookline, type TestHookline } from "./helpers/hookline.js";
 import { type Receiver, startReceiver } from "./helpers/receiver.js";
 
@@ -34,15 +33,7 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-async function signedIn(accountName: string, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; accountId: string; client: HooklineClient }> {
-  const { accountId, client } = await h.account(accountName);
-  const token = await createLoginToken(h.hookline.store.db, accountId, Date.now());
-  const page = await (await browser.newContext({ viewport })).newPage();
-  page.on("dialog", (dialog) => void dialog.accept()); // confirmations
-  await openSignInLink(page, `${h.baseUrl}/ui/login?token=${token}`);
-  await page.getByRole("heading", { name: "Webhooks" }).waitFor();
-  return { page, accountId, client };
-}
+const signedIn = (accountName: string, viewport?: { width: number; height: number }) => signIn(h, browser, accountName, viewport);
 
 const shot = (page: Page, name: string) => page.screenshot({ path: new URL(`${name}.png`, ARTIFACTS).pathname, fullPage: true });
 const logRows = (page: Page) => page.locator("table#log tbody tr[data-instance]");

@@ -8,6 +8,7 @@
  * background does not sign the browser in.
  */
 import fs from "node:fs";
+import path from "node:path";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { findAccount } from "../accounts/accounts.js";
 import { createSession, deleteSession, EMBED_SESSION_TTL_MS, redeemLoginToken, resolveSession, verifyEmbedToken } from "../accounts/sessions.js";
@@ -33,16 +34,15 @@ export interface UiDeps {
   secureCookies: boolean;
 }
 
-/** The built assets, read once: the UI is a handful of small files. */
+/** The built assets, read once, by their path under dist/ui (`main.js`, `vendor/lit-html/lit-html.js`): the UI is a few dozen small files. */
 function loadAssets(): Map<string, { body: Buffer; type: string }> {
   // <package>/dist/ui, whether this module runs built (dist/http) or from source under test (src/http).
   const dir = new URL("../../dist/ui/", import.meta.url);
   const assets = new Map<string, { body: Buffer; type: string }>();
   if (!fs.existsSync(dir)) return assets;
-  for (const name of fs.readdirSync(dir)) {
-    const ext = name.slice(name.lastIndexOf("."));
-    const type = TYPES[ext];
-    if (type) assets.set(name, { body: fs.readFileSync(new URL(name, dir)), type });
+  for (const name of fs.readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+    const type = TYPES[path.extname(name)];
+    if (type) assets.set(name.split(path.sep).join("/"), { body: fs.readFileSync(new URL(name, dir)), type });
   }
   return assets;
 }
@@ -132,7 +132,8 @@ export function uiPlugin(deps: UiDeps): FastifyPluginAsync {
         .send(asset.body);
     };
     app.get("/ui/", serve("index.html"));
-    app.get<{ Params: { file: string } }>("/ui/:file", async (request, reply) => serve(request.params.file)(request, reply));
+    // Only names of built files answer: the map is the whole of what can be served.
+    app.get<{ Params: { "*": string } }>("/ui/*", async (request, reply) => serve(request.params["*"])(request, reply));
 
     // The confirmation forms post application/x-www-form-urlencoded; only these routes read it.
     app.addContentTypeParser<string>("application/x-www-form-urlencoded", { parseAs: "string" }, (_request, body, done) =>

@@ -1,8 +1,14 @@
-/** Screen: add or edit an action — webhook URL, or SMS/email templates with a live preview. */
-import { api } from "./api.js";
+/**
+ * Screen: add or edit an action — webhook URL, or SMS/email templates with a live preview and the
+ * trigger type's fields to insert; when it runs (timing), and quiet hours for messages.
+ */
+import { ApiError, api } from "./api.js";
+import { fieldList, recipientFields } from "./field-list.js";
 import { clearErrorsOnInput, debounce, showErrors, value } from "./forms.js";
 import { attrs, html } from "./html.js";
 import { go, type View } from "./router.js";
+import { type SmsCount, smsCounter } from "./shared.js";
+import { timingForm } from "./timing.js";
 import { triggerTypes } from "./triggers.js";
 import type { ActionOut, TriggerOut } from "./types.js";
 
@@ -19,12 +25,35 @@ function templateField(name: string, label: string, current: string, rows: numbe
     name,
     label,
     html`<textarea id="f-${name}" name="${name}" rows="${rows}" aria-describedby="h-${name} e-${name}" data-template="${kind}">${current}</textarea>
-      <div class="preview"><span class="muted">Preview with the example payload:</span><pre id="p-${name}" aria-live="polite"></pre></div>`,
+      <div class="insert" data-insert-for="${name}"></div>
+      <div class="preview"><span class="muted">Preview with the example payload:</span><pre id="p-${name}" aria-live="polite"></pre>
+        <p class="sms-info" id="s-${name}" aria-live="polite" hidden></p></div>`,
     kind === "json"
       ? 'JSON with Liquid: {"text": "{{ participant.name }} confirmed"}. Values are JSON-escaped; {{ participant | json }} inserts a whole object.'
       : "Liquid: {{ participant.name }}, {{ event.day_and_time_phrase }}, {% if … %}",
     name === "webhook_body" ? "body" : name,
   );
+}
+
+/** Twilio's limit is 1,600 characters; the editor warns from here on. */
+const SMS_WARN_AT = 1_400;
+
+function showSms(out: HTMLElement, sms: SmsCount | undefined) {
+  out.hidden = !sms;
+  if (!sms) return;
+  const counts = `${sms.length.toLocaleString("en")} characters · ${sms.encoding} · ${sms.segments} ${sms.segments === 1 ? "segment" : "segments"}`;
+  out.textContent = sms.over_limit
+    ? `${counts}: over the 1,600-character limit; the provider refuses it`
+    : sms.length >= SMS_WARN_AT
+      ? `${counts}: close to the 1,600-character limit`
+      : counts;
+  out.className = `sms-info ${sms.over_limit ? "bad" : sms.length >= SMS_WARN_AT ? "warn" : "muted"}`;
+}
+
+function recipientHelp(kind: "sms" | "email", fields: readonly { path: string }[]) {
+  const fixed = kind === "sms" ? "A phone number (+15552013344)" : "One or more email addresses, comma-separated";
+  const named = fields.map((f) => `{{ ${f.path} }}`).join(", ");
+  return named ? `${fixed}, or a template naming one from the payload: ${named}` : `${fixed}, or a template naming one from the payload`;
 }
 
 /** "Name: value" lines to a headers object; undefined when the box is empty. */
@@ -40,7 +69,9 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
   const action = mode === "edit" ? await api<ActionOut>("GET", `/api/v1/actions/${triggerIdOrActionId}`) : undefined;
   const trigger = await api<TriggerOut>("GET", `/api/v1/triggers/${action?.trigger_id ?? triggerIdOrActionId}`);
   const types = await triggerTypes();
-  const label = types.find((t) => t.type === trigger.type)?.label ?? trigger.type;
+  const triggerType = types.find((t) => t.type === trigger.type);
+  if (!triggerType) throw new Error(`the trigger's type ${trigger.type} is not in the catalogue`);
+  const label = triggerType.label;
   const to = Array.isArray(action?.to) ? action.to.join(", ") : (action?.to ?? "");
   const presets = (await api<{ data: { id: string; name: string; body: string }[] }>("GET", `/api/v1/trigger-types/${trigger.type}/presets`)).data;
   const headerLines = Object.entries(action?.headers ?? {})
@@ -81,17 +112,23 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
       <fieldset data-for="sms email">${field("to", "To", html`<input id="f-to" name="to" value="${to}" aria-describedby="h-to e-to">`, "A phone number for SMS (+15552013344); one or more email addresses, comma-separated")}</fieldset>
       <fieldset data-for="email">${templateField("subject", "Subject", action?.subject ?? "", 1)}</fieldset>
       <fieldset data-for="sms email">${templateField("body", "Message", action?.body ?? "", 5)}</fieldset>
+      <div id="timing"></div>
       <div class="buttons"><button class="primary" type="submit">Save</button><a class="button" href="#/triggers/${trigger.id}">Cancel</a></div>
     </form>`.text;
   const form = root.querySelector("form") as HTMLFormElement;
   clearErrorsOnInput(form);
   const type = () => action?.type ?? value(form, "type");
+  const timing = timingForm(root.querySelector("#timing") as HTMLElement, triggerType, action?.timing, action?.quiet_hours);
+  const toHelp = root.querySelector("#h-to") as HTMLElement;
   const showFields = () => {
     for (const fs of form.querySelectorAll<HTMLFieldSetElement>("fieldset[data-for]")) {
       const on = (fs.dataset.for ?? "").split(" ").includes(type());
       fs.hidden = !on;
       fs.disabled = !on;
     }
+    const kind = type();
+    timing.setMessages(kind === "sms" || kind === "email");
+    if (kind === "sms" || kind === "email") toHelp.textContent = recipientHelp(kind, recipientFields(triggerType.fields, kind));
   };
   showFields();
   (form.elements.namedItem("type") as HTMLSelectElement | null)?.addEventListener("change", showFields);
@@ -110,6 +147,9 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
       });
       out.textContent = output;
       out.classList.remove("bad");
+      // The SMS sender sends the body trimmed: count what it would send.
+      const countSms = type() === "sms" && textarea.name === "body" ? await smsCounter() : undefined;
+      showSms(root.querySelector(`#s-${textarea.name}`) as HTMLElement, countSms?.(output.trim()));
     } catch (error) {
       out.textContent = (error as Error).message.replace(/^template: /, "");
       out.classList.add("bad");
@@ -122,6 +162,7 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
     preview(bodyBox);
   });
   for (const t of form.querySelectorAll<HTMLTextAreaElement>("textarea[data-template]")) {
+    fieldList(form.querySelector(`[data-insert-for="${t.name}"]`) as HTMLElement, t, triggerType.fields);
     t.addEventListener("input", () => preview(t));
     if (t.value) preview(t);
   }
@@ -129,6 +170,11 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const kind = type();
+    const when = timing.read();
+    if ("problem" in when) {
+      showErrors(form, new ApiError(400, "bad_request", when.problem, [{ path: when.field, message: when.problem }]));
+      return;
+    }
     const recipients = value(form, "to")
       .split(",")
       .map((s) => s.trim())
@@ -144,9 +190,11 @@ export const actionForm: View = async (root, [triggerIdOrActionId, mode]) => {
         : kind === "sms"
           ? { to: value(form, "to"), body: value(form, "body") }
           : { to: recipients.length === 1 ? recipients[0] : recipients, subject: value(form, "subject"), body: value(form, "body") };
+    // Quiet hours are a message's setting: a webhook's body has no such key.
+    const schedule = { timing: when.value.timing, ...(kind !== "webhook" && { quiet_hours: when.value.quiet_hours }) };
     try {
-      if (action) await api("PATCH", `/api/v1/actions/${action.id}`, { name: value(form, "name"), ...settings });
-      else await api<ActionOut>("POST", `/api/v1/triggers/${trigger.id}/actions`, { name: value(form, "name"), type: kind, ...settings });
+      if (action) await api("PATCH", `/api/v1/actions/${action.id}`, { name: value(form, "name"), ...settings, ...schedule });
+      else await api<ActionOut>("POST", `/api/v1/triggers/${trigger.id}/actions`, { name: value(form, "name"), type: kind, ...settings, ...schedule });
       go(`#/triggers/${trigger.id}`);
     } catch (error) {
       showErrors(form, error);

@@ -3,7 +3,7 @@ import { api } from "./api.js";
 import { attemptsChart, successRate } from "./chart.js";
 import { attrs, html, when } from "./html.js";
 import { go, type View } from "./router.js";
-import type { ActionOut, InstanceDetailOut, InstanceOut, StatsOut } from "./types.js";
+import type { ActionOut, InstanceDetailOut, InstanceOut, InstanceState, StatsOut } from "./types.js";
 
 const COLUMNS = [
   ["state", "State"],
@@ -17,7 +17,15 @@ const COLUMNS = [
 type Sort = (typeof COLUMNS)[number][0];
 
 const yes = (on: boolean) => (on ? html`<span class="yes">yes</span>` : html`<span class="muted">no</span>`);
-const stateBadge = (state: string) => html`<span class="state ${state}">${state}</span>`;
+const stateBadge = (state: InstanceState | "retry") => html`<span class="state ${state}">${state}</span>`;
+/** The states that will not change by themselves: a resend may start another series. */
+const FINISHED: readonly InstanceState[] = ["succeeded", "failed", "canceled", "skipped", "suppressed"];
+/** Why an instance waits, or why it ended without a delivery: its time when scheduled, and the reason the server gives. */
+function stateNote(i: { state: InstanceState; reason?: string | null; scheduled_for?: string | null }) {
+  const due =
+    i.state === "scheduled" && i.scheduled_for ? html` <span class="due">for <time datetime="${i.scheduled_for}">${when_(i.scheduled_for)}</time></span>` : "";
+  return html`${due}${when(i.reason, () => html`<span class="reason">${i.reason}</span>`)}`;
+}
 /** A test send ("Send test event"), not a real delivery: it does not count in the success rate. */
 const testBadge = (test: boolean) => when(test, () => html` <span class="badge test" title="A test send: not counted in the success rate">test</span>`);
 const when_ = (iso: string) => new Date(iso).toLocaleString();
@@ -33,7 +41,7 @@ export const logView: View = async (root, [actionId]) => {
     <div id="stats"></div>
     <form class="toolbar" role="search">
       <label for="outcome">Show</label>
-      <select id="outcome" name="outcome"><option value="">All</option><option value="succeeded">Succeeded</option><option value="failed">Failed</option><option value="pending">Pending or retrying</option></select>
+      <select id="outcome" name="outcome"><option value="">All</option><option value="succeeded">Succeeded</option><option value="failed">Failed</option><option value="pending">Pending or retrying</option><option value="suppressed">Suppressed</option></select>
       <label class="switch"><input type="checkbox" name="refresh" checked><span>Auto-refresh</span></label>
     </form>
     <div class="table-wrap"><table id="log"></table></div>
@@ -84,7 +92,7 @@ export const logView: View = async (root, [actionId]) => {
           ? html`<tr><td colspan="8" class="empty">No instances${state.outcome ? " with this outcome" : " yet"}.</td></tr>`
           : page.data.map(
               (i) => html`<tr data-instance="${i.id}">
-                <td>${stateBadge(i.state)}</td><td>${yes(i.sent)}</td><td>${yes(i.delivered)}</td><td>${i.attempts}</td>
+                <td>${stateBadge(i.state)}${stateNote(i)}</td><td>${yes(i.sent)}</td><td>${yes(i.delivered)}</td><td>${i.attempts}</td>
                 <td>${i.trigger_type}${testBadge(i.test)}</td><td><time datetime="${i.created_at}">${when_(i.created_at)}</time></td>
                 <td>${i.last_status ?? html`<span class="muted" title="${i.last_error ?? ""}">—</span>`}</td>
                 <td><a href="#/instances/${i.id}">Inspect</a></td></tr>`,
@@ -152,14 +160,14 @@ function httpRequest(request: Record<string, unknown>) {
 
 export const instanceView: View = async (root, [id]) => {
   const i = await api<InstanceDetailOut>("GET", `/api/v1/instances/${id}`);
-  const finished = i.state === "succeeded" || i.state === "failed";
+  const finished = FINISHED.includes(i.state);
   root.innerHTML = html`
     <nav class="crumbs"><a href="#/">Webhooks</a> › <a href="#/actions/${i.action_id}/log">Log</a></nav>
     <div class="title-row"><h1 tabindex="-1">Instance <code>${i.id}</code></h1>
       <button class="primary" data-do="resend"${attrs({ disabled: !finished, title: finished ? undefined : "Still being delivered" })}>Resend</button></div>
     <output class="result" aria-live="polite"></output>
     <dl class="facts">
-      <dt>State</dt><dd>${stateBadge(i.state)}${testBadge(i.test)}</dd><dt>Sent</dt><dd>${yes(i.sent)}</dd><dt>Delivered</dt><dd>${yes(i.delivered)}</dd>
+      <dt>State</dt><dd>${stateBadge(i.state)}${testBadge(i.test)}${stateNote(i)}</dd><dt>Sent</dt><dd>${yes(i.sent)}</dd><dt>Delivered</dt><dd>${yes(i.delivered)}</dd>
       <dt>Attempts</dt><dd>${i.attempts}</dd><dt>Trigger type</dt><dd>${i.trigger_type}</dd><dt>Created</dt><dd>${when_(i.created_at)}</dd>
       ${when(i.next_attempt_at, () => html`<dt>Next attempt</dt><dd>${when_(i.next_attempt_at as string)}</dd>`)}
       ${when(i.last_error, () => html`<dt>Last error</dt><dd>${i.last_error}</dd>`)}

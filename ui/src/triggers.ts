@@ -1,6 +1,8 @@
 /** Screens: the trigger list, the trigger form, and a trigger with its actions. */
-import { api } from "./api.js";
+import { ApiError, api } from "./api.js";
 import { attemptsChart, successRate } from "./chart.js";
+import { conditionName, describeConditions } from "./condition-model.js";
+import { conditionBuilder } from "./conditions.js";
 import { checked, clearErrorsOnInput, showErrors, value } from "./forms.js";
 import { type AttributeValue, attrs, html, when } from "./html.js";
 import { go, type View } from "./router.js";
@@ -44,6 +46,10 @@ export const triggerList: View = async (root) => {
       <label for="f-notification_email">Email me when an action keeps failing</label>
       <input id="f-notification_email" name="notification_email" type="email" value="${session.notification_email ?? ""}" placeholder="owner@example.com" aria-describedby="e-notification_email">
       <p class="field-error" id="e-notification_email" data-error-for="notification_email" hidden></p>
+      <label for="f-time_zone">Time zone for quiet hours</label>
+      <input id="f-time_zone" name="time_zone" value="${session.time_zone}" placeholder="America/New_York" aria-describedby="h-time_zone e-time_zone">
+      <p class="help" id="h-time_zone">An IANA zone; actions' quiet hours use it unless they name another.</p>
+      <p class="field-error" id="e-time_zone" data-error-for="time_zone" hidden></p>
       <p class="form-error" data-form-error role="alert" tabindex="-1" hidden></p>
       <div class="buttons"><button type="submit">Save</button><output aria-live="polite"></output></div>
     </form>`.text,
@@ -53,7 +59,10 @@ export const triggerList: View = async (root) => {
   notify.addEventListener("submit", async (e) => {
     e.preventDefault();
     try {
-      await api("PATCH", "/api/v1/account", { notification_email: value(notify, "notification_email") || null });
+      await api("PATCH", "/api/v1/account", {
+        notification_email: value(notify, "notification_email") || null,
+        time_zone: value(notify, "time_zone"),
+      });
       (notify.querySelector("output") as HTMLElement).textContent = "Saved.";
     } catch (error) {
       showErrors(notify, error);
@@ -77,6 +86,15 @@ export const triggerList: View = async (root) => {
 /** The catalogue's descriptions are the spec's phrases, without a full stop; another sentence may follow. */
 const sentence = (text: string) => (/[.!?]$/.test(text) ? text : `${text}.`);
 
+/** A refused condition's message, prefixed with the row it names. */
+const namedConditions = (error: ApiError) =>
+  new ApiError(
+    error.status,
+    error.code,
+    error.message,
+    error.issues.map((i) => (i.path.startsWith("conditions.") ? { path: i.path, message: `${conditionName(i.path)}: ${i.message}` } : i)),
+  );
+
 export const triggerForm: View = async (root, [id]) => {
   const [types, trigger] = await Promise.all([triggerTypes(), id ? api<TriggerOut>("GET", `/api/v1/triggers/${id}`) : undefined]);
   const current = trigger?.type ?? types[0]?.type;
@@ -92,6 +110,7 @@ export const triggerForm: View = async (root, [id]) => {
       <select id="f-type" name="type" aria-describedby="e-type type-help">${types.map((t) => html`<option${attrs({ value: t.type, selected: t.type === current })}>${t.label}</option>`)}</select>
       <p class="field-error" id="e-type" data-error-for="type" hidden></p>
       <div id="type-help" class="help"></div>
+      <div id="conditions"></div>
       <label for="f-description">Description <span class="muted">(optional)</span></label>
       <textarea id="f-description" name="description" rows="2" maxlength="2000">${trigger?.description ?? ""}</textarea>
       ${toggle("enabled", "Enabled", trigger?.enabled ?? true)}
@@ -108,15 +127,31 @@ export const triggerForm: View = async (root, [id]) => {
       : "";
   };
   describe();
-  (form.elements.namedItem("type") as HTMLSelectElement | null)?.addEventListener("change", describe);
+  const typeNamed = (name: string) => types.find((t) => t.type === name) ?? (types[0] as TriggerType);
+  const conditions = conditionBuilder(root.querySelector("#conditions") as HTMLElement, typeNamed(value(form, "type")), trigger?.conditions);
+  (form.elements.namedItem("type") as HTMLSelectElement | null)?.addEventListener("change", () => {
+    describe();
+    conditions.reset(typeNamed(value(form, "type")));
+  });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const body = { name: value(form, "name"), type: value(form, "type"), description: value(form, "description") || null, enabled: checked(form, "enabled") };
+    const rules = conditions.read();
+    if ("problem" in rules) {
+      showErrors(form, new ApiError(400, "bad_request", rules.problem, [{ path: "conditions", message: `Finish ${rules.problem}.` }]));
+      return;
+    }
+    const body = {
+      name: value(form, "name"),
+      type: value(form, "type"),
+      description: value(form, "description") || null,
+      enabled: checked(form, "enabled"),
+      conditions: rules.conditions,
+    };
     try {
       const saved = await api<TriggerOut>(trigger ? "PATCH" : "POST", trigger ? `/api/v1/triggers/${trigger.id}` : "/api/v1/triggers", body);
       go(`#/triggers/${saved.id}`);
     } catch (error) {
-      showErrors(form, error);
+      showErrors(form, error instanceof ApiError ? namedConditions(error) : error);
     }
   });
 };
@@ -137,6 +172,7 @@ export const triggerDetail: View = async (root, [id]) => {
     <div class="title-row"><h1 tabindex="-1">${trigger.name}</h1>
       <div class="buttons"><a class="button" href="#/triggers/${trigger.id}/edit">Edit</a><button class="danger" data-do="delete-trigger">Delete</button></div></div>
     <p><strong>When:</strong> ${trigger.type_label}${trigger.description ? html` — ${trigger.description}` : ""}</p>
+    ${trigger.conditions ? html`<p class="conditions-summary"><strong>Only when:</strong> ${describeConditions(trigger.conditions)}</p>` : ""}
     <form class="inline">${toggle("enabled", "Trigger enabled", trigger.enabled, { "data-do": "toggle-trigger" })}</form>
     <div class="title-row"><h2>Actions</h2><a class="button primary" href="#/triggers/${trigger.id}/actions/new">Add action</a></div>
     ${actions.length === 0 ? html`<p class="empty">No actions yet: add a webhook, an SMS or an email.</p>` : ""}

@@ -254,25 +254,26 @@ describe("hostile receivers", () => {
 
 describe("limits", () => {
   it("answers 429 with Retry-After past an account's ingest rate, without touching other accounts", async () => {
-    const h = await startTestHookline({ HOOKLINE_RATE_LIMIT_INGEST: "5", HOOKLINE_RATE_LIMIT_API: "1000" });
+    // One event a second, bursts of two: fifteen requests sent together overrun it however slow the machine.
+    const h = await startTestHookline({ HOOKLINE_RATE_LIMIT_INGEST: "1", HOOKLINE_RATE_LIMIT_API: "1000" });
     try {
       const a = await h.account("a");
       const b = await h.account("b");
-      const statuses: number[] = [];
       let retryAfter: string | null = null;
-      for (let i = 0; i < 15; i++) {
+      const send = async () => {
         const res = await fetch(`${h.baseUrl}/api/v1/events`, {
           method: "POST",
           headers: { authorization: `Bearer ${a.apiKey}`, "content-type": "application/json" },
           body: JSON.stringify({ type: "participant.confirmed", data: example }),
         });
-        statuses.push(res.status);
         if (res.status === 429) {
           retryAfter = res.headers.get("retry-after");
           expect(((await res.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
         } else await res.text();
-      }
-      expect(statuses.filter((s) => s === 202).length).toBeGreaterThanOrEqual(10);
+        return res.status;
+      };
+      const statuses = await Promise.all(Array.from({ length: 15 }, send));
+      expect(statuses.filter((s) => s === 202).length).toBeGreaterThanOrEqual(2);
       expect(statuses).toContain(429);
       expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
       expect((await b.client.ingest({ type: "participant.confirmed", data: example })).id).toMatch(/^evt_/);

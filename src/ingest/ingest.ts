@@ -20,7 +20,7 @@ import type { Metrics } from "../metrics/metrics.js";
 import type { ClaimedInstance } from "../queue/claim.js";
 import { handOverSending, offer } from "../queue/offer.js";
 import { applyToWaiting } from "../schedule/changes.js";
-import { planInstance, plannedQuietWindow, waits } from "../schedule/plan.js";
+import { planInstance, plannedQuietWindow, runsAtOnce, waits } from "../schedule/plan.js";
 import type { QuietWindow } from "../schedule/quiet-hours.js";
 import { applyStopListChanges, changesStopList, type StopListChange } from "../stoplist/stop-list.js";
 import { parseInput } from "../validation.js";
@@ -236,8 +236,8 @@ async function newEvent(
   const out: StoredEvent = { id: eventId, instances: fired.length, duplicate: false, instanceIds: [], actionIds: [], actionTypes: [], handoffs: [] };
   for (const f of fired) {
     const id = deps.newId("ins");
-    // A test send runs at once, whatever the action's timing.
-    const planned = only ? undefined : await planInstance(trx, accountId, f.schedule, event.data, now);
+    // A test send runs at once, whatever the action's timing; an action without one costs no await per instance.
+    const planned = only || runsAtOnce(f.schedule) ? undefined : await planInstance(trx, accountId, f.schedule, event.data, now);
     const handoff = waits(planned, now) ? undefined : deps.reserve?.(f.actionId, accountId);
     if (handoff) {
       const quiet = plannedQuietWindow(f.schedule, planned);

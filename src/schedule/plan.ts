@@ -6,6 +6,7 @@
 
 import { perTransaction } from "../db/per-transaction.js";
 import type { Executor } from "../db/schema.js";
+import { memoize } from "../memo.js";
 import type { QuietWindow } from "./quiet-hours.js";
 import { dueTime, instantAt, outOfQuietHours, type QuietHours, QuietHoursSchema, quietWindow, quietZone, type Timing, TimingSchema } from "./timing.js";
 
@@ -37,12 +38,11 @@ export function scheduleOf(row: { timing: string | null; quiet_hours: string | n
   };
 }
 
-/**
- * An instance's schedule for an event's `data` at `now`; undefined for an action with neither timing
- * nor quiet hours, which runs at once whatever the event (and costs ingest nothing more).
- */
-export async function planInstance(db: Executor, accountId: string, schedule: Schedule, data: unknown, now: number): Promise<Planned | undefined> {
-  if (schedule.timing === null && schedule.quietHours === null) return undefined;
+/** An action with neither timing nor quiet hours runs at once whatever the event: ingest plans nothing for it. */
+export const runsAtOnce = (schedule: Schedule): boolean => schedule.timing === null && schedule.quietHours === null;
+
+/** An instance's schedule for an event's `data` at `now`, for an action that does not run at once (`runsAtOnce`). */
+export async function planInstance(db: Executor, accountId: string, schedule: Schedule, data: unknown, now: number): Promise<Planned> {
   const zone = schedule.quietHours && quietZone(schedule.quietHours, data, await accountZoneReader(db)(accountId));
   const base = schedule.timing?.at ? instantAt(data, schedule.timing.at) : undefined;
   const due = dueTime(schedule.timing, base, now);
@@ -52,10 +52,16 @@ export async function planInstance(db: Executor, accountId: string, schedule: Sc
   return { state: "pending", dueAt: moved.dueAt, reason: reason || null, quietZone: zone };
 }
 
+/** Parsed once per distinct stored settings and zone, not once per claimed instance. */
+const windowOf = memoize((key: string): QuietWindow => {
+  const [quietHours = "", zone = ""] = key.split("\n");
+  return quietWindow(QuietHoursSchema.parse(JSON.parse(quietHours)), zone);
+}, 1_000);
+
 /** The quiet window of an action's stored quiet hours in an instance's zone; null when either is missing. */
 export function storedQuietWindow(quietHours: string | null, zone: string | null): QuietWindow | null {
   if (quietHours === null || zone === null) return null;
-  return quietWindow(QuietHoursSchema.parse(JSON.parse(quietHours)), zone);
+  return windowOf(`${quietHours}\n${zone}`);
 }
 
 /** The window an instance planned at ingest keeps for its retries. */
